@@ -1,0 +1,49 @@
+# myorisk — two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+R_SCRIPTS := $(sort $(wildcard tests/results/*.R))
+
+.PHONY: demo test bench r-refs venv lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP) $@
+
+venv: $(STAMP)
+
+## demo: set up .venv and run the main job on the bundled synthetic cohorts
+demo: $(STAMP)
+	$(BIN)/myorisk demo --out myorisk-demo
+
+## r-refs: regenerate every R reference file (R rms 6.5 / pROC 1.18 / brglm2 from Debian)
+r-refs:
+	bash scripts/ensure_r.sh
+	@set -e; for s in $(R_SCRIPTS); do \
+	  echo "Rscript $$s"; (cd tests/results && Rscript --vanilla $$(basename $$s) >/dev/null); \
+	done
+
+## test: set up .venv with test extras, install R if missing, regenerate R references, run pytest
+test: $(TEST_STAMP) r-refs
+	$(BIN)/python -m pytest -q
+
+## bench: myorisk and R rms side by side in one run
+bench: $(STAMP)
+	bash scripts/ensure_r.sh
+	$(BIN)/python bench/run_bench.py
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check src tests
+
+clean:
+	rm -rf $(VENV) myorisk-demo .pytest_cache
