@@ -1,0 +1,1 @@
+"""The statistical engine: binary-outcome prediction models, identical to R rms / pROC."""
