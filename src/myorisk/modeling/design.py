@@ -1,0 +1,393 @@
+"""Design matrices for binary-outcome models: outcome coding, numeric and categorical predictors.
+
+Categorical predictors get treatment (dummy) coding against a reference level (the first level in
+sorted order, as R's ``factor``, unless chosen), and design columns are named ``var=level`` as rms
+names them. Rows with a missing outcome or predictor are removed listwise and *reported*: the
+``Design`` records which rows went and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from myorisk.errors import InputError
+
+__all__ = ["Term", "Design", "build_design", "code_outcome", "MissingReport"]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One predictor as it enters a model.
+
+    Attributes
+    ----------
+    name : str
+        Column name in the data.
+    kind : {"numeric", "categorical"}
+        Numeric predictors enter as one column; categorical ones as one dummy per non-reference level.
+    levels : tuple of str
+        Categorical only: every level, the reference first.
+    columns : tuple of str
+        Names of this term's design columns (``name`` or ``name=level``).
+    """
+
+    name: str
+    kind: str
+    levels: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
+
+    @property
+    def reference(self) -> str | None:
+        """The reference level of a categorical term."""
+        return self.levels[0] if self.kind == "categorical" and self.levels else None
+
+    def encode(self, values: pd.Series, source: str = "data") -> np.ndarray:
+        """Design columns of this term for ``values`` (no missing values allowed)."""
+        if self.kind == "numeric":
+            num = _as_numeric(values, self.name, source)
+            return num.to_numpy(dtype=float)[:, None]
+        labels = values.map(_level_label)
+        unknown = sorted(set(labels) - set(self.levels))
+        if unknown:
+            first = labels[labels.isin(unknown)].index[0]
+            raise InputError(
+                f"{source}: row {first}, column '{self.name}': level '{unknown[0]}' is not one of the "
+                f"model's levels ({', '.join(self.levels)})"
+            )
+        return np.column_stack([(labels == lev).to_numpy(dtype=float) for lev in self.levels[1:]]) \
+            if len(self.levels) > 1 else np.zeros((len(values), 0))
+
+    def to_dict(self) -> dict:
+        """JSON-ready description of the term."""
+        d: dict = {"name": self.name, "kind": self.kind, "columns": list(self.columns)}
+        if self.kind == "categorical":
+            d["levels"] = list(self.levels)
+            d["reference"] = self.reference
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Term:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            name=str(d["name"]),
+            kind=str(d["kind"]),
+            levels=tuple(str(v) for v in d.get("levels", ())),
+            columns=tuple(str(c) for c in d.get("columns", (d["name"],))),
+        )
+
+
+@dataclass(frozen=True)
+class MissingReport:
+    """Rows removed because of missing values (listwise deletion).
+
+    Attributes
+    ----------
+    n_rows : int
+        Rows in the data before removal.
+    n_dropped : int
+        Rows removed.
+    by_column : dict
+        Column → number of missing values among the variables used.
+    rows : tuple
+        Row labels (as the user counts rows in their file) of the removed rows.
+    """
+
+    n_rows: int
+    n_dropped: int
+    by_column: dict = field(default_factory=dict)
+    rows: tuple = ()
+
+    def message(self) -> str | None:
+        """One sentence describing the removal, or None when nothing was removed."""
+        if not self.n_dropped:
+            return None
+        cols = ", ".join(f"'{c}' {k}" for c, k in self.by_column.items() if k)
+        shown = ", ".join(str(r) for r in self.rows[:10]) + (" …" if len(self.rows) > 10 else "")
+        return (
+            f"{self.n_dropped} of {self.n_rows} rows with missing values were excluded (listwise "
+            f"deletion; missing: {cols}; rows {shown})"
+        )
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return {
+            "n_rows": self.n_rows,
+            "n_dropped": self.n_dropped,
+            "by_column": {k: int(v) for k, v in self.by_column.items()},
+            "rows": [_jsonable(r) for r in self.rows],
+        }
+
+
+@dataclass(frozen=True)
+class Design:
+    """A design matrix ready for fitting.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n, p)
+        Intercept column first, then each term's columns.
+    y : ndarray of shape (n,)
+        Outcome coded 0/1 (1 = event).
+    columns : tuple of str
+        Column names, ``"Intercept"`` first.
+    terms : tuple of Term
+    outcome : str
+        Outcome column name.
+    event : str
+        The outcome value coded 1, as text.
+    rows : pandas.Index
+        Row labels used.
+    missing : MissingReport
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    columns: tuple[str, ...]
+    terms: tuple[Term, ...]
+    outcome: str
+    event: str
+    rows: pd.Index
+    missing: MissingReport
+
+    def term_slices(self) -> list[slice]:
+        """Slice of ``X``'s columns belonging to each term."""
+        out, start = [], 1
+        for t in self.terms:
+            out.append(slice(start, start + len(t.columns)))
+            start += len(t.columns)
+        return out
+
+
+def _jsonable(v: object) -> object:
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v
+
+
+def _level_label(v: object) -> str:
+    """Text form of a category value (1.0 → '1', True → 'True')."""
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _is_missing(s: pd.Series) -> pd.Series:
+    miss = s.isna()
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        miss = miss | s.astype("string").str.strip().fillna("").eq("")
+    return miss
+
+
+def _as_numeric(s: pd.Series, name: str, source: str) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype(float)
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return s.astype(float)
+    conv = pd.to_numeric(s.astype("string").str.strip(), errors="coerce")
+    bad = conv.isna() & ~_is_missing(s)
+    if bad.any():
+        cells = [f"row {r}, column '{name}': '{s[r]}' is not a number" for r in s.index[bad][:5]]
+        more = f" (and {int(bad.sum()) - 5} more)" if bad.sum() > 5 else ""
+        raise InputError(f"{source}: " + "; ".join(cells) + more)
+    return conv.astype(float)
+
+
+def _looks_numeric_with_typos(s: pd.Series) -> bool:
+    """A text column most of whose values are numbers: a numeric column with bad cells."""
+    vals = s[~_is_missing(s)].astype("string").str.strip()
+    if vals.empty:
+        return False
+    conv = pd.to_numeric(vals, errors="coerce")
+    return bool(conv.notna().mean() >= 0.5)
+
+
+def code_outcome(
+    y: pd.Series, *, event: str | None = None, name: str = "outcome", source: str = "data"
+) -> tuple[np.ndarray, str]:
+    """Code a two-valued outcome as 0/1.
+
+    Numeric 0/1 and booleans keep their coding (1/True = event). Any other pair of values is
+    ordered as R orders factor levels (sorted) and the second is the event, unless ``event`` names it.
+
+    Returns
+    -------
+    y01 : ndarray of float
+    event : str
+        The value coded 1, as text.
+    """
+    vals = y.dropna()
+    labels = vals.map(_level_label)
+    uniq = sorted(set(labels), key=_sort_key)
+    if len(uniq) > 2:
+        shown = ", ".join(uniq[:6]) + (" …" if len(uniq) > 6 else "")
+        raise InputError(
+            f"{source}: outcome '{name}' has {len(uniq)} distinct values ({shown}); a binary outcome "
+            "needs exactly 2"
+        )
+    if len(uniq) < 2:
+        only = uniq[0] if uniq else "none"
+        raise InputError(
+            f"{source}: outcome '{name}' takes a single value ({only}) in all {len(vals)} rows: "
+            "a model needs both events and non-events"
+        )
+    if event is None:
+        event = "1" if set(uniq) == {"0", "1"} else ("True" if set(uniq) == {"False", "True"} else uniq[1])
+    elif str(event) not in uniq:
+        raise InputError(
+            f"{source}: event value '{event}' does not occur in outcome '{name}' (values: {', '.join(uniq)})"
+        )
+    return (labels == str(event)).to_numpy(dtype=float), str(event)
+
+
+def _sort_key(v: str) -> tuple:
+    try:
+        return (0, float(v), v)
+    except ValueError:
+        return (1, 0.0, v)
+
+
+def build_design(
+    data: pd.DataFrame,
+    outcome: str,
+    predictors: Sequence[str],
+    *,
+    categorical: Sequence[str] | None = None,
+    reference: Mapping[str, str] | None = None,
+    event: str | None = None,
+    source: str = "data",
+) -> Design:
+    """Build the design matrix of a logistic model.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per patient; the index labels rows in messages (file line numbers when read by
+        myorisk's readers).
+    outcome : str
+        Binary outcome column.
+    predictors : sequence of str
+        Predictor columns, in model order.
+    categorical : sequence of str, optional
+        Columns to treat as categorical even when numeric. Text columns are categorical anyway.
+    reference : mapping, optional
+        Reference level per categorical column (default: the first level in sorted order).
+    event : str, optional
+        Outcome value that counts as the event (default: 1, True, or the second sorted value).
+    source : str
+        Name of the data (file name) used in messages.
+
+    Raises
+    ------
+    InputError
+        Missing columns, a text value in a numeric column, an outcome without exactly two values.
+    """
+    predictors = list(predictors)
+    categorical = set(categorical or ())
+    reference = dict(reference or {})
+    missing_cols = [c for c in [outcome, *predictors] if c not in data.columns]
+    if missing_cols:
+        raise InputError(
+            f"{source}: column{'s' if len(missing_cols) > 1 else ''} "
+            f"{', '.join(repr(c) for c in missing_cols)} not found (columns are: "
+            f"{', '.join(map(str, data.columns[:20]))}{' …' if len(data.columns) > 20 else ''})"
+        )
+    dup = sorted({p for p in predictors if predictors.count(p) > 1})
+    if dup:
+        raise InputError(f"predictor {dup[0]!r} is listed twice")
+    if outcome in predictors:
+        raise InputError(f"the outcome {outcome!r} is also listed as a predictor")
+    unknown_ref = [k for k in reference if k not in predictors]
+    if unknown_ref:
+        raise InputError(f"reference level given for {unknown_ref[0]!r}, which is not a predictor")
+    if data.shape[0] == 0:
+        raise InputError(f"{source}: no data rows")
+
+    kinds: dict[str, str] = {}
+    for p in predictors:
+        s = data[p]
+        if p in categorical:
+            kinds[p] = "categorical"
+        elif pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+            kinds[p] = "numeric"
+        elif _looks_numeric_with_typos(s):
+            _as_numeric(s, p, source)  # raises with the bad cells named
+            kinds[p] = "numeric"
+        else:
+            kinds[p] = "categorical"
+        if p in reference and kinds[p] != "categorical":
+            raise InputError(
+                f"reference level given for {p!r}, which is numeric (declare it categorical)"
+            )
+
+    used = [outcome, *predictors]
+    miss = pd.DataFrame({c: _is_missing(data[c]) for c in used})
+    drop = miss.any(axis=1)
+    report = MissingReport(
+        n_rows=int(data.shape[0]),
+        n_dropped=int(drop.sum()),
+        by_column={c: int(miss[c].sum()) for c in used if miss[c].any()},
+        rows=tuple(_jsonable(r) for r in data.index[drop]),
+    )
+    d = data.loc[~drop.to_numpy(), used]
+    if d.shape[0] == 0:
+        raise InputError(f"{source}: every row has a missing value in {', '.join(used)}")
+    y, ev = code_outcome(d[outcome], event=event, name=outcome, source=source)
+
+    terms: list[Term] = []
+    blocks = [np.ones((d.shape[0], 1))]
+    for p in predictors:
+        if kinds[p] == "numeric":
+            t = Term(name=p, kind="numeric", columns=(p,))
+        else:
+            labels = d[p].map(_level_label)
+            levels = sorted(set(labels), key=_sort_key)
+            ref = reference.get(p)
+            if ref is not None:
+                ref = str(ref)
+                if ref not in levels:
+                    raise InputError(
+                        f"{source}: reference level '{ref}' of '{p}' does not occur (levels: "
+                        f"{', '.join(levels)})"
+                    )
+                levels = [ref] + [lv for lv in levels if lv != ref]
+            t = Term(
+                name=p,
+                kind="categorical",
+                levels=tuple(levels),
+                columns=tuple(f"{p}={lv}" for lv in levels[1:]),
+            )
+        terms.append(t)
+        blocks.append(t.encode(d[p], source))
+    X = np.hstack(blocks)
+    return Design(
+        X=X,
+        y=y,
+        columns=("Intercept", *[c for t in terms for c in t.columns]),
+        terms=tuple(terms),
+        outcome=outcome,
+        event=ev,
+        rows=d.index,
+        missing=report,
+    )
+
+
+def encode_new(terms: Sequence[Term], data: pd.DataFrame, source: str = "data") -> np.ndarray:
+    """Design matrix (intercept first) of new data under fitted ``terms``; no missing values allowed."""
+    missing_cols = [t.name for t in terms if t.name not in data.columns]
+    if missing_cols:
+        raise InputError(f"{source}: column '{missing_cols[0]}' needed by the model is not in the data")
+    blocks = [np.ones((data.shape[0], 1))]
+    for t in terms:
+        miss = _is_missing(data[t.name])
+        if miss.any():
+            raise InputError(
+                f"{source}: row {data.index[miss.to_numpy()][0]}, column '{t.name}': value is missing"
+            )
+        blocks.append(t.encode(data[t.name], source))
+    return np.hstack(blocks)
