@@ -75,10 +75,20 @@ def detect_separation(X: np.ndarray, y: np.ndarray) -> tuple[str | None, np.ndar
     if res.status != 0 or -res.fun <= 1e-7 * X.shape[0]:
         return None, np.zeros(k)
     d = res.x / sc
-    margins = A @ d
-    tol = 1e-9 * np.max(np.abs(margins))
-    kind = "complete" if np.all(margins > tol) else "quasi-complete"
-    return kind, d
+    # complete separation: some direction gives every row a strictly positive margin.
+    # Maximise the smallest margin t subject to s_i x_i'b >= t, |b| <= 1.
+    n = X.shape[0]
+    res2 = optimize.linprog(
+        c=np.r_[np.zeros(k), -1.0],
+        A_ub=np.hstack([-As, np.ones((n, 1))]),
+        b_ub=np.zeros(n),
+        bounds=[(-1.0, 1.0)] * k + [(None, 1.0)],
+        method="highs",
+    )
+    complete = res2.status == 0 and -res2.fun > 1e-9
+    if complete:
+        d = res2.x[:k] / sc
+    return ("complete" if complete else "quasi-complete"), d
 
 
 def check_design(design: Design, *, firth: bool = False, source: str = "data") -> list[str]:
