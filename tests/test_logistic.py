@@ -7,12 +7,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import load_data, load_r
 from numpy.testing import assert_allclose
 
 from myorisk.errors import InputError, ModelError, SmallSampleWarning
 from myorisk.modeling.concordance import concordance
 from myorisk.modeling.logistic import detect_separation, fit_logistic, gini_md
+
+from conftest import load_data, load_r
 
 R = load_r("logistic")
 

@@ -6,11 +6,12 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import load_data, load_r
 from numpy.testing import assert_allclose
 
 from myorisk.errors import InputError, SmallSampleWarning
 from myorisk.modeling.selection import backward_aic, select_pscreen, univariate
+
+from conftest import load_data, load_r
 
 R = load_r("logistic")
 warnings.filterwarnings("ignore", category=SmallSampleWarning)

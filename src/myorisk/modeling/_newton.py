@@ -140,11 +140,11 @@ def newton_logistic(
         score = X.T @ resid
         return ll + pen, p, info, score, ll
 
-    obj, p, info, score, ll = objective(beta)
+    obj, _, info, score, ll = objective(beta)
     converged = False
     it = 0
     scale = max(1.0, float(np.sum(w)))
-    for it in range(1, maxit + 1):
+    for it in range(1, maxit + 1):  # noqa: B007 - it is reported as n_iter
         try:
             step = np.linalg.solve(info, score)
         except np.linalg.LinAlgError:
@@ -153,11 +153,11 @@ def newton_logistic(
         t = 1.0
         for _ in range(30):
             cand = beta + t * step
-            obj_c, p_c, info_c, score_c, ll_c = objective(cand)
+            obj_c, _, info_c, score_c, ll_c = objective(cand)
             if np.isfinite(obj_c) and obj_c >= obj - 1e-12 * abs(obj):
                 break
             t *= 0.5
-        beta, obj, p, info, score, ll = cand, obj_c, p_c, info_c, score_c, ll_c
+        beta, obj, info, score, ll = cand, obj_c, info_c, score_c, ll_c
         if np.max(np.abs(t * step)) < tol * max(1.0, np.max(np.abs(beta))) and np.max(
             np.abs(score)
         ) < 1e-8 * scale:

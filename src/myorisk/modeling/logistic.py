@@ -203,6 +203,9 @@ class LogisticFit:
         Fitted linear predictor of the rows used.
     y : ndarray
         Outcome (0/1) of the rows used.
+    term_summary : dict
+        Per predictor: min, max and distinct values (numeric) or levels (categorical), as rms
+        ``datadist`` keeps them for nomograms and model specs.
     """
 
     outcome: str
@@ -238,6 +241,7 @@ class LogisticFit:
     missing: dict = field(default_factory=dict)
     linear_predictor: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     y: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    term_summary: dict = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ derived views
     @property
@@ -407,7 +411,7 @@ def _profile_ci(
         for sign, out in ((-1.0, lo), (1.0, hi)):
             b0 = core.beta[j]
             width = max(se[j], 1e-3) if np.isfinite(se[j]) else 1.0
-            a, fa = b0, -crit
+            a = b0
             found = False
             for _ in range(60):
                 b1 = b0 + sign * width
@@ -415,7 +419,7 @@ def _profile_ci(
                 if np.isfinite(f1) and f1 > 0:
                     found = True
                     break
-                a, fa = b1, f1
+                a = b1
                 width *= 1.6
             if found:
                 root = optimize.brentq(dev, min(a, b1), max(a, b1), xtol=1e-10, rtol=1e-12)
@@ -512,7 +516,21 @@ def fit_design(
         missing=design.missing.to_dict(),
         linear_predictor=lp,
         y=y,
+        term_summary=_term_summaries(design),
     )
+
+
+def _term_summaries(design: Design) -> dict:
+    """Per numeric predictor: min, max and (≤ 10 of them) distinct values — rms ``datadist``."""
+    from myorisk.modeling.nomogram import term_summary
+
+    out = {}
+    for t, sl in zip(design.terms, design.term_slices(), strict=True):
+        if t.kind == "numeric":
+            out[t.name] = term_summary(design.X[:, sl.start])
+        else:
+            out[t.name] = {"levels": list(t.levels)}
+    return out
 
 
 def fit_logistic(
