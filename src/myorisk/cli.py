@@ -7,23 +7,32 @@ no traceback reaches the user.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import pandas as pd
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from myorisk import __version__
-from myorisk.errors import InputError, ModelError, MyoriskError
+from myorisk.commands import _common as common
+from myorisk.commands._common import (
+    CategoricalOpt,
+    CiMethod,
+    DataArg,
+    EventOpt,
+    JsonOpt,
+    OutcomeOpt,
+    PredictorsOpt,
+    ReferenceOpt,
+    err,
+    out,
+)
+from myorisk.errors import InputError, MyoriskError
 
 app = typer.Typer(
     name="myorisk",
@@ -37,114 +46,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-# ----------------------------------------------------------------------------- shared options
-DataArg = Annotated[Path, typer.Argument(help="Data file: CSV, TSV, XLSX, SPSS .sav or Stata .dta.")]
-OutcomeOpt = Annotated[str, typer.Option("--outcome", "-y", help="Binary outcome column.")]
-PredictorsOpt = Annotated[
-    str, typer.Option("--predictors", "-x", help="Comma-separated predictor columns.")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-CategoricalOpt = Annotated[
-    str | None,
-    typer.Option("--categorical", help="Comma-separated columns to treat as categorical."),
-]
-ReferenceOpt = Annotated[
-    list[str] | None,
-    typer.Option("--reference", help="Reference level of a categorical predictor, as VAR=LEVEL (repeatable)."),
-]
-EventOpt = Annotated[
-    str | None, typer.Option("--event", help="Outcome value that counts as the event (default 1/True/second level).")
-]
-
-
-class CiMethod(str, Enum):
-    wald = "wald"
-    profile = "profile"
-
-
-def _split(text: str | None) -> list[str]:
-    return [t.strip() for t in (text or "").split(",") if t.strip()]
-
-
-def _refs(items: Sequence[str] | None) -> dict[str, str]:
-    out = {}
-    for it in items or ():
-        if "=" not in it:
-            raise InputError(f"--reference must look like VAR=LEVEL, not {it!r}")
-        k, v = it.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out
-
-
-def _read(path: Path) -> pd.DataFrame:
-    from myorisk.myositis.io import read_data
-
-    return read_data(path)
-
-
-def _dump(obj: Any) -> None:
-    from myorisk.modeling.logistic import _clean
-
-    out.print_json(json.dumps(_clean(obj), allow_nan=False)) if sys.stdout.isatty() else print(
-        json.dumps(_clean(obj), indent=2, allow_nan=False)
-    )
-
-
-def _note(msg: str) -> None:
-    err.print(f"note: {msg}", markup=False)
-
-
-def _fmt(v: Any, digits: int = 4) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, str):
-        return v
-    if isinstance(v, int | np.integer):
-        return str(int(v))
-    v = float(v)
-    if not np.isfinite(v):
-        return "inf" if v > 0 else ("-inf" if v < 0 else "NA")
-    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
-        return f"{v:.{digits - 1}e}"
-    return f"{v:.{digits}f}"
-
-
-def _fmt_p(p: float) -> str:
-    return "<0.0001" if p < 1e-4 else f"{p:.4f}"
-
-
-def _table(frame: pd.DataFrame, title: str | None = None, formats: dict[str, Callable] | None = None) -> Table:
-    t = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
-    formats = formats or {}
-    for c in frame.columns:
-        t.add_column(str(c), justify="right" if pd.api.types.is_numeric_dtype(frame[c].dtype) else "left")
-    for _, row in frame.iterrows():
-        t.add_row(*[formats.get(c, _fmt)(row[c]) for c in frame.columns])
-    return t
-
-
-def _complete(df: pd.DataFrame, columns: Sequence[str], source: str) -> pd.DataFrame:
-    """Rows complete for ``columns``; removed rows are reported on stderr, never silently."""
-    from myorisk.myositis.io import coerce_numeric
-
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise InputError(f"{source}: column '{missing[0]}' not found (columns are: {', '.join(map(str, df.columns[:20]))})")
-    sub = df[list(columns)]
-    miss = sub.isna().any(axis=1)
-    if miss.any():
-        rows = ", ".join(str(r) for r in sub.index[miss][:10])
-        _note(f"{int(miss.sum())} of {len(sub)} rows with missing values in {', '.join(columns)} were excluded (rows {rows}{' …' if miss.sum() > 10 else ''})")
-    return coerce_numeric(sub.loc[~miss], [c for c in columns], source) if len(columns) else sub
-
-
-def _outcome01(df: pd.DataFrame, outcome: str, event: str | None, source: str) -> tuple[np.ndarray, str]:
-    from myorisk.modeling.design import code_outcome
-
-    return code_outcome(df[outcome], event=event, name=outcome, source=source)
 
 
 # ----------------------------------------------------------------------------- fit
@@ -166,12 +68,12 @@ def fit(
     """Fit a logistic regression (maximum likelihood or Firth) and show ORs with CIs and model statistics."""
     from myorisk.modeling.logistic import fit_logistic
 
-    df = _read(data)
+    df = common.read(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = fit_logistic(
-            df, outcome, _split(predictors), firth=firth, ci=ci.value, level=level,
-            categorical=_split(categorical), reference=_refs(reference), event=event, source=data.name,
+            df, outcome, common.split(predictors), firth=firth, ci=ci.value, level=level,
+            categorical=common.split(categorical), reference=common.refs(reference), event=event, source=data.name,
         )
     if save is not None:
         from myorisk.modeling.spec import ModelSpec, save_spec
@@ -179,21 +81,21 @@ def fit(
         spec = ModelSpec.from_fit(res, df, name=name or save.stem)
         save_spec(spec, save)
     if as_json:
-        _dump(res.to_dict())
+        common.dump(res.to_dict())
     else:
         fr = res.to_frame()
-        out.print(_table(fr, title=f"Logistic regression ({'Firth' if firth else 'maximum likelihood'}), "
+        out.print(common.table(fr, title=f"Logistic regression ({'Firth' if firth else 'maximum likelihood'}), "
                                 f"outcome {outcome} = {res.event}; {int(level * 100)}% {ci.value} CI",
-                         formats={"p": _fmt_p}))
+                         formats={"p": common.fmt_p}))
         out.print(
             f"n = {res.n}, events = {res.events}; log-likelihood {res.loglik:.4f}, AIC {res.aic:.3f}; "
-            f"LR χ² {res.lr_chi2:.3f} on {res.lr_df} d.f., p {_fmt_p(res.lr_p)}; "
+            f"LR χ² {res.lr_chi2:.3f} on {res.lr_df} d.f., p {common.fmt_p(res.lr_p)}; "
             f"Nagelkerke R² {res.r2_nagelkerke:.4f}; C {res.c:.4f}, Dxy {res.dxy:.4f}; Brier {res.brier:.4f}"
         )
         if save is not None:
             out.print(f"model spec written to {save}")
     for w in res.warnings:
-        _note(w)
+        common.note(w)
 
 
 # ----------------------------------------------------------------------------- univariate / select
@@ -213,19 +115,19 @@ def univariate(
     """Each candidate predictor alone: OR, CI and p (Table 2 of a prediction study)."""
     from myorisk.modeling.selection import univariate as run
 
-    df = _read(data)
+    df = common.read(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = run(df, outcome, _split(predictors), ci=ci.value, level=level, firth=firth,
-                  categorical=_split(categorical), reference=_refs(reference), event=event, source=data.name)
+        res = run(df, outcome, common.split(predictors), ci=ci.value, level=level, firth=firth,
+                  categorical=common.split(categorical), reference=common.refs(reference), event=event, source=data.name)
     if as_json:
-        _dump(res.to_dict())
+        common.dump(res.to_dict())
     else:
         cols = ["variable", "term", "n", "events", "or", "or_low", "or_high", "p"]
-        out.print(_table(res.rows[cols], title=f"Univariate logistic regression, outcome {outcome} = {res.event} "
-                                               f"({int(level * 100)}% {ci.value} CI)", formats={"p": _fmt_p}))
+        out.print(common.table(res.rows[cols], title=f"Univariate logistic regression, outcome {outcome} = {res.event} "
+                                               f"({int(level * 100)}% {ci.value} CI)", formats={"p": common.fmt_p}))
     for w in res.warnings:
-        _note(w)
+        common.note(w)
 
 
 class SelectMethod(str, Enum):
@@ -248,21 +150,21 @@ def select(
     """Select predictors (study A's p-value screen or backward AIC) and show the final model."""
     from myorisk.modeling.selection import backward_aic, select_pscreen
 
-    df = _read(data)
-    kw = dict(categorical=_split(categorical), reference=_refs(reference), event=event, source=data.name)
+    df = common.read(data)
+    kw = dict(categorical=common.split(categorical), reference=common.refs(reference), event=event, source=data.name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if method is SelectMethod.pscreen:
-            res = select_pscreen(df, outcome, _split(predictors), alpha=alpha, **kw)
+            res = select_pscreen(df, outcome, common.split(predictors), alpha=alpha, **kw)
         else:
-            res = backward_aic(df, outcome, _split(predictors), **kw)
+            res = backward_aic(df, outcome, common.split(predictors), **kw)
     if as_json:
-        _dump(res.to_dict())
+        common.dump(res.to_dict())
     else:
-        out.print(_table(res.steps, title=f"Selection steps ({method.value})"))
+        out.print(common.table(res.steps, title=f"Selection steps ({method.value})"))
         out.print(f"selected: {', '.join(res.selected)}")
-        out.print(_table(res.fit.to_frame(), title="Final model", formats={"p": _fmt_p}))
-    _note("apparent performance of a selected model is optimistic: validate it with selection repeated "
+        out.print(common.table(res.fit.to_frame(), title="Final model", formats={"p": common.fmt_p}))
+    common.note("apparent performance of a selected model is optimistic: validate it with selection repeated "
           "inside the bootstrap (myorisk validate --select …)")
 
 
@@ -281,19 +183,19 @@ def nomogram(
     from myorisk.modeling.logistic import fit_logistic
     from myorisk.modeling.nomogram import nomogram_from_fit
 
-    df = _read(data)
+    df = common.read(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = fit_logistic(df, outcome, _split(predictors), categorical=_split(categorical),
-                           reference=_refs(reference), event=event, source=data.name)
+        res = fit_logistic(df, outcome, common.split(predictors), categorical=common.split(categorical),
+                           reference=common.refs(reference), event=event, source=data.name)
     nom = nomogram_from_fit(res)
     if as_json:
-        _dump(nom.to_dict())
+        common.dump(nom.to_dict())
     else:
         out.print(f"Points per unit of linear predictor: {nom.scale:.4f}; intercept at 0 points: {nom.intercept:.4f}")
         for a in nom.axes:
-            out.print(_table(pd.DataFrame({"value": a.labels, "points": a.points}), title=a.variable))
-        out.print(_table(pd.DataFrame({"total points": nom.prob_positions, "probability": nom.prob_values}),
+            out.print(common.table(pd.DataFrame({"value": a.labels, "points": a.points}), title=a.variable))
+        out.print(common.table(pd.DataFrame({"total points": nom.prob_positions, "probability": nom.prob_values}),
                          title="Total points → probability"))
 
 
@@ -313,12 +215,12 @@ def roc(
 
     if len(score) > 2:
         raise InputError("give one or two --score columns")
-    df = _read(data)
+    df = common.read(data)
     if outcome not in df.columns:
         raise InputError(f"{data.name}: column '{outcome}' not found")
-    sub = _complete(df, [*score], data.name).join(df[[outcome]], how="inner")
+    sub = common.complete(df, [*score], data.name).join(df[[outcome]], how="inner")
     sub = sub[sub[outcome].notna()]
-    y, ev = _outcome01(sub, outcome, event, data.name)
+    y, ev = common.outcome01(sub, outcome, event, data.name)
     curves = []
     res_list = []
     for s in score:
@@ -335,19 +237,19 @@ def roc(
                         direction1=res_list[0].direction, direction2=res_list[1].direction)
         result["delong"] = {"z": t.z, "p": t.p, "diff": t.diff, "ci_low": t.ci_low, "ci_high": t.ci_high}
     if as_json:
-        _dump(result)
+        common.dump(result)
         return
     fr = pd.DataFrame([{k: c[k] for k in ("score", "auc", "ci_low", "ci_high", "direction", "n_cases", "n_controls")}
                        for c in curves])
-    out.print(_table(fr, title=f"ROC, outcome {outcome} = {ev} (DeLong {int(level * 100)}% CI)"))
+    out.print(common.table(fr, title=f"ROC, outcome {outcome} = {ev} (DeLong {int(level * 100)}% CI)"))
     for c in curves:
         b = c["best"]
-        out.print(f"{c['score']}: Youden-optimal threshold {_fmt(b['threshold'])} — sensitivity "
-                  f"{_fmt(b['sensitivity'])}, specificity {_fmt(b['specificity'])}, PPV {_fmt(b['ppv'])}, NPV {_fmt(b['npv'])}")
+        out.print(f"{c['score']}: Youden-optimal threshold {common.fmt(b['threshold'])} — sensitivity "
+                  f"{common.fmt(b['sensitivity'])}, specificity {common.fmt(b['specificity'])}, PPV {common.fmt(b['ppv'])}, NPV {common.fmt(b['npv'])}")
     if "delong" in result:
         d = result["delong"]
-        out.print(f"DeLong paired test {score[0]} vs {score[1]}: difference {_fmt(d['diff'])} "
-                  f"({_fmt(d['ci_low'])} to {_fmt(d['ci_high'])}), z = {_fmt(d['z'])}, p = {_fmt_p(d['p'])}")
+        out.print(f"DeLong paired test {score[0]} vs {score[1]}: difference {common.fmt(d['diff'])} "
+                  f"({common.fmt(d['ci_low'])} to {common.fmt(d['ci_high'])}), z = {common.fmt(d['z'])}, p = {common.fmt_p(d['p'])}")
 
 
 # ----------------------------------------------------------------------------- dca
@@ -366,19 +268,49 @@ def dca(
     from myorisk.modeling.decision import decision_curve, parse_threshold_grid
 
     grid = parse_threshold_grid(thresholds)
-    df = _read(data)
+    df = common.read(data)
     if outcome not in df.columns:
         raise InputError(f"{data.name}: column '{outcome}' not found")
-    sub = _complete(df, [*score], data.name).join(df[[outcome]], how="inner")
+    sub = common.complete(df, [*score], data.name).join(df[[outcome]], how="inner")
     sub = sub[sub[outcome].notna()]
-    y, _ = _outcome01(sub, outcome, event, data.name)
+    y, _ = common.outcome01(sub, outcome, event, data.name)
+    for s in score:
+        bad = (sub[s] < 0) | (sub[s] > 1)
+        if bad.any():
+            rows = ", ".join(str(r) for r in sub.index[bad.to_numpy()][:5])
+            raise InputError(
+                f"{data.name}: column '{s}' holds values outside [0, 1] (rows {rows}"
+                f"{' …' if bad.sum() > 5 else ''}); decision curves need predicted risks, not scores"
+            )
     res = decision_curve(y, {s: sub[s].to_numpy(float) for s in score}, grid, harm=harm, prevalence=prevalence)
     if as_json:
-        _dump(res.to_dict())
+        common.dump(res.to_dict())
         return
     fr = res.to_frame()
     wide = fr.pivot(index="threshold", columns="model", values="net_benefit").reset_index()
-    out.print(_table(wide[["threshold", *score, "treat_all", "treat_none"]], title="Net benefit"))
+    out.print(common.table(wide[["threshold", *score, "treat_all", "treat_none"]], title="Net benefit"))
+
+
+# ----------------------------------------------------------------------------- command modules
+# Each module in myorisk.commands defines register(app) and adds its commands (kept apart so that
+# the domain layers' commands live beside nothing else).
+_COMMAND_MODULES = ("evaluate", "tableone", "validation", "myositis", "models", "study", "web")
+
+
+def _register_all() -> None:
+    import importlib
+
+    for name in _COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(f"myorisk.commands.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"myorisk.commands.{name}":
+                continue  # not built yet
+            raise
+        mod.register(app)
+
+
+_register_all()
 
 
 # ----------------------------------------------------------------------------- entry point

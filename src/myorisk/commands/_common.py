@@ -1,0 +1,129 @@
+"""Helpers shared by every command module: reading data, printing tables and JSON, options."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from myorisk.errors import InputError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# ----------------------------------------------------------------------------- shared options
+DataArg = Annotated[Path, typer.Argument(help="Data file: CSV, TSV, XLSX, SPSS .sav or Stata .dta.")]
+OutcomeOpt = Annotated[str, typer.Option("--outcome", "-y", help="Binary outcome column.")]
+PredictorsOpt = Annotated[
+    str, typer.Option("--predictors", "-x", help="Comma-separated predictor columns.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+CategoricalOpt = Annotated[
+    str | None,
+    typer.Option("--categorical", help="Comma-separated columns to treat as categorical."),
+]
+ReferenceOpt = Annotated[
+    list[str] | None,
+    typer.Option("--reference", help="Reference level of a categorical predictor, as VAR=LEVEL (repeatable)."),
+]
+EventOpt = Annotated[
+    str | None, typer.Option("--event", help="Outcome value that counts as the event (default 1/True/second level).")
+]
+
+
+class CiMethod(str, Enum):
+    wald = "wald"
+    profile = "profile"
+
+
+def split(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def refs(items: Sequence[str] | None) -> dict[str, str]:
+    out = {}
+    for it in items or ():
+        if "=" not in it:
+            raise InputError(f"--reference must look like VAR=LEVEL, not {it!r}")
+        k, v = it.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def read(path: Path) -> pd.DataFrame:
+    from myorisk.myositis.io import read_data
+
+    return read_data(path)
+
+
+def dump(obj: Any) -> None:
+    from myorisk.modeling.logistic import _clean
+
+    out.print_json(json.dumps(_clean(obj), allow_nan=False)) if sys.stdout.isatty() else print(
+        json.dumps(_clean(obj), indent=2, allow_nan=False)
+    )
+
+
+def note(msg: str) -> None:
+    err.print(f"note: {msg}", markup=False)
+
+
+def fmt(v: Any, digits: int = 4) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    v = float(v)
+    if not np.isfinite(v):
+        return "inf" if v > 0 else ("-inf" if v < 0 else "NA")
+    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
+        return f"{v:.{digits - 1}e}"
+    return f"{v:.{digits}f}"
+
+
+def fmt_p(p: float) -> str:
+    return "<0.0001" if p < 1e-4 else f"{p:.4f}"
+
+
+def table(frame: pd.DataFrame, title: str | None = None, formats: dict[str, Callable] | None = None) -> Table:
+    t = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
+    formats = formats or {}
+    for c in frame.columns:
+        t.add_column(str(c), justify="right" if pd.api.types.is_numeric_dtype(frame[c].dtype) else "left")
+    for _, row in frame.iterrows():
+        t.add_row(*[formats.get(c, fmt)(row[c]) for c in frame.columns])
+    return t
+
+
+def complete(df: pd.DataFrame, columns: Sequence[str], source: str) -> pd.DataFrame:
+    """Rows complete for ``columns``; removed rows are reported on stderr, never silently."""
+    from myorisk.myositis.io import coerce_numeric
+
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(f"{source}: column '{missing[0]}' not found (columns are: {', '.join(map(str, df.columns[:20]))})")
+    sub = df[list(columns)]
+    miss = sub.isna().any(axis=1)
+    if miss.any():
+        rows = ", ".join(str(r) for r in sub.index[miss][:10])
+        note(f"{int(miss.sum())} of {len(sub)} rows with missing values in {', '.join(columns)} were excluded (rows {rows}{' …' if miss.sum() > 10 else ''})")
+    return coerce_numeric(sub.loc[~miss], [c for c in columns], source) if len(columns) else sub
+
+
+def outcome01(df: pd.DataFrame, outcome: str, event: str | None, source: str) -> tuple[np.ndarray, str]:
+    from myorisk.modeling.design import code_outcome
+
+    return code_outcome(df[outcome], event=event, name=outcome, source=source)
+
+
