@@ -1,0 +1,217 @@
+"""``myorisk evaluate``: performance of predicted probabilities (rms ``val.prob``) — from a column of
+the data, or from a model spec file (a published model or one saved by ``fit --save``)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import typer
+
+from myorisk.commands import _common as common
+from myorisk.commands._common import DataArg, EventOpt, JsonOpt, out
+from myorisk.errors import InputError
+
+
+def _calibration_curve(prob: np.ndarray, y: np.ndarray, n_points: int = 50) -> list[dict[str, float]]:
+    """Smoothed calibration curve (R lowess, iter=0) on a grid of predicted risks, as val.prob draws it."""
+    from myorisk.modeling.smoothing import approx, lowess
+
+    xs, ys = lowess(prob, y, iter=0)
+    lo, hi = float(np.min(prob)), float(np.max(prob))
+    grid = np.linspace(lo, hi, n_points)
+    obs = approx(xs, ys, grid, ties="mean")
+    return [{"predicted": float(g), "observed": float(o)} for g, o in zip(grid, obs, strict=True)]
+
+
+def evaluate_probabilities(
+    prob: np.ndarray, y: np.ndarray, *, thresholds: np.ndarray | None = None, name: str = "model"
+) -> dict[str, Any]:
+    """val.prob statistics, ROC with DeLong CI, calibration curve and decision curve of frozen risks."""
+    from myorisk.modeling.decision import decision_curve
+    from myorisk.modeling.performance import val_prob
+    from myorisk.modeling.roc import roc_curve
+
+    perf = val_prob(prob, y)
+    roc = roc_curve(y, prob, direction="<")
+    res = perf.to_dict()
+    res["auc"] = {"auc": roc.auc, "ci_low": roc.ci_low, "ci_high": roc.ci_high, "method": "DeLong"}
+    res["calibration_curve"] = _calibration_curve(prob, y)
+    grid = thresholds if thresholds is not None else np.round(np.arange(0.01, 1.0, 0.01), 10)
+    dc = decision_curve(y, {name: prob}, grid)
+    res["decision_curve"] = dc.to_dict()
+    return res
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``evaluate``, ``table1`` and ``sample-size`` to the CLI."""
+
+    @app.command()
+    def evaluate(
+        data: DataArg,
+        outcome: Annotated[str, typer.Option("--outcome", "-y", help="Observed binary outcome column.")],
+        prob: Annotated[str | None, typer.Option("--prob", help="Column of predicted probabilities to evaluate.")] = None,
+        model: Annotated[str | None, typer.Option("--model", help="Model spec: a published model's name or a JSON file.")] = None,
+        recalibrate: Annotated[str | None, typer.Option("--recalibrate", help="Update the model on these data: intercept, logistic or refit (with --model; writes --save).")] = None,
+        save: Annotated[Path | None, typer.Option("--save", help="Where to write the recalibrated model spec.")] = None,
+        event: EventOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Validate predicted risks against outcomes: C with DeLong CI, Brier, calibration intercept/slope,
+        calibration-in-the-large, Emax/E90/Eavg, Spiegelhalter, Hosmer–Lemeshow, calibration and decision curves."""
+        if (prob is None) == (model is None):
+            raise InputError("give exactly one of --prob COLUMN or --model NAME|FILE")
+        if recalibrate is not None and model is None:
+            raise InputError("--recalibrate needs --model")
+        if recalibrate is not None and recalibrate not in ("intercept", "logistic", "refit"):
+            raise InputError(f"--recalibrate must be intercept, logistic or refit, not {recalibrate!r}")
+        df = common.read(data)
+        if outcome not in df.columns:
+            raise InputError(f"{data.name}: column '{outcome}' not found")
+        spec = None
+        if prob is not None:
+            sub = common.complete(df, [prob], data.name).join(df[[outcome]], how="inner")
+            miss = sub[outcome].isna()
+            if miss.any():
+                common.note(f"{int(miss.sum())} rows with a missing outcome were excluded")
+            sub = sub[~miss]
+            p = sub[prob].to_numpy(float)
+            bad = (p < 0) | (p > 1)
+            if bad.any():
+                rows = ", ".join(str(r) for r in sub.index[bad][:5])
+                raise InputError(f"{data.name}: column '{prob}' holds values outside [0, 1] (rows {rows})")
+            label = prob
+        else:
+            from myorisk.modeling.spec import load_spec, predict
+
+            spec = load_spec(model)
+            needed = [v.name for v in spec.variables]
+            miss_out = df[outcome].isna()
+            if miss_out.any():
+                common.note(f"{int(miss_out.sum())} rows with a missing outcome were excluded")
+            keep = ~miss_out & ~df[needed].isna().any(axis=1) if all(c in df.columns for c in needed) else ~miss_out
+            if (~keep & ~miss_out).any():
+                rows = ", ".join(str(r) for r in df.index[(~keep & ~miss_out).to_numpy()][:10])
+                common.note(f"{int((~keep & ~miss_out).sum())} rows with missing predictors were excluded (rows {rows})")
+            sub = df.loc[keep.to_numpy()]
+            scored = predict(spec, sub, source=data.name)
+            p = scored["probability"].to_numpy(float)
+            label = spec.name
+        y, ev = common.outcome01(sub, outcome, event, data.name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = evaluate_probabilities(p, y, name=label)
+        res = {"outcome": outcome, "event": ev, "predictions": label, **res}
+        if spec is not None:
+            res["model"] = {"name": spec.name, "status": spec.provenance.get("status"),
+                            "caveats": spec.provenance.get("caveats", [])}
+        if recalibrate is not None:
+            from myorisk.modeling.spec import recalibrate as do_recal
+            from myorisk.modeling.spec import save_spec
+
+            frame = sub.copy()
+            frame[outcome] = y
+            new = do_recal(spec, frame, method=recalibrate, outcome=outcome, source=data.name)
+            target = save or Path(f"{spec.name}-{recalibrate}.json")
+            save_spec(new, target)
+            res["recalibrated"] = {"method": recalibrate, "path": str(target),
+                                   "coefficients": dict(new.coefficients)}
+        if as_json:
+            common.dump(res)
+            return
+        _print_evaluation(res)
+
+    @app.command("table1")
+    def table1(
+        data: DataArg,
+        variables: Annotated[str, typer.Option("--variables", "-v", help="Comma-separated columns to describe.")],
+        by: Annotated[str | None, typer.Option("--by", help="Grouping column (e.g. the outcome).")] = None,
+        categorical: Annotated[str | None, typer.Option("--categorical", help="Columns to treat as categorical.")] = None,
+        nonnormal: Annotated[str | None, typer.Option("--nonnormal", help="Columns shown as median (IQR) with rank tests, or 'auto' (Shapiro–Wilk).")] = None,
+        output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the table: .csv, .xlsx or .html.")] = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Baseline characteristics (Table 1) by group with the test used and its statistic."""
+        from myorisk.modeling import tableone as t1
+
+        df = common.read(data)
+        nn: Any = "auto" if nonnormal == "auto" else (common.split(nonnormal) or None)
+        cats = common.split(categorical)
+        for v in common.split(variables):  # 0/1 indicators are categories, shown as n (%)
+            if v in df.columns and v not in cats and pd.api.types.is_numeric_dtype(df[v].dtype):
+                vals = set(pd.unique(df[v].dropna()))
+                if vals and vals <= {0, 1}:
+                    cats.append(v)
+        res = t1.table_one(df, by=by, variables=common.split(variables),
+                           categorical=cats or None, nonnormal=nn)
+        if output is not None:
+            ext = output.suffix.lower()
+            if ext == ".csv":
+                t1.write_csv(res, output)
+            elif ext == ".xlsx":
+                t1.write_xlsx(res, output)
+            elif ext in (".html", ".htm"):
+                from myorisk.atomic import write_text_atomic
+
+                write_text_atomic(output, t1.to_html(res))
+            else:
+                raise InputError(f"--output must end in .csv, .xlsx or .html, not {output.name!r}")
+        if as_json:
+            common.dump(res.to_dict())
+            return
+        disp = res.to_display()
+        out.print(common.table(disp.reset_index() if disp.index.name else disp, title="Table 1"))
+        if output is not None:
+            out.print(f"written to {output}")
+
+    @app.command("sample-size")
+    def sample_size(
+        prevalence: Annotated[float, typer.Option("--prevalence", help="Anticipated outcome proportion.")],
+        parameters: Annotated[int, typer.Option("--parameters", help="Candidate predictor parameters.")],
+        csrsquared: Annotated[float | None, typer.Option("--csrsquared", help="Anticipated Cox–Snell R².")] = None,
+        nagrsquared: Annotated[float | None, typer.Option("--nagrsquared", help="Anticipated Nagelkerke R².")] = None,
+        cstatistic: Annotated[float | None, typer.Option("--cstatistic", help="Anticipated C statistic.")] = None,
+        shrinkage: Annotated[float, typer.Option("--shrinkage")] = 0.9,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Minimum sample size for a binary-outcome prediction model (Riley et al. 2020; pmsampsize)."""
+        from myorisk.modeling.sample_size import riley_binary
+
+        res = riley_binary(prevalence=prevalence, parameters=parameters, csrsquared=csrsquared,
+                           nagrsquared=nagrsquared, cstatistic=cstatistic, shrinkage=shrinkage)
+        if as_json:
+            common.dump(res.to_dict())
+            return
+        out.print(common.table(res.to_frame(), title="Riley et al. (2020) criteria"))
+        out.print(res.summary())
+
+
+def _print_evaluation(res: dict[str, Any]) -> None:
+    f = common.fmt
+    hl = res.get("hosmer_lemeshow") or {}
+    auc = res["auc"]
+    rows = [
+        ("n (events)", f"{res['n']} ({res['events']})"),
+        ("C (ROC area), DeLong 95% CI", f"{f(auc['auc'])} ({f(auc['ci_low'])}–{f(auc['ci_high'])})"),
+        ("Somers' Dxy", f(res["dxy"])),
+        ("Brier score", f(res["brier"])),
+        ("Calibration intercept (joint)", f(res["intercept"])),
+        ("Calibration slope", f(res["slope"])),
+        ("Calibration-in-the-large", f(res["citl"])),
+        ("Emax / E90 / Eavg", f"{f(res['emax'])} / {f(res['e90'])} / {f(res['eavg'])}"),
+        ("Spiegelhalter z (p)", f"{f(res['spiegelhalter_z'])} ({common.fmt_p(res['spiegelhalter_p'])})"),
+        ("Nagelkerke R²", f(res["r2"])),
+        ("Hosmer–Lemeshow χ² (df, p)", f"{f(hl.get('chi2'))} ({hl.get('df')}, {common.fmt_p(hl['p']) if hl.get('p') is not None else '—'})"),
+    ]
+    title = f"Performance of {res['predictions']} for {res['outcome']} = {res['event']}"
+    out.print(common.table(pd.DataFrame(rows, columns=["statistic", "value"]), title=title))
+    for w in res.get("warnings", []):
+        common.note(w)
+    m = res.get("model")
+    if m and m.get("status") not in (None, "fitted", "published"):
+        common.note(f"model '{m['name']}' is {m['status']}: " + "; ".join(m.get("caveats", [])))
+    if "recalibrated" in res:
+        out.print(f"recalibrated model ({res['recalibrated']['method']}) written to {res['recalibrated']['path']}")
