@@ -1,0 +1,760 @@
+"""Reading and writing cohort tables, REDCap exports and mapping files.
+
+Every reader returns a :class:`pandas.DataFrame` whose index is the row number as the user
+counts it in the file: for CSV/TSV the line number (header = line 1, first data row = line 2),
+for XLSX the sheet row, for SPSS ``.sav`` and Stata ``.dta`` the case (observation) number
+(first case = 1), which is what the Data Editor and ``browse`` show. Fully blank rows are
+skipped without renumbering the rest.
+
+Cells are typed the same way whatever the format, so one cohort saved as CSV, XLSX, SAV or DTA
+reads as identical data:
+
+* missing: empty cells and the tokens in :data:`NA_TOKENS`;
+* a column whose every non-missing cell is a number (or a text that reads as one) is numeric:
+  ``int64`` if all values are whole and none is missing, else ``float64``; a column holding a
+  number written with a leading zero (``"007"``) stays text, so identifiers keep their zeros;
+* every other column is text (pandas ``str``); dates and times become ISO text
+  (``2021-03-04``), which :mod:`myorisk.myositis.cohort` parses for date variables.
+
+Errors are :class:`myorisk.errors.InputError` and name the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io as _io
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from myorisk.errors import InputError
+from myorisk.myositis.schema import VARIABLES, normalise_name
+
+__all__ = [
+    "NA_TOKENS",
+    "MappedColumn",
+    "Mapping",
+    "apply_mapping",
+    "coerce_numeric",
+    "parse_choices",
+    "read_data",
+    "read_mapping",
+    "read_redcap",
+    "read_table",
+    "to_numbers",
+    "write_table",
+]
+
+#: Cell texts read as missing (compared after trimming spaces, case-sensitive as pandas does).
+NA_TOKENS = frozenset({"", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None",
+                       "#N/A", ".", "-"})
+READABLE = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".sav", ".zsav", ".dta")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_LEADING_ZERO = re.compile(r"^[+-]?0\d")
+
+
+# --------------------------------------------------------------------------- cell typing
+def _cell(v: object) -> object:
+    """One raw cell -> None, int, float or str."""
+    if v is None:
+        return None
+    if isinstance(v, bool | np.bool_):
+        return int(v)
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        return None if math.isnan(v) else float(v)
+    if isinstance(v, _dt.datetime | pd.Timestamp):
+        if pd.isna(v):
+            return None
+        if (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0):
+            return v.date().isoformat()
+        return v.isoformat(sep=" ")
+    if isinstance(v, _dt.date | _dt.time):
+        return v.isoformat()
+    if v is pd.NA or v is pd.NaT:
+        return None
+    s = str(v).strip()
+    return None if s in NA_TOKENS else s
+
+
+def _as_text(v: object) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _typed_column(values: Sequence[object], index: pd.Index, name: str) -> pd.Series:
+    """Type one column of raw cells by the rules in the module docstring."""
+    cells = [_cell(v) for v in values]
+    present = [c for c in cells if c is not None]
+    numeric = bool(present) and all(
+        isinstance(c, int | float)
+        or (isinstance(c, str) and _NUMBER.match(c) and not _LEADING_ZERO.match(c))
+        for c in present
+    )
+    if numeric:
+        arr = np.array([np.nan if c is None else float(c) for c in cells], dtype=float)
+        if len(present) == len(cells) and np.all(np.mod(arr, 1) == 0) and np.all(
+            np.abs(arr) < 2**53
+        ):
+            return pd.Series(arr.astype(np.int64), index=index, name=name)
+        return pd.Series(arr, index=index, name=name)
+    text = [np.nan if c is None else _as_text(c) for c in cells]
+    return pd.Series(text, index=index, name=name, dtype="str")
+
+
+def _frame(header: Sequence[object], rows: list[tuple[int, Sequence[object]]], source: str,
+           *, row_word: str = "row") -> pd.DataFrame:
+    """Build the typed frame from a header and (row number, cells) pairs."""
+    names: list[str | None] = []
+    for h in header:
+        c = _cell(h)
+        names.append(None if c is None else _as_text(c))
+    width = len(names)
+    for rn, cells in rows:
+        if len(cells) > width and any(_cell(c) is not None for c in cells[width:]):
+            raise InputError(
+                f"{source}: {row_word} {rn} has {len(cells)} cells but the header has {width} "
+                f"columns"
+            )
+    index = pd.Index([rn for rn, _ in rows], name="row")
+    columns: dict[str, pd.Series] = {}
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names):
+        col = [cells[j] if j < len(cells) else None for _, cells in rows]
+        if name is None:
+            if any(_cell(c) is not None for c in col):
+                raise InputError(f"{source}: column {j + 1} holds data but has no name in the "
+                                 f"header")
+            continue
+        if name in seen:
+            raise InputError(f"{source}: duplicate column name '{name}' (columns {seen[name]} "
+                             f"and {j + 1})")
+        seen[name] = j + 1
+        columns[name] = _typed_column(col, index, name)
+    if not columns:
+        raise InputError(f"{source}: the header row names no columns")
+    return pd.DataFrame(columns, index=index)
+
+
+# --------------------------------------------------------------------------- readers
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a data file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+
+
+def _decode_text(path: Path) -> str:
+    raw = path.read_bytes()
+    head = raw[:8192]
+    if head.startswith(b"%PDF"):
+        raise InputError(f"{path}: is a PDF document, not a table")
+    if head.startswith(b"PK\x03\x04"):
+        raise InputError(f"{path}: is a ZIP/XLSX file, not a text table (rename it to .xlsx?)")
+    if b"\x00" in head:
+        raise InputError(f"{path}: is a binary file, not a text table")
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - cp1252 fails only on 5 undefined bytes
+        text = raw.decode("latin-1")
+    sample = text[:8192]
+    bad = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f")
+    if bad > max(2, len(sample) // 100):
+        raise InputError(f"{path}: is a binary file, not a text table")
+    return text
+
+
+def _read_delimited(path: Path, delimiter: str | None) -> pd.DataFrame:
+    text = _decode_text(path)
+    if not text.strip():
+        raise InputError(f"{path}: file is empty")
+    if delimiter is None:
+        first = text.lstrip("\r\n").split("\n", 1)[0]
+        counts = {d: first.count(d) for d in (",", ";", "\t")}
+        delimiter = max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    prev = 0
+    try:
+        for rec in reader:
+            start, prev = prev + 1, reader.line_num
+            if not any(c.strip() for c in rec):
+                continue
+            if header is None:
+                header = rec
+            else:
+                rows.append((start, rec))
+    except csv.Error as exc:
+        raise InputError(f"{path}: line {reader.line_num}: not a valid CSV table ({exc})") from exc
+    if header is None:
+        raise InputError(f"{path}: file is empty")
+    if len(header) == 1 and not rows and len(header[0]) > 200:
+        raise InputError(f"{path}: is not a table (no delimiter found)")
+    return _frame(header, rows, str(path))
+
+
+def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"{path}: is not an XLSX workbook")
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken workbook
+        raise InputError(f"{path}: is not a readable XLSX workbook ({exc})") from exc
+    try:
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif isinstance(sheet, int):
+            if not 0 <= sheet < len(wb.worksheets):
+                raise InputError(f"{path}: has no sheet number {sheet}")
+            ws = wb.worksheets[sheet]
+        else:
+            if sheet not in wb.sheetnames:
+                raise InputError(f"{path}: has no sheet '{sheet}' (sheets: "
+                                 f"{', '.join(wb.sheetnames)})")
+            ws = wb[sheet]
+        header: Sequence[object] | None = None
+        rows: list[tuple[int, Sequence[object]]] = []
+        for rn, rec in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+            if all(_cell(c) is None for c in rec):
+                continue
+            if header is None:
+                header = rec
+            else:
+                rows.append((rn, rec))
+    finally:
+        wb.close()
+    if header is None:
+        raise InputError(f"{path}: sheet '{ws.title}' is empty")
+    return _frame(header, rows, f"{path}")
+
+
+def _read_stat(path: Path, kind: str) -> pd.DataFrame:
+    import pyreadstat
+
+    reader = pyreadstat.read_dta if kind == "dta" else pyreadstat.read_sav
+    try:
+        raw, _meta = reader(str(path), apply_value_formats=True, formats_as_category=False)
+    except Exception as exc:  # pyreadstat raises ReadstatError / PyreadstatError / OSError
+        label = "Stata .dta" if kind == "dta" else "SPSS .sav"
+        raise InputError(f"{path}: is not a readable {label} file ({exc})") from exc
+    if raw.shape[1] == 0:
+        raise InputError(f"{path}: file holds no variables")
+    header = list(raw.columns)
+    rows = [(i + 1, list(rec)) for i, rec in enumerate(raw.itertuples(index=False, name=None))]
+    rows = [(rn, rec) for rn, rec in rows if any(_cell(c) is not None for c in rec)]
+    return _frame(header, rows, str(path), row_word="case")
+
+
+def read_table(path: str | os.PathLike[str], *, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a data table from CSV, TSV, XLSX, SPSS ``.sav`` or Stata ``.dta``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file. The extension chooses the reader: ``.csv``/``.txt`` (delimiter ``,``, ``;``
+        or tab, detected from the header line), ``.tsv``, ``.xlsx``/``.xlsm``, ``.sav``/
+        ``.zsav``, ``.dta``.
+    sheet : str or int, optional
+        XLSX sheet name or 0-based number; default the first sheet.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per header cell, typed as described in the module docstring; the index
+        (named ``row``) is the row number as the user counts it in the file.
+
+    Raises
+    ------
+    myorisk.errors.InputError
+        Missing or empty file, a file that is not a table (binary, PDF, ZIP renamed .csv),
+        unsupported extension, duplicate or unnamed columns, a row longer than the header.
+        The message starts with the file name.
+    """
+    p = Path(path)
+    _check_file(p)
+    ext = p.suffix.lower()
+    if ext in (".csv", ".txt"):
+        return _read_delimited(p, None)
+    if ext == ".tsv":
+        return _read_delimited(p, "\t")
+    if ext in (".xlsx", ".xlsm"):
+        return _read_xlsx(p, sheet)
+    if ext in (".sav", ".zsav"):
+        return _read_stat(p, "sav")
+    if ext == ".dta":
+        return _read_stat(p, "dta")
+    raise InputError(f"{p}: unsupported file type '{ext or p.name}' (use one of "
+                     f"{', '.join(READABLE)})")
+
+
+def read_data(path: str | os.PathLike[str], *, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read any supported table for the general (engine) commands.
+
+    The same reader as :func:`read_table`, so that every command reports file problems in the
+    same words. Use :func:`coerce_numeric` afterwards on the columns a command needs as numbers.
+
+    Parameters
+    ----------
+    path : str or path-like
+        CSV, TSV, XLSX, SAV or DTA file.
+    sheet : str or int, optional
+        XLSX sheet.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`read_table`.
+    """
+    return read_table(path, sheet=sheet)
+
+
+def coerce_numeric(df: pd.DataFrame, columns: Iterable[str], source: str) -> pd.DataFrame:
+    """Return a copy with ``columns`` as ``float64``, or raise one error listing every bad cell.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Data whose index holds the user's row numbers (as the readers set it).
+    columns : iterable of str
+        Columns that must be numeric. Missing cells stay NaN.
+    source : str
+        File name used in the message.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Copy of ``df`` with the named columns converted.
+
+    Raises
+    ------
+    myorisk.errors.InputError
+        A named column is absent, or cells are not numbers; the single-line message lists
+        them all: ``"cohort.csv: row 7, column 'age': 'abc' is not a number; row 9, ..."``.
+    """
+    cols = list(columns)
+    absent = [c for c in cols if c not in df.columns]
+    if absent:
+        names = ", ".join(f"'{c}'" for c in absent)
+        raise InputError(f"{source}: column {names} not found (columns: "
+                         f"{', '.join(map(str, df.columns))})")
+    out = df.copy()
+    bad: list[str] = []
+    for c in cols:
+        values, cell_errors = to_numbers(df[c])
+        out[c] = values
+        bad.extend(f"row {r}, column '{c}': '{v}' is not a number" for r, v in cell_errors)
+    if bad:
+        raise InputError(f"{source}: " + "; ".join(bad))
+    return out
+
+
+def to_numbers(s: pd.Series) -> tuple[pd.Series, list[tuple[object, object]]]:
+    """Convert a column to ``float64``; return it and the (row, value) pairs that failed.
+
+    Parameters
+    ----------
+    s : pandas.Series
+        Column as read.
+
+    Returns
+    -------
+    values : pandas.Series
+        ``float64``; failed cells are NaN.
+    errors : list of (row, value)
+        Cells that are present but are not numbers.
+    """
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.astype(float), []
+    errors: list[tuple[object, object]] = []
+    out = np.full(len(s), np.nan)
+    for i, (r, v) in enumerate(s.items()):
+        c = _cell(v)
+        if c is None:
+            continue
+        if isinstance(c, int | float):
+            out[i] = float(c)
+        elif _NUMBER.match(c):
+            out[i] = float(c)
+        else:
+            errors.append((r, v))
+    return pd.Series(out, index=s.index, name=s.name), errors
+
+
+# --------------------------------------------------------------------------- REDCap
+def _dict_column(dd: pd.DataFrame, *prefixes: str) -> str | None:
+    for c in dd.columns:
+        n = normalise_name(c)
+        if any(n.startswith(p) for p in prefixes):
+            return c
+    return None
+
+
+def parse_choices(text: str) -> dict[str, str]:
+    """Parse a REDCap choice list ``"1, Male | 2, Female"`` into ``{"1": "Male", "2": "Female"}``.
+
+    Parameters
+    ----------
+    text : str
+        The "Choices, Calculations, OR Slider Labels" cell.
+
+    Returns
+    -------
+    dict of str to str
+        Code to label, codes as written (trimmed).
+    """
+    out: dict[str, str] = {}
+    for part in str(text).split("|"):
+        if "," not in part:
+            continue
+        code, label = part.split(",", 1)
+        out[code.strip()] = label.strip()
+    return out
+
+
+def read_redcap(data_csv: str | os.PathLike[str],
+                dictionary_csv: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a REDCap raw data export together with its data dictionary.
+
+    Parameters
+    ----------
+    data_csv : str or path-like
+        "CSV / Microsoft Excel (raw data)" export: field names as header, codes as values.
+    dictionary_csv : str or path-like
+        The project's data dictionary (export or API form: ``Variable / Field Name`` or
+        ``field_name``, ``Field Type``, ``Choices, Calculations, OR Slider Labels``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`read_table`, with ``radio`` and ``dropdown`` codes replaced by their labels
+        (a code not in the dictionary is kept as written, so the cohort check reports it),
+        ``yesno``/``truefalse`` and checkbox columns (``field___code``) kept as 0/1 numbers,
+        and text fields validated as numbers kept numeric. Columns REDCap adds
+        (``redcap_event_name``, ``*_complete`` ...) are kept.
+
+    Raises
+    ------
+    myorisk.errors.InputError
+        Either file unreadable, or the dictionary lacks the field-name/field-type columns.
+    """
+    data = read_table(data_csv)
+    dd = read_table(dictionary_csv)
+    name_col = _dict_column(dd, "variable", "field_name")
+    type_col = _dict_column(dd, "field_type")
+    choice_col = _dict_column(dd, "choices", "select_choices")
+    if name_col is None or type_col is None:
+        raise InputError(f"{dictionary_csv}: not a REDCap data dictionary (no 'Variable / Field "
+                         f"Name' and 'Field Type' columns)")
+    data = data.copy()
+    for _, entry in dd.iterrows():
+        fname, ftype = str(entry[name_col]).strip(), str(entry[type_col]).strip().lower()
+        if fname not in data.columns or ftype not in ("radio", "dropdown"):
+            continue
+        choices = parse_choices(entry[choice_col]) if choice_col is not None else {}
+        if not choices:
+            continue
+        col = data[fname]
+        labels = [np.nan if _cell(v) is None else choices.get(_as_text(_cell(v)), _as_text(
+            _cell(v))) for v in col]
+        data[fname] = _typed_column(labels, data.index, fname)
+    return data
+
+
+# --------------------------------------------------------------------------- mapping
+@dataclass(frozen=True)
+class MappedColumn:
+    """One column renamed to its canonical name.
+
+    Parameters
+    ----------
+    canonical : str
+        Canonical name (``shared/spec/data-dictionary.md``).
+    user_column : str
+        Name in the user's file.
+    how : {"mapping", "auto"}
+        ``mapping``: named in the mapping file; ``auto``: the names match after folding case,
+        spaces and dashes (e.g. ``"Patient ID"`` -> ``patient_id``).
+    recoded : int
+        Number of cells whose value the mapping recoded.
+    """
+
+    canonical: str
+    user_column: str
+    how: str
+    recoded: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict."""
+        return {"canonical": self.canonical, "user_column": self.user_column, "how": self.how,
+                "recoded": self.recoded}
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A mapping from users' column names (and values) to the canonical ones.
+
+    Parameters
+    ----------
+    columns : dict of str to str
+        ``canonical -> user_column``.
+    recodes : dict of str to dict
+        ``canonical -> {user value: canonical value}`` (values compared as trimmed text).
+    options : dict
+        Cohort-wide declarations; ``mmt8_max`` (80 or 150) declares the MMT8 scale.
+    source : str
+        Where the mapping came from (file name), for messages.
+    """
+
+    columns: dict[str, str] = field(default_factory=dict)
+    recodes: dict[str, dict[str, object]] = field(default_factory=dict)
+    options: dict[str, object] = field(default_factory=dict)
+    source: str = "mapping"
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, object], source: str = "mapping") -> Mapping:
+        """Build from the parsed YAML/JSON form (see :func:`read_mapping`).
+
+        Parameters
+        ----------
+        obj : dict
+            Either ``{"columns": {...}, "recode": {...}, "options": {...}}`` or flat
+            ``{canonical: user_column}`` / ``{canonical: {"column": ..., "recode": {...}}}``.
+        source : str, default "mapping"
+            Name used in messages.
+
+        Returns
+        -------
+        Mapping
+        """
+        if not isinstance(obj, dict):
+            raise InputError(f"{source}: a mapping must be 'canonical: user_column' pairs")
+        columns: dict[str, str] = {}
+        recodes: dict[str, dict[str, object]] = {}
+        options = dict(obj.get("options") or {}) if isinstance(obj.get("options"), dict) else {}
+        structured = "columns" in obj or "recode" in obj
+        pairs = obj.get("columns") or {} if structured else {
+            k: v for k, v in obj.items() if k != "options"}
+        if not isinstance(pairs, dict):
+            raise InputError(f"{source}: 'columns' must be 'canonical: user_column' pairs")
+        for canon, spec in pairs.items():
+            if isinstance(spec, dict):
+                if spec.get("column") is not None:
+                    columns[str(canon)] = str(spec["column"])
+                if spec.get("recode"):
+                    recodes[str(canon)] = _recode_dict(spec["recode"], source, str(canon))
+            elif spec is None:
+                raise InputError(f"{source}: '{canon}' has no user column")
+            else:
+                columns[str(canon)] = str(spec)
+        if structured and obj.get("recode"):
+            rec = obj["recode"]
+            if not isinstance(rec, dict):
+                raise InputError(f"{source}: 'recode' must map variables to value pairs")
+            for canon, pairs_ in rec.items():
+                recodes[str(canon)] = _recode_dict(pairs_, source, str(canon))
+        unknown = [c for c in list(columns) + list(recodes) if c not in VARIABLES]
+        if unknown:
+            raise InputError(f"{source}: not canonical variable names: "
+                             f"{', '.join(sorted(set(unknown)))}")
+        return cls(columns, recodes, options, source)
+
+
+def _recode_dict(obj: object, source: str, canon: str) -> dict[str, object]:
+    if isinstance(obj, str):  # CSV form "M=male; F=female"
+        out: dict[str, object] = {}
+        for part in obj.split(";"):
+            if part.strip():
+                if "=" not in part:
+                    raise InputError(f"{source}: recode of '{canon}': '{part.strip()}' is not "
+                                     f"'value=new'")
+                k, v = part.split("=", 1)
+                out[k.strip()] = v.strip()
+        return out
+    if not isinstance(obj, dict):
+        raise InputError(f"{source}: recode of '{canon}' must be value pairs")
+    return {_as_text(_cell(k)): v for k, v in obj.items()}
+
+
+def read_mapping(path: str | os.PathLike[str]) -> Mapping:
+    """Read a mapping file (YAML or CSV).
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.yaml``/``.yml``: ``canonical: user_column`` pairs, or a ``columns:`` block plus
+        optional ``recode:`` (``sex: {M: male, F: female}``) and ``options:``
+        (``mmt8_max: 150``). ``.csv``: columns ``canonical``, ``user_column`` and optionally
+        ``recode`` (``"M=male; F=female"``).
+
+    Returns
+    -------
+    Mapping
+
+    Raises
+    ------
+    myorisk.errors.InputError
+        Unreadable file, wrong structure, or a canonical name that does not exist.
+    """
+    p = Path(path)
+    _check_file(p)
+    ext = p.suffix.lower()
+    if ext in (".yaml", ".yml", ".json"):
+        import yaml
+
+        try:
+            obj = yaml.safe_load(_decode_text(p))
+        except yaml.YAMLError as exc:
+            raise InputError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        return Mapping.from_dict(obj, str(p))
+    if ext in (".csv", ".tsv", ".txt"):
+        tab = read_table(p)
+        cols = {normalise_name(c): c for c in tab.columns}
+        if "canonical" not in cols or "user_column" not in cols:
+            raise InputError(f"{p}: a CSV mapping needs columns 'canonical' and 'user_column'")
+        flat: dict[str, object] = {}
+        for r, rec in tab.iterrows():
+            canon = _cell(rec[cols["canonical"]])
+            user = _cell(rec[cols["user_column"]])
+            if canon is None:
+                raise InputError(f"{p}: row {r}, column 'canonical': empty")
+            entry: dict[str, object] = {"column": None if user is None else _as_text(user)}
+            if "recode" in cols and _cell(rec[cols["recode"]]) is not None:
+                entry["recode"] = str(rec[cols["recode"]])
+            flat[_as_text(canon)] = entry
+        return Mapping.from_dict(flat, str(p))
+    raise InputError(f"{p}: a mapping file must be .yaml, .yml or .csv")
+
+
+def apply_mapping(df: pd.DataFrame, mapping: Mapping | None, source: str
+                  ) -> tuple[pd.DataFrame, list[MappedColumn]]:
+    """Rename users' columns to canonical names and recode values.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Table as read.
+    mapping : Mapping or None
+        Explicit mapping; columns it does not name are also matched automatically when their
+        folded name (:func:`~myorisk.myositis.schema.normalise_name`) is a canonical name.
+    source : str
+        Data file name for messages.
+
+    Returns
+    -------
+    data : pandas.DataFrame
+        Renamed (and recoded) copy; other columns are kept unchanged.
+    mapped : list of MappedColumn
+        What was renamed or recoded.
+
+    Raises
+    ------
+    myorisk.errors.InputError
+        A mapped user column is not in the file, two canonical names claim one column, or a
+        rename would collide with an existing column.
+    """
+    m = mapping or Mapping()
+    present = set(map(str, df.columns))
+    missing = [f"'{u}' (for {c})" for c, u in m.columns.items() if u not in present]
+    if missing:
+        raise InputError(f"{m.source}: columns not found in {source}: {', '.join(missing)}")
+    users = list(m.columns.values())
+    dup = sorted({u for u in users if users.count(u) > 1})
+    if dup:
+        raise InputError(f"{m.source}: column(s) {', '.join(map(repr, dup))} mapped to more "
+                         f"than one canonical variable")
+    rename = {u: c for c, u in m.columns.items() if u != c}
+    how = dict.fromkeys(rename, "mapping")
+    taken = set(m.columns.values()) | set(m.columns)
+    for col in df.columns:
+        if col in taken or col in VARIABLES:
+            continue
+        folded = normalise_name(col)
+        if folded in VARIABLES and folded not in taken and folded not in present:
+            rename[col] = folded
+            how[col] = "auto"
+            taken.add(folded)
+    clash = [f"'{u}' -> '{c}'" for u, c in rename.items() if c in present and c not in rename]
+    if clash:
+        raise InputError(f"{m.source}: renaming {', '.join(clash)} would overwrite a column of "
+                         f"the same name in {source}")
+    out = df.rename(columns=rename)
+    mapped = {c: MappedColumn(c, u, how[u]) for u, c in rename.items()}
+    for canon, codes in m.recodes.items():
+        if canon not in out.columns:
+            continue
+        col = out[canon]
+        n = 0
+        values = []
+        for v in col:
+            c = _cell(v)
+            key = None if c is None else _as_text(c)
+            if key is not None and key in codes:
+                values.append(codes[key])
+                n += 1
+            else:
+                values.append(c)
+        out[canon] = _typed_column(values, out.index, canon)
+        prev = mapped.get(canon)
+        mapped[canon] = MappedColumn(canon, prev.user_column if prev else canon,
+                                     prev.how if prev else "mapping", n)
+    return out, list(mapped.values())
+
+
+# --------------------------------------------------------------------------- writer
+def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool = False) -> None:
+    """Write a table atomically (temporary file in the same folder, then rename).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Table to write.
+    path : str or path-like
+        ``.csv``, ``.tsv`` or ``.xlsx``. An existing file is replaced only once the new one is
+        complete, so a failed write never leaves a half-written file.
+    index : bool, default False
+        Also write the index (the row numbers) as the first column.
+
+    Raises
+    ------
+    myorisk.errors.InputError
+        Unsupported extension or a folder that does not exist.
+    """
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext not in (".csv", ".tsv", ".xlsx"):
+        raise InputError(f"{p}: can only write .csv, .tsv or .xlsx")
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"{p}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=ext, dir=folder)
+    os.close(fd)
+    try:
+        if ext == ".xlsx":
+            df.to_excel(tmp, index=index, engine="openpyxl")
+        else:
+            df.to_csv(tmp, index=index, sep="\t" if ext == ".tsv" else ",", lineterminator="\n")
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
