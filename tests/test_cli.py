@@ -166,3 +166,17 @@ def test_table1_and_sample_size(capsys, tmp_path):
     from myorisk.modeling.sample_size import riley_binary
 
     assert res["n"] == riley_binary(prevalence=0.174, parameters=24, csrsquared=0.288).n
+
+
+def test_roc_versus_unpaired_matches_engine(capsys, tmp_path):
+    from myorisk.modeling.roc import delong_test_unpaired
+
+    d = load_data("asah")
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    d.iloc[:60].to_csv(a, index=False)
+    d.iloc[60:].to_csv(b, index=False)
+    res = run_json(capsys, "roc", a, "-y", "poor", "-s", "s100b", "--versus", b)
+    t = delong_test_unpaired(d.poor[:60].to_numpy(), d.s100b[:60].to_numpy(), d.poor[60:].to_numpy(),
+                             d.s100b[60:].to_numpy(), direction1="<", direction2="<")
+    assert_allclose(res["delong_unpaired"]["p"], t.p, rtol=1e-12)
+    assert len(res["curves"]) == 2

@@ -207,14 +207,18 @@ def roc(
     score: Annotated[list[str], typer.Option("--score", "-s", help="Score or probability column (give two for a DeLong test).")],
     direction: Annotated[str, typer.Option("--direction", help="auto, '<' (cases higher) or '>' (cases lower).")] = "auto",
     level: Annotated[float, typer.Option("--level")] = 0.95,
+    versus: Annotated[Path | None, typer.Option("--versus", help="Second data file (e.g. an external cohort): unpaired DeLong test of the same score there.")] = None,
     event: EventOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """ROC curve, AUC with DeLong CI, Youden-optimal threshold; with two scores, the paired DeLong test."""
-    from myorisk.modeling.roc import best_threshold, delong_test, roc_curve
+    """ROC curve, AUC with DeLong CI, Youden-optimal threshold; with two scores, the paired DeLong test;
+    with --versus, the unpaired DeLong test between two cohorts."""
+    from myorisk.modeling.roc import best_threshold, delong_test, delong_test_unpaired, roc_curve
 
     if len(score) > 2:
         raise InputError("give one or two --score columns")
+    if versus is not None and len(score) != 1:
+        raise InputError("--versus compares one --score between two files")
     df = common.read(data)
     if outcome not in df.columns:
         raise InputError(f"{data.name}: column '{outcome}' not found")
@@ -236,6 +240,20 @@ def roc(
         t = delong_test(y, sub[score[0]].to_numpy(float), sub[score[1]].to_numpy(float), level=level,
                         direction1=res_list[0].direction, direction2=res_list[1].direction)
         result["delong"] = {"z": t.z, "p": t.p, "diff": t.diff, "ci_low": t.ci_low, "ci_high": t.ci_high}
+    if versus is not None:
+        df2 = common.read(versus)
+        if outcome not in df2.columns:
+            raise InputError(f"{versus.name}: column '{outcome}' not found")
+        sub2 = common.complete(df2, [score[0]], versus.name).join(df2[[outcome]], how="inner")
+        sub2 = sub2[sub2[outcome].notna()]
+        y2, _ = common.outcome01(sub2, outcome, event, versus.name)
+        r2 = roc_curve(y2, sub2[score[0]].to_numpy(float), direction=res_list[0].direction, level=level)
+        curves.append({"score": f"{score[0]} ({versus.name})", "auc": r2.auc, "ci_low": r2.ci_low,
+                       "ci_high": r2.ci_high, "se": r2.se, "direction": r2.direction,
+                       "n_cases": r2.n_cases, "n_controls": r2.n_controls})
+        t2 = delong_test_unpaired(y, sub[score[0]].to_numpy(float), y2, sub2[score[0]].to_numpy(float),
+                                  direction1=res_list[0].direction, direction2=res_list[0].direction)
+        result["delong_unpaired"] = {"statistic": t2.statistic, "df": t2.df, "p": t2.p, "diff": t2.diff}
     if as_json:
         common.dump(result)
         return
@@ -243,9 +261,15 @@ def roc(
                        for c in curves])
     out.print(common.table(fr, title=f"ROC, outcome {outcome} = {ev} (DeLong {int(level * 100)}% CI)"))
     for c in curves:
+        if "best" not in c:
+            continue
         b = c["best"]
         out.print(f"{c['score']}: Youden-optimal threshold {common.fmt(b['threshold'])} — sensitivity "
                   f"{common.fmt(b['sensitivity'])}, specificity {common.fmt(b['specificity'])}, PPV {common.fmt(b['ppv'])}, NPV {common.fmt(b['npv'])}")
+    if "delong_unpaired" in result:
+        d = result["delong_unpaired"]
+        out.print(f"DeLong unpaired test {data.name} vs {versus.name}: difference {common.fmt(d['diff'])}, "
+                  f"D = {common.fmt(d['statistic'])} on {common.fmt(d['df'], 1)} df, p = {common.fmt_p(d['p'])}")
     if "delong" in result:
         d = result["delong"]
         out.print(f"DeLong paired test {score[0]} vs {score[1]}: difference {common.fmt(d['diff'])} "
