@@ -1,0 +1,838 @@
+"""Model spec files: a fitted or published logistic model as a JSON document.
+
+Format ``myorisk-model/1``::
+
+    {
+      "format": "myorisk-model/1",
+      "name": "pmdm-noninvasive",
+      "title": "…",
+      "outcome": {"name": "nonresponse", "event": "1", "description": "…"},
+      "variables": [
+        {"name": "sex", "kind": "categorical", "label": "Sex", "unit": "", "levels": ["female",
+         "male"], "reference": "female", "description": "…"},
+        {"name": "msuvmax", "kind": "numeric", "label": "mSUVmax", "unit": "ratio", "min": 0,
+         "max": 3, "description": "…"},
+        {"name": "anti_tif1g", "kind": "binary", "label": "Anti-TIF1-γ", "min": 0, "max": 1}
+      ],
+      "coefficients": {"Intercept": -3.1, "sex=male": 2.02, "msuvmax": 4.14},
+      "covariance": {"order": [...], "matrix": [[...]]},          (optional)
+      "provenance": {"status": "published|reconstructed|fitted|recalibrated", "source": "…",
+                     "published": [...], "reconstructed": [...], "errata": [...],
+                     "caveats": [...]},
+      "lineage": [...],
+      "performance": {...},                                        (optional)
+      "software": {"myorisk": "0.1.0"}
+    }
+
+Coefficients are keyed by design-column name as :mod:`myorisk.modeling.design` names them
+(``"Intercept"`` first; ``var=level`` for the dummies of a categorical variable; the variable name
+for numeric and binary ones). :func:`predict` refuses values outside a variable's ``min``/``max``,
+unknown levels and missing values, naming the row and column.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from myorisk.errors import InputError, ModelError
+from myorisk.modeling._newton import newton_logistic
+from myorisk.modeling.design import Term, _is_missing, _level_label, code_outcome
+
+__all__ = [
+    "FORMAT",
+    "STATUSES",
+    "VariableSpec",
+    "ModelSpec",
+    "load_spec",
+    "save_spec",
+    "bundled_models",
+    "validate_inputs",
+    "predict",
+    "predict_one",
+    "linear_predictor",
+    "recalibrate",
+    "RECALIBRATION_METHODS",
+]
+
+FORMAT = "myorisk-model/1"
+KINDS = ("numeric", "binary", "categorical")
+STATUSES = ("published", "reconstructed", "fitted", "recalibrated")
+_TRUE = {"1", "1.0", "true", "yes", "y", "t", "present", "positive"}
+_FALSE = {"0", "0.0", "false", "no", "n", "f", "absent", "negative"}
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None else f"{x:g}"
+
+
+@dataclass(frozen=True)
+class VariableSpec:
+    """One predictor of a model spec.
+
+    Attributes
+    ----------
+    name : str
+        Column name (canonical name of the data dictionary for the bundled models).
+    kind : {"numeric", "binary", "categorical"}
+        ``binary`` takes 0/1 (also yes/no, true/false on input) and enters as one column.
+    label : str
+        Human-readable name (nomogram axis, calculator form).
+    unit : str
+    min, max : float or None
+        Valid range (inclusive) of a numeric variable; inputs outside it are refused.
+    levels : tuple of str
+        Categorical: every level (the reference first).
+    reference : str or None
+        Categorical: the reference level.
+    description : str
+    """
+
+    name: str
+    kind: str
+    label: str = ""
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+    levels: tuple[str, ...] = ()
+    reference: str | None = None
+    description: str = ""
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Design-column names of this variable."""
+        if self.kind == "categorical":
+            return tuple(f"{self.name}={lv}" for lv in self.levels if lv != self.reference)
+        return (self.name,)
+
+    def term(self) -> Term:
+        """The engine :class:`~myorisk.modeling.design.Term` of this variable."""
+        if self.kind == "categorical":
+            levels = (self.reference, *[lv for lv in self.levels if lv != self.reference])
+            return Term(self.name, "categorical", levels=tuple(levels), columns=self.columns)
+        return Term(self.name, "numeric", columns=(self.name,))
+
+    def range_text(self) -> str:
+        """Allowed values as text: ``0-3 ratio``, ``0 or 1``, ``female, male``."""
+        if self.kind == "categorical":
+            return ", ".join(self.levels)
+        if self.kind == "binary":
+            return "0 or 1"
+        lo, hi = _num(self.min), _num(self.max)
+        txt = f"{lo}-{hi}" if lo and hi else (f">= {lo}" if lo else (f"<= {hi}" if hi else "any"))
+        return f"{txt} {self.unit}".strip()
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        d: dict = {"name": self.name, "kind": self.kind, "label": self.label or self.name,
+                   "unit": self.unit}
+        if self.kind == "categorical":
+            d["levels"] = list(self.levels)
+            d["reference"] = self.reference
+        else:
+            d["min"] = self.min
+            d["max"] = self.max
+        d["description"] = self.description
+        return d
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A logistic prediction model as stored in a spec file (see the module docstring).
+
+    Attributes
+    ----------
+    name, title : str
+    outcome : dict
+        ``name``, ``event`` (outcome value coded 1, as text) and ``description``.
+    variables : tuple of VariableSpec
+    coefficients : dict
+        Design-column name → coefficient, ``"Intercept"`` first.
+    provenance : dict
+        ``status`` (published | reconstructed | fitted | recalibrated), ``source`` and the lists
+        ``published``, ``reconstructed``, ``errata``, ``caveats``.
+    covariance : dict or None
+        ``{"order": [...], "matrix": [[...]]}``.
+    lineage : tuple of dict
+        Each step that produced this model from another (recalibration, refit).
+    performance : dict or None
+        Reported or measured performance (free-form; documents its own source).
+    software : dict
+        ``{"myorisk": version}`` of the writer.
+    format : str
+    """
+
+    name: str
+    title: str
+    outcome: dict
+    variables: tuple[VariableSpec, ...]
+    coefficients: dict
+    provenance: dict
+    covariance: dict | None = None
+    lineage: tuple = ()
+    performance: dict | None = None
+    software: dict = field(default_factory=dict)
+    format: str = FORMAT
+
+    # ------------------------------------------------------------------ views
+    @property
+    def status(self) -> str:
+        """Provenance status."""
+        return str(self.provenance.get("status", ""))
+
+    @property
+    def is_reconstructed(self) -> bool:
+        """True when any number of the model was reconstructed rather than published or fitted."""
+        return self.status == "reconstructed" or bool(self.provenance.get("reconstructed"))
+
+    def notice(self) -> str | None:
+        """One line to show wherever the model is shown, when it is reconstructed."""
+        if not self.is_reconstructed:
+            return None
+        what = "; ".join(str(r.get("what", r)) if isinstance(r, Mapping) else str(r)
+                         for r in self.provenance.get("reconstructed", []))
+        return (f"RECONSTRUCTED model '{self.name}': not all of its numbers were published "
+                f"({what}). Predictions are approximate; see the spec's provenance.")
+
+    def variable(self, name: str) -> VariableSpec:
+        """The variable called ``name``."""
+        for v in self.variables:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+    def terms(self) -> tuple[Term, ...]:
+        """Engine terms, in model order."""
+        return tuple(v.term() for v in self.variables)
+
+    def design_columns(self) -> tuple[str, ...]:
+        """``("Intercept", ...)`` in model order."""
+        return ("Intercept", *[c for v in self.variables for c in v.columns])
+
+    def beta(self) -> np.ndarray:
+        """Coefficients as a vector in :meth:`design_columns` order."""
+        return np.array([float(self.coefficients[c]) for c in self.design_columns()])
+
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        """``{variable: (min, max)}`` of the numeric and binary variables."""
+        out = {}
+        for v in self.variables:
+            if v.kind == "binary":
+                out[v.name] = (0.0, 1.0)
+            elif v.kind == "numeric" and v.min is not None and v.max is not None:
+                out[v.name] = (float(v.min), float(v.max))
+        return out
+
+    def lp_range(self) -> tuple[float, float]:
+        """Smallest and largest linear predictor over the valid ranges."""
+        lo = hi = float(self.coefficients["Intercept"])
+        for v in self.variables:
+            if v.kind == "categorical":
+                c = [0.0] + [float(self.coefficients[k]) for k in v.columns]
+            else:
+                a, b = self.ranges().get(v.name, (0.0, 0.0))
+                c = [float(self.coefficients[v.name]) * a, float(self.coefficients[v.name]) * b]
+            lo += min(c)
+            hi += max(c)
+        return lo, hi
+
+    def nomogram(self):  # noqa: ANN201 - returns myorisk.modeling.nomogram.Nomogram
+        """The model's nomogram (axes over the valid ranges), as rms would draw it."""
+        from myorisk.modeling.nomogram import axis_values_from_summary, build_nomogram
+
+        axis = {}
+        for v in self.variables:
+            if v.kind == "binary":
+                axis[v.name] = [0.0, 1.0]
+            elif v.kind == "numeric":
+                lo, hi = self.ranges().get(v.name, (None, None))
+                if lo is None:
+                    raise ModelError(f"model '{self.name}': variable '{v.name}' has no range")
+                axis[v.name] = axis_values_from_summary({"min": lo, "max": hi})
+        return build_nomogram(self.terms(), self.coefficients, axis, self.lp_range())
+
+    # ------------------------------------------------------------------ (de)serialisation
+    def to_dict(self) -> dict:
+        """JSON-ready document (key order as in the module docstring)."""
+        d: dict = {
+            "format": self.format,
+            "name": self.name,
+            "title": self.title,
+            "outcome": dict(self.outcome),
+            "variables": [v.to_dict() for v in self.variables],
+            "coefficients": {c: float(self.coefficients[c]) for c in self.design_columns()},
+        }
+        if self.covariance is not None:
+            d["covariance"] = self.covariance
+        d["provenance"] = self.provenance
+        d["lineage"] = list(self.lineage)
+        if self.performance is not None:
+            d["performance"] = self.performance
+        d["software"] = self.software
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping, source: str = "model spec") -> ModelSpec:
+        """Build and validate a spec from its JSON document.
+
+        Raises
+        ------
+        InputError
+            Naming the offending key, e.g. ``"m.json: key 'variables[1].min': must be a number"``.
+        """
+        return _parse(d, source)
+
+    @classmethod
+    def from_fit(
+        cls,
+        fit,  # noqa: ANN001 - myorisk.modeling.logistic.LogisticFit
+        data: pd.DataFrame,
+        name: str,
+        *,
+        title: str | None = None,
+        outcome_description: str = "",
+        labels: Mapping[str, str] | None = None,
+        units: Mapping[str, str] | None = None,
+        descriptions: Mapping[str, str] | None = None,
+        source: str = "data",
+        performance: Mapping | None = None,
+    ) -> ModelSpec:
+        """Spec of a model fitted by :func:`myorisk.modeling.logistic.fit_logistic`.
+
+        Valid ranges are the observed ranges of ``data`` (the rows used by the fit); numeric
+        predictors taking only 0 and 1 become ``binary``.
+        """
+        from myorisk import __version__
+
+        labels, units, descriptions = dict(labels or {}), dict(units or {}), dict(descriptions or {})
+        dropped = [r for r in fit.missing.get("rows", []) if r in data.index]
+        used = data.drop(index=dropped)
+        variables = []
+        for t in fit.terms:
+            common = {"label": labels.get(t.name, t.name), "unit": units.get(t.name, ""),
+                      "description": descriptions.get(t.name, "")}
+            if t.kind == "categorical":
+                variables.append(VariableSpec(t.name, "categorical", levels=tuple(t.levels),
+                                              reference=t.reference, **common))
+                continue
+            x = pd.to_numeric(used[t.name], errors="coerce").dropna().to_numpy(dtype=float)
+            if x.size and set(np.unique(x)) <= {0.0, 1.0}:
+                variables.append(VariableSpec(t.name, "binary", min=0.0, max=1.0, **common))
+            else:
+                variables.append(VariableSpec(t.name, "numeric", min=float(x.min()),
+                                              max=float(x.max()), **common))
+        perf = dict(performance) if performance is not None else {
+            "data": source, "n": fit.n, "events": fit.events, "c": fit.c,
+            "brier": fit.brier, "r2_nagelkerke": fit.r2_nagelkerke, "apparent": True,
+        }
+        return cls(
+            name=name,
+            title=title or name,
+            outcome={"name": fit.outcome, "event": fit.event, "description": outcome_description},
+            variables=tuple(variables),
+            coefficients=dict(fit.coef),
+            covariance={"order": list(fit.names), "matrix": np.asarray(fit.cov).tolist()},
+            provenance={"status": "fitted", "source": f"fitted by myorisk to {source}",
+                        "method": fit.method, "published": [], "reconstructed": [],
+                        "errata": [], "caveats": list(fit.warnings)},
+            lineage=({"step": "fit", "data": source, "n": fit.n, "events": fit.events,
+                      "method": fit.method, "date": _today()},),
+            performance=_clean(perf),
+            software={"myorisk": __version__},
+        )
+
+
+def _today() -> str:
+    return _dt.date.today().isoformat()
+
+
+def _clean(obj: object) -> object:
+    """JSON-ready: numpy scalars to Python, NaN/inf to None."""
+    if isinstance(obj, Mapping):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, np.ndarray):
+        return _clean(obj.tolist())
+    return obj
+
+
+# ----------------------------------------------------------------------------- parsing
+def _need(d: Mapping, key: str, path: str, source: str, types: type | tuple) -> object:
+    if not isinstance(d, Mapping) or key not in d:
+        raise InputError(f"{source}: key '{path}{key}' is missing")
+    v = d[key]
+    if not isinstance(v, types) or isinstance(v, bool) and types is not bool:
+        tn = types.__name__ if isinstance(types, type) else " or ".join(t.__name__ for t in types)
+        raise InputError(f"{source}: key '{path}{key}' must be {tn}, not {type(v).__name__}")
+    return v
+
+
+def _opt_number(d: Mapping, key: str, path: str, source: str) -> float | None:
+    v = d.get(key)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(float(v)):
+        raise InputError(f"{source}: key '{path}{key}' must be a finite number, not {v!r}")
+    return float(v)
+
+
+def _parse(d: Mapping, source: str) -> ModelSpec:
+    if not isinstance(d, Mapping):
+        raise InputError(f"{source}: a model spec must be a JSON object")
+    fmt = _need(d, "format", "", source, str)
+    if fmt != FORMAT:
+        raise InputError(f"{source}: key 'format' is {fmt!r}; this myorisk reads {FORMAT!r}")
+    name = _need(d, "name", "", source, str)
+    title = d.get("title", name)
+    out = _need(d, "outcome", "", source, dict)
+    _need(out, "name", "outcome.", source, str)
+    ev = out.get("event", "1")
+    outcome = {"name": out["name"], "event": _level_label(ev), "description":
+               str(out.get("description", ""))}
+    raw_vars = _need(d, "variables", "", source, list)
+    if not raw_vars:
+        raise InputError(f"{source}: key 'variables' is empty")
+    variables = []
+    seen = set()
+    for i, rv in enumerate(raw_vars):
+        p = f"variables[{i}]."
+        if not isinstance(rv, Mapping):
+            raise InputError(f"{source}: key 'variables[{i}]' must be an object")
+        vname = _need(rv, "name", p, source, str)
+        if vname in seen:
+            raise InputError(f"{source}: key '{p}name': variable '{vname}' appears twice")
+        seen.add(vname)
+        kind = _need(rv, "kind", p, source, str)
+        if kind not in KINDS:
+            raise InputError(f"{source}: key '{p}kind' is {kind!r}; use one of {', '.join(KINDS)}")
+        common = {"label": str(rv.get("label") or vname), "unit": str(rv.get("unit") or ""),
+                  "description": str(rv.get("description") or "")}
+        if kind == "categorical":
+            levels = _need(rv, "levels", p, source, list)
+            levels = tuple(_level_label(v) for v in levels)
+            if len(levels) < 2 or len(set(levels)) != len(levels):
+                raise InputError(f"{source}: key '{p}levels' needs at least 2 distinct levels")
+            ref = _level_label(rv.get("reference", levels[0]))
+            if ref not in levels:
+                raise InputError(f"{source}: key '{p}reference' ({ref!r}) is not one of the levels "
+                                 f"({', '.join(levels)})")
+            variables.append(VariableSpec(vname, kind, levels=levels, reference=ref, **common))
+            continue
+        lo, hi = _opt_number(rv, "min", p, source), _opt_number(rv, "max", p, source)
+        if kind == "binary":
+            lo, hi = 0.0, 1.0
+        if lo is not None and hi is not None and lo > hi:
+            raise InputError(f"{source}: key '{p}min' ({lo:g}) is above '{p}max' ({hi:g})")
+        variables.append(VariableSpec(vname, kind, min=lo, max=hi, **common))
+    coefs = _need(d, "coefficients", "", source, dict)
+    spec_cols = ("Intercept", *[c for v in variables for c in v.columns])
+    missing = [c for c in spec_cols if c not in coefs]
+    if missing:
+        raise InputError(f"{source}: key 'coefficients.{missing[0]}' is missing (the variables "
+                         f"need coefficients {', '.join(spec_cols)})")
+    extra = [c for c in coefs if c not in spec_cols]
+    if extra:
+        raise InputError(f"{source}: key 'coefficients.{extra[0]}' matches no variable or level "
+                         f"(expected {', '.join(spec_cols)})")
+    coefficients = {}
+    for c in spec_cols:
+        coefficients[c] = _opt_number(coefs, c, "coefficients.", source)
+        if coefficients[c] is None:
+            raise InputError(f"{source}: key 'coefficients.{c}' must be a number")
+    cov = d.get("covariance")
+    if cov is not None:
+        order = _need(cov, "order", "covariance.", source, list)
+        mat = _need(cov, "matrix", "covariance.", source, list)
+        if sorted(order) != sorted(spec_cols):
+            raise InputError(f"{source}: key 'covariance.order' must list the coefficients "
+                             f"({', '.join(spec_cols)})")
+        try:
+            arr = np.asarray(mat, dtype=float)
+        except (TypeError, ValueError) as e:
+            raise InputError(f"{source}: key 'covariance.matrix' is not a numeric matrix") from e
+        if arr.shape != (len(order), len(order)):
+            raise InputError(f"{source}: key 'covariance.matrix' must be {len(order)}×{len(order)}")
+    prov = _need(d, "provenance", "", source, dict)
+    status = _need(prov, "status", "provenance.", source, str)
+    if status not in STATUSES:
+        raise InputError(f"{source}: key 'provenance.status' is {status!r}; use one of "
+                         f"{', '.join(STATUSES)}")
+    for k in ("published", "reconstructed", "errata", "caveats"):
+        if k in prov and not isinstance(prov[k], list):
+            raise InputError(f"{source}: key 'provenance.{k}' must be a list")
+    lineage = d.get("lineage", [])
+    if not isinstance(lineage, list):
+        raise InputError(f"{source}: key 'lineage' must be a list")
+    perf = d.get("performance")
+    if perf is not None and not isinstance(perf, dict):
+        raise InputError(f"{source}: key 'performance' must be an object")
+    sw = d.get("software", {})
+    if not isinstance(sw, dict):
+        raise InputError(f"{source}: key 'software' must be an object")
+    return ModelSpec(name=name, title=str(title), outcome=outcome, variables=tuple(variables),
+                     coefficients=coefficients, provenance=dict(prov), covariance=cov,
+                     lineage=tuple(lineage), performance=perf, software=dict(sw))
+
+
+# ----------------------------------------------------------------------------- files
+def bundled_models() -> list[str]:
+    """Names of the model spec files shipped in ``myorisk/published``."""
+    root = resources.files("myorisk").joinpath("published")
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".json"))
+
+
+def load_spec(name_or_path: str | os.PathLike[str]) -> ModelSpec:
+    """Load a model spec: a bundled name (``redmi``, ``pmdm-noninvasive``, …) or a JSON file.
+
+    Raises
+    ------
+    InputError
+        Unknown name, unreadable file, invalid JSON, or an invalid spec (naming the key).
+    """
+    text = str(name_or_path)
+    path = Path(text)
+    if not path.suffix and not path.exists():
+        ref = resources.files("myorisk").joinpath("published", f"{text}.json")
+        if not ref.is_file():
+            raise InputError(f"unknown model '{text}': bundled models are "
+                             f"{', '.join(bundled_models())}, or give a spec file (.json)")
+        source = f"{text}.json"
+        raw = ref.read_text(encoding="utf-8")
+    else:
+        if not path.is_file():
+            raise InputError(f"{path}: model spec file not found")
+        source = str(path)
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"{path}: cannot read the model spec ({e})") from e
+    try:
+        d = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{source}: not valid JSON (line {e.lineno}, column {e.colno}: "
+                         f"{e.msg})") from e
+    return _parse(d, source)
+
+
+def save_spec(spec: ModelSpec, path: str | os.PathLike[str]) -> Path:
+    """Write ``spec`` as pretty JSON, atomically (temporary file + rename); return the path."""
+    out = Path(path)
+    if not out.parent.exists():
+        raise InputError(f"{out}: folder '{out.parent}' does not exist")
+    text = json.dumps(_clean(spec.to_dict()), indent=2, ensure_ascii=False) + "\n"
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+# ----------------------------------------------------------------------------- prediction
+def validate_inputs(spec: ModelSpec, data: pd.DataFrame, source: str = "data") -> pd.DataFrame:
+    """Check and normalise the model's input columns of ``data``.
+
+    Returns a DataFrame with one column per model variable: numeric and binary as float,
+    categorical as the spec's level labels (matched case-insensitively).
+
+    Raises
+    ------
+    InputError
+        Missing column; missing, non-numeric, out-of-range value; unknown level. Names the row
+        and column and the allowed values; lists up to 5 problems.
+    """
+    absent = [v.name for v in spec.variables if v.name not in data.columns]
+    if absent:
+        raise InputError(
+            f"{source}: column{'s' if len(absent) > 1 else ''} "
+            f"{', '.join(repr(a) for a in absent)} needed by model '{spec.name}' "
+            f"{'are' if len(absent) > 1 else 'is'} missing (the model needs "
+            f"{', '.join(v.name for v in spec.variables)})"
+        )
+    problems: list[str] = []
+    out = {}
+    for v in spec.variables:
+        s = data[v.name]
+        miss = _is_missing(s)
+        for r in s.index[miss.to_numpy()]:
+            problems.append(f"row {r}, column '{v.name}': value is missing "
+                            f"(allowed: {v.range_text()})")
+        if v.kind == "categorical":
+            lut = {lv.lower(): lv for lv in v.levels}
+            lab = s.map(lambda x, lut=lut: None if x is None or (isinstance(x, float) and math.isnan(x))
+                        else lut.get(_level_label(x).strip().lower()))
+            bad = lab.isna() & ~miss
+            for r in s.index[bad.to_numpy()]:
+                problems.append(f"row {r}, column '{v.name}': '{s[r]}' is not one of the model's "
+                                f"levels ({v.range_text()})")
+            out[v.name] = lab
+            continue
+        if v.kind == "binary":
+            def _bin(x: object) -> float:
+                t = _level_label(x).strip().lower()
+                return 1.0 if t in _TRUE else (0.0 if t in _FALSE else np.nan)
+
+            num = s.map(lambda x: np.nan if x is None or (isinstance(x, float) and math.isnan(x))
+                        else _bin(x)).astype(float)
+            bad = num.isna() & ~miss
+            for r in s.index[bad.to_numpy()]:
+                problems.append(f"row {r}, column '{v.name}': '{s[r]}' is not 0 or 1")
+            out[v.name] = num
+            continue
+        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            num = s.astype(float)
+        else:
+            num = pd.to_numeric(s.astype("string").str.strip(), errors="coerce").astype(float)
+        bad = num.isna() & ~miss
+        for r in s.index[bad.to_numpy()]:
+            problems.append(f"row {r}, column '{v.name}': '{s[r]}' is not a number")
+        lo = -np.inf if v.min is None else v.min
+        hi = np.inf if v.max is None else v.max
+        out_rng = num.notna() & ((num < lo) | (num > hi))
+        for r in s.index[out_rng.to_numpy()]:
+            problems.append(f"row {r}, column '{v.name}': {num[r]:g} is outside the model's valid "
+                            f"range {v.range_text()}")
+        out[v.name] = num
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise InputError(f"{source}: " + "; ".join(problems[:5]) + more)
+    return pd.DataFrame(out, index=data.index)
+
+
+def linear_predictor(spec: ModelSpec, data: pd.DataFrame, source: str = "data") -> np.ndarray:
+    """Linear predictor of every row of ``data`` (validated by :func:`validate_inputs`)."""
+    clean = validate_inputs(spec, data, source)
+    X = [np.ones(len(clean))]
+    for v in spec.variables:
+        if v.kind == "categorical":
+            for lv in v.levels:
+                if lv != v.reference:
+                    X.append((clean[v.name] == lv).to_numpy(dtype=float))
+        else:
+            X.append(clean[v.name].to_numpy(dtype=float))
+    return np.column_stack(X) @ spec.beta()
+
+
+def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
+            points: bool = True) -> pd.DataFrame:
+    """Predicted probability, linear predictor and nomogram points for each row.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    data : DataFrame
+        One row per patient with the model's variables (other columns are ignored). The index
+        labels rows in messages.
+    source : str
+        Name of the data in messages.
+    points : bool, default True
+        Add ``points_<variable>`` and ``points_total`` from the model's nomogram.
+
+    Returns
+    -------
+    DataFrame
+        Same index as ``data``: ``probability``, ``linear_predictor`` and, with ``points``,
+        one ``points_<variable>`` column per variable and ``points_total``.
+
+    Raises
+    ------
+    InputError
+        See :func:`validate_inputs`.
+    """
+    clean = validate_inputs(spec, data, source)
+    lp = linear_predictor(spec, clean, source)
+    out = pd.DataFrame({"probability": expit(lp), "linear_predictor": lp}, index=data.index)
+    if points:
+        nomo = spec.nomogram()
+        pts = nomo.points(clean, source)
+        for v in spec.variables:
+            out[f"points_{v.name}"] = pts[v.name].to_numpy()
+        out["points_total"] = pts["total"].to_numpy()
+    return out
+
+
+# ----------------------------------------------------------------------------- recalibration
+RECALIBRATION_METHODS = ("intercept", "logistic", "refit")
+
+
+def recalibrate(
+    spec: ModelSpec,
+    data: pd.DataFrame,
+    method: str = "intercept",
+    *,
+    source: str = "data",
+    name: str | None = None,
+    outcome: str | None = None,
+) -> ModelSpec:
+    """Update a model on new data and return the new spec, with its lineage.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    data : DataFrame
+        The validation cohort: the model's variables and the outcome column.
+    method : {"intercept", "logistic", "refit"}
+        ``intercept``: re-estimate the intercept with the linear predictor as offset
+        (calibration-in-the-large). ``logistic``: fit ``y ~ a + b·lp`` and scale every
+        coefficient by ``b`` and shift the intercept (logistic recalibration). ``refit``:
+        re-estimate every coefficient by maximum likelihood (same variables and coding).
+    source : str
+        Name of the data (recorded in the lineage and used in messages).
+    name : str, optional
+        Name of the new model (default ``"<name>-<method>"``).
+    outcome : str, optional
+        Outcome column (default: the spec's outcome name).
+
+    Raises
+    ------
+    InputError
+        Unknown method, missing outcome column or values, invalid predictor values.
+    ModelError
+        The update cannot be estimated (e.g. separation, no events).
+    """
+    from myorisk import __version__
+
+    if method not in RECALIBRATION_METHODS:
+        raise InputError(f"recalibration method must be one of {', '.join(RECALIBRATION_METHODS)}, "
+                         f"not {method!r}")
+    ycol = outcome or spec.outcome["name"]
+    if ycol not in data.columns:
+        raise InputError(f"{source}: outcome column '{ycol}' not found")
+    miss = _is_missing(data[ycol])
+    if miss.any():
+        raise InputError(f"{source}: row {data.index[miss.to_numpy()][0]}, column '{ycol}': "
+                         "outcome is missing (remove the row or fill it in)")
+    y, _ = code_outcome(data[ycol], event=spec.outcome.get("event"), name=ycol, source=source)
+    clean = validate_inputs(spec, data, source)
+    lp = linear_predictor(spec, clean, source)
+    coefs = dict(spec.coefficients)
+    cov = None
+    if method == "intercept":
+        core = newton_logistic(np.ones((y.size, 1)), y, offset=lp, maxit=100)
+        _check_core(core, source)
+        params = {"intercept_shift": float(core.beta[0])}
+        coefs["Intercept"] = coefs["Intercept"] + float(core.beta[0])
+    elif method == "logistic":
+        core = newton_logistic(np.column_stack([np.ones(y.size), lp]), y, maxit=100)
+        _check_core(core, source)
+        a, b = float(core.beta[0]), float(core.beta[1])
+        params = {"calibration_intercept": a, "calibration_slope": b}
+        coefs = {k: (a + b * v if k == "Intercept" else b * v) for k, v in coefs.items()}
+    else:
+        from myorisk.modeling.logistic import fit_logistic
+
+        d = clean.copy()
+        d["__y__"] = y
+        cats = [v.name for v in spec.variables if v.kind == "categorical"]
+        fit = fit_logistic(d, "__y__", [v.name for v in spec.variables], categorical=cats,
+                           reference={v.name: v.reference for v in spec.variables
+                                      if v.kind == "categorical"}, source=source)
+        missing_cols = [c for c in spec.design_columns() if c not in fit.coef]
+        if missing_cols:
+            raise ModelError(f"{source}: level '{missing_cols[0]}' does not occur in the data; "
+                             "the model cannot be refitted with the same coding")
+        coefs = {c: fit.coef[c] for c in spec.design_columns()}
+        order = list(fit.names)
+        cov = {"order": order, "matrix": np.asarray(fit.cov).tolist()}
+        params = {"method": fit.method}
+    step = {
+        "step": f"recalibrate:{method}",
+        "parent": spec.name,
+        "parent_status": spec.status,
+        "parent_coefficients": {k: float(v) for k, v in spec.coefficients.items()},
+        "data": source,
+        "n": int(y.size),
+        "events": int(y.sum()),
+        "parameters": params,
+        "date": _today(),
+        "myorisk": __version__,
+    }
+    prov = {
+        "status": "fitted" if method == "refit" else "recalibrated",
+        "source": f"{method} update of '{spec.name}' on {source}",
+        "parent_source": spec.provenance.get("source", ""),
+        "published": [],
+        "reconstructed": list(spec.provenance.get("reconstructed", [])) if method != "refit"
+        else [],
+        "errata": list(spec.provenance.get("errata", [])),
+        "caveats": list(spec.provenance.get("caveats", [])) + [
+            f"Updated by {method} recalibration on {source} (n = {int(y.size)}, "
+            f"events = {int(y.sum())}); the valid ranges are the parent model's."
+        ],
+    }
+    new = replace(
+        spec,
+        name=name or f"{spec.name}-{method}",
+        title=f"{spec.title} ({method} update on {source})",
+        coefficients=coefs,
+        covariance=cov,
+        provenance=_clean(prov),
+        lineage=(*spec.lineage, _clean(step)),
+        performance=None,
+        software={"myorisk": __version__},
+    )
+    p = expit(linear_predictor(new, clean, source))
+    from myorisk.modeling.concordance import concordance
+
+    new = replace(new, performance=_clean({
+        "data": source, "n": int(y.size), "events": int(y.sum()), "apparent": True,
+        "c": concordance(p, y).c, "brier": float(np.mean((p - y) ** 2)),
+        "mean_predicted": float(p.mean()), "observed_rate": float(y.mean()),
+    }))
+    return new
+
+
+def _check_core(core, source: str) -> None:  # noqa: ANN001
+    if not core.converged or not np.all(np.isfinite(core.beta)):
+        raise ModelError(f"{source}: the recalibration fit did not converge (check that the data "
+                         "have both outcomes and are not perfectly separated by the model)")
+
+
+def predict_one(spec: ModelSpec, values: Mapping, source: str = "patient") -> dict:
+    """Prediction for one patient given as a mapping (the JSON object of ``predict --json``).
+
+    Returns
+    -------
+    dict
+        ``{probability, linear_predictor, points: {variable: points}, points_total, model,
+        notice}`` (``notice`` is None unless the model is reconstructed).
+
+    Raises
+    ------
+    InputError
+        As :func:`predict` (rows are called ``row 1``); also when ``values`` is not a mapping.
+    """
+    if not isinstance(values, Mapping):
+        raise InputError(f"{source}: expected a JSON object of variable: value pairs, not "
+                         f"{type(values).__name__}")
+    row = pd.DataFrame([{k: values.get(k) for k in [v.name for v in spec.variables]
+                         if k in values}], index=[1])
+    out = predict(spec, row, source).iloc[0]
+    return _clean({
+        "model": spec.name,
+        "probability": out["probability"],
+        "linear_predictor": out["linear_predictor"],
+        "points": {v.name: out[f"points_{v.name}"] for v in spec.variables},
+        "points_total": out["points_total"],
+        "notice": spec.notice(),
+    })
