@@ -88,6 +88,8 @@ def register(app: typer.Typer) -> None:
             from myorisk.modeling.spec import load_spec, predict
 
             spec = load_spec(model)
+            if spec.notice():
+                common.note(spec.notice())
             needed = [v.name for v in spec.variables]
             miss_out = df[outcome].isna()
             if miss_out.any():

@@ -1,0 +1,139 @@
+"""``myorisk datasets`` (synthetic seed cohorts) and ``myorisk predict`` / ``myorisk models`` (model specs)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from myorisk.commands import _common as common
+from myorisk.commands._common import JsonOpt, out
+from myorisk.errors import InputError
+
+
+def _value(text: str) -> object:
+    try:
+        v = float(text)
+    except ValueError:
+        return text
+    return int(v) if v.is_integer() and "." not in text and "e" not in text.lower() else v
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``datasets``, ``models`` and ``predict``."""
+    datasets = typer.Typer(help="The synthetic seed cohorts shipped with myorisk (SYNTHETIC data).", no_args_is_help=True)
+    app.add_typer(datasets, name="datasets")
+
+    @datasets.command("list")
+    def datasets_list(as_json: JsonOpt = False) -> None:
+        """List the bundled synthetic cohorts."""
+        from myorisk.datasets import SYNTHETIC_NOTICE, list_datasets
+
+        rows = list_datasets()
+        if as_json:
+            common.dump({"datasets": rows, "notice": SYNTHETIC_NOTICE})
+            return
+        fr = pd.DataFrame(rows)[["name", "study", "n", "events", "outcome", "description"]]
+        out.print(common.table(fr, title="Bundled cohorts"))
+        common.note(SYNTHETIC_NOTICE)
+
+    @datasets.command("export")
+    def datasets_export(
+        name: Annotated[str, typer.Argument(help="Data set name (see `myorisk datasets list`).")],
+        path: Annotated[Path, typer.Argument(help="CSV file (or folder) to write.")],
+    ) -> None:
+        """Write a bundled synthetic cohort as CSV."""
+        from myorisk.datasets import SYNTHETIC_NOTICE, export_dataset
+
+        written = export_dataset(name, path)
+        out.print(f"wrote {written}")
+        common.note(SYNTHETIC_NOTICE)
+
+    @app.command("models")
+    def models_list(as_json: JsonOpt = False) -> None:
+        """List the bundled published models and their provenance status."""
+        from myorisk.published import list_models
+
+        rows = list_models()
+        if as_json:
+            common.dump({"models": rows})
+            return
+        fr = pd.DataFrame([{k: r.get(k) for k in ("name", "title", "status", "outcome")} for r in rows])
+        out.print(common.table(fr, title="Published models"))
+        for r in rows:
+            if r.get("notice"):
+                common.note(r["notice"])
+
+    @app.command()
+    def predict(
+        model: Annotated[str, typer.Option("--model", help="A published model's name (see `myorisk models`) or a model spec JSON file.")],
+        input: Annotated[Path | None, typer.Option("--input", "-i", help="File of patients to score.")] = None,
+        output: Annotated[Path | None, typer.Option("--output", "-o", help="Scored file to write (with --input).")] = None,
+        set_: Annotated[list[str] | None, typer.Option("--set", help="One patient's value, VAR=VALUE (repeatable).")] = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Predicted probability, linear predictor and nomogram points — for one patient (--set or a JSON
+        object on stdin) or a file of patients (--input, --output)."""
+        from myorisk.modeling.spec import load_spec, predict_one
+        from myorisk.modeling.spec import predict as score
+
+        spec = load_spec(model)
+        notice = spec.notice()
+        if notice:
+            common.note(notice)
+        if input is not None:
+            if set_:
+                raise InputError("give either --input FILE or --set VAR=VALUE, not both")
+            df = common.read(input)
+            scored = score(spec, df, source=input.name)
+            result = pd.concat([df, scored], axis=1)
+            if output is not None:
+                if output.resolve() == input.resolve():
+                    raise InputError(f"--output {output} would overwrite the input file; choose another name")
+                from myorisk.myositis.io import write_table
+
+                write_table(result, output)
+                if not as_json:
+                    out.print(f"wrote {output} ({len(result)} patients scored with '{spec.name}')")
+            if as_json:
+                common.dump({"model": spec.name, "notice": notice,
+                             "rows": scored.reset_index().to_dict(orient="records")})
+            elif output is None:
+                out.print(common.table(result.reset_index(), title=f"Predictions of '{spec.name}'"))
+            return
+        if output is not None:
+            raise InputError("--output needs --input FILE")
+        if set_:
+            values: object = {}
+            for item in set_:
+                if "=" not in item:
+                    raise InputError(f"--set must look like VAR=VALUE, not {item!r}")
+                k, v = item.split("=", 1)
+                values[k.strip()] = _value(v.strip())  # type: ignore[index]
+            source = "--set"
+        else:
+            if sys.stdin.isatty():
+                raise InputError("give --input FILE, --set VAR=VALUE, or one patient as a JSON object on stdin")
+            text = sys.stdin.read()
+            try:
+                values = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise InputError(f"stdin: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
+            source = "stdin"
+        unknown = sorted(set(values) - {v.name for v in spec.variables}) if isinstance(values, dict) else []
+        if unknown:
+            raise InputError(f"{source}: '{unknown[0]}' is not a variable of '{spec.name}' "
+                             f"(variables: {', '.join(v.name for v in spec.variables)})")
+        res = predict_one(spec, values, source=source)
+        if as_json:
+            common.dump(res)
+            return
+        out.print(f"Model '{spec.name}': predicted probability {res['probability']:.4f} "
+                  f"(linear predictor {res['linear_predictor']:.4f})")
+        fr = pd.DataFrame([{"variable": k, "points": v} for k, v in res["points"].items()]
+                          + [{"variable": "total", "points": res["points_total"]}])
+        out.print(common.table(fr, title="Nomogram points"))
