@@ -1,0 +1,914 @@
+"""Internal validation by the optimism bootstrap, as R rms 6.5 ``validate.lrm`` does it — batched.
+
+Harrell's bootstrap (rms ``predab.resample``, method "boot"): the model is refitted on each of B
+resamples drawn with replacement; every index is computed on the resample itself (training) and
+on the original sample with the refitted coefficients frozen (test); optimism = mean(training) −
+mean(test) and corrected = apparent − optimism. The 11 indexes and their 6.5 definitions are those
+of ``validate.lrm`` (``docs/validation.md``). When the model came from a selection procedure the
+selection is repeated inside every resample (:class:`SelectionSpec`).
+
+All resamples of a chunk are fitted at once (:mod:`myorisk.modeling._batch`); the same engine
+produces the calibration curves of :func:`myorisk.modeling.calibration.calibrate` and the
+resampled AUCs of :func:`resampled_auc`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.special import expit
+
+from myorisk.errors import InputError, ModelError
+from myorisk.modeling import _batch
+from myorisk.modeling.design import Design
+
+__all__ = [
+    "SelectionSpec",
+    "Validation",
+    "ResampledAUC",
+    "validate",
+    "resampled_auc",
+    "draw_resamples",
+    "normalize_resamples",
+    "INDEXES",
+]
+
+INDEXES = ("Dxy", "R2", "Intercept", "Slope", "Emax", "D", "U", "Q", "B", "g", "gp")
+_LOOP = ("Dxy", "R2", "Intercept", "Slope", "D", "U", "Q", "B", "g", "gp")
+
+Progress = Callable[[int, int], None]
+
+
+# ----------------------------------------------------------------------------- inputs
+@dataclass(frozen=True)
+class SelectionSpec:
+    """A variable-selection procedure to repeat inside every bootstrap resample.
+
+    Attributes
+    ----------
+    method : {"pscreen", "backward_aic"}
+        ``"pscreen"``: keep terms whose univariable Wald p < ``screen_alpha``, fit them together,
+        keep those with multivariable Wald p < ``alpha`` and refit (study A's rule).
+        ``"backward_aic"``: R ``step(direction="backward")``: drop, one at a time, the term whose
+        removal lowers AIC = deviance + k·(parameters) the most, while any removal lowers it.
+    alpha : float, default=0.05
+        Multivariable p-value threshold (``pscreen``).
+    screen_alpha : float, optional
+        Univariable threshold (``pscreen``); defaults to ``alpha``.
+    k : float, default=2
+        AIC penalty per parameter (``backward_aic``; ``log(n)`` gives BIC).
+    force : tuple of str
+        Terms always kept.
+    """
+
+    method: str = "backward_aic"
+    alpha: float = 0.05
+    screen_alpha: float | None = None
+    k: float = 2.0
+    force: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.method not in ("pscreen", "backward_aic"):
+            raise InputError(f"selection method must be 'pscreen' or 'backward_aic', not {self.method!r}")
+        if not 0.0 < self.alpha < 1.0:
+            raise InputError(f"selection alpha must be between 0 and 1, not {self.alpha}")
+
+
+def draw_resamples(n: int, B: int, seed: int | None, chunk: int | None = None):
+    """Yield bootstrap index matrices (0-based), ``chunk`` resamples at a time.
+
+    Draws come from ``numpy.random.default_rng(seed)`` row after row, so the resamples do not
+    depend on the chunk size.
+    """
+    rng = np.random.default_rng(seed)
+    chunk = chunk or B
+    done = 0
+    while done < B:
+        c = min(chunk, B - done)
+        yield rng.integers(0, n, size=(c, n))
+        done += c
+
+
+def normalize_resamples(resamples: np.ndarray, n: int, base: str | int = "auto") -> np.ndarray:
+    """Check a bootstrap index matrix (one row per resample) and return it 0-based.
+
+    Parameters
+    ----------
+    resamples : array_like of int, shape (B, n)
+        Row b lists the patients (by position) drawn in resample b, e.g. the ``sample(n,
+        replace=TRUE)`` draws of an R run (1-based).
+    n : int
+        Number of patients.
+    base : {"auto", 0, 1}
+        Whether indexes start at 0 or 1. ``"auto"``: 1-based when the value ``n`` occurs, 0-based
+        when 0 occurs; an error when neither or both occur.
+
+    Raises
+    ------
+    InputError
+        Wrong shape, non-integers, or indexes out of range.
+    """
+    r = np.asarray(resamples)
+    if r.ndim != 2 or r.shape[1] != n:
+        raise InputError(
+            f"resamples: expected one row of {n} indexes per resample, got shape {r.shape}"
+        )
+    if not np.issubdtype(r.dtype, np.integer):
+        if not np.all(np.isfinite(r)) or np.any(r != np.round(r)):
+            raise InputError("resamples: indexes must be whole numbers")
+        r = r.astype(np.int64)
+    if base == "auto":
+        has0, hasn = bool(np.any(r == 0)), bool(np.any(r == n))
+        if has0 == hasn:
+            raise InputError(
+                "resamples: cannot tell whether indexes are 0- or 1-based (state the base)"
+            )
+        base = 0 if has0 else 1
+    r = r.astype(np.int64) - int(base)
+    if r.min() < 0 or r.max() >= n:
+        raise InputError(f"resamples: indexes must lie between {base} and {n - 1 + int(base)}")
+    return r
+
+
+# ----------------------------------------------------------------------------- the problem
+@dataclass
+class _Problem:
+    X: np.ndarray
+    y: np.ndarray
+    names: tuple[str, ...]
+    groups: list[np.ndarray]  # design columns of each term
+    group_names: tuple[str, ...]
+    gram: _batch.Gram = field(init=False)
+    Xu: np.ndarray = field(init=False)
+    inv: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.gram = _batch.Gram.of(self.X)
+        self.Xu, self.inv = _batch.unique_lp(self.X)
+
+    @property
+    def n(self) -> int:
+        return int(self.y.size)
+
+    def lp(self, beta: np.ndarray) -> np.ndarray:
+        """Linear predictors on the original sample; equal rows give bit-equal values."""
+        return (beta @ self.Xu.T)[:, self.inv]
+
+
+def _problem(design: Design | tuple[np.ndarray, np.ndarray]) -> _Problem:
+    if isinstance(design, Design):
+        X, y = np.asarray(design.X, float), np.asarray(design.y, float)
+        groups = [np.arange(s.start, s.stop) for s in design.term_slices()]
+        gnames = tuple(t.name for t in design.terms)
+        names = tuple(design.columns)
+    else:
+        X, y = (np.asarray(a, dtype=float) for a in design)
+        if X.ndim != 2 or X.shape[0] != y.size:
+            raise InputError("validate: X must be an (n, p) matrix with one row per outcome")
+        if X.shape[1] == 0 or not np.all(X[:, 0] == 1.0):
+            X = np.column_stack([np.ones(y.size), X])
+        groups = [np.array([j]) for j in range(1, X.shape[1])]
+        names = ("Intercept",) + tuple(f"x{j}" for j in range(1, X.shape[1]))
+        gnames = names[1:]
+    if not np.all(np.isin(y, (0.0, 1.0))):
+        raise InputError("validate: the outcome must be coded 0/1")
+    if y.min() == y.max():
+        raise InputError("validate: the outcome takes a single value")
+    if y.size < 11:
+        raise InputError(f"validate: needs more than 10 patients, got {y.size}")
+    return _Problem(X=X, y=y, names=names, groups=groups, group_names=gnames)
+
+
+# ----------------------------------------------------------------------------- selection
+def _group_wald_p(beta: np.ndarray, cov: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Wald p-value of a term (joint test of its columns) per row."""
+    b = beta[:, cols]
+    if cols.size == 1:
+        var = cov[:, cols[0], cols[0]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            chi = b[:, 0] ** 2 / var
+        return stats.chi2.sf(chi, 1)
+    sub = cov[:, cols[:, None], cols[None, :]]
+    try:
+        chi = np.einsum("bi,bi->b", b, np.linalg.solve(sub, b[:, :, None])[:, :, 0])
+    except np.linalg.LinAlgError:
+        chi = np.array([bb @ np.linalg.pinv(s) @ bb for bb, s in zip(b, sub, strict=True)])
+    return stats.chi2.sf(chi, cols.size)
+
+
+def _select(prob: _Problem, W: np.ndarray, spec: SelectionSpec) -> np.ndarray:
+    """Columns kept by the selection procedure in every resample (rows of W): bool (B, p)."""
+    B, p = W.shape[0], prob.X.shape[1]
+    G = len(prob.groups)
+    forced = np.array([g in spec.force for g in prob.group_names])
+
+    def mask_of(term_mask: np.ndarray) -> np.ndarray:
+        m = np.zeros((term_mask.shape[0], p), dtype=bool)
+        m[:, 0] = True
+        for j, cols in enumerate(prob.groups):
+            m[:, cols] = term_mask[:, j : j + 1]
+        return m
+
+    if spec.method == "pscreen":
+        a1 = spec.alpha if spec.screen_alpha is None else spec.screen_alpha
+        # univariable screen: one fit per (resample, term), batched
+        Wr = np.repeat(W, G, axis=0)
+        tm = np.zeros((B * G, G), dtype=bool)
+        tm[np.arange(B * G), np.tile(np.arange(G), B)] = True
+        m = mask_of(tm)
+        fit = _batch.fit_full(prob.gram, prob.y, Wr, mask=m)
+        cov = _batch.wald_inverse(prob.gram, prob.y, Wr, fit.beta, m)
+        pu = np.ones((B, G))
+        for j, cols in enumerate(prob.groups):
+            rows = np.arange(B) * G + j
+            pj = _group_wald_p(fit.beta[rows], cov[rows], cols)
+            pu[:, j] = np.where(fit.ok[rows], pj, 0.0)  # a separated term screens in
+        screened = (pu < a1) | forced
+        m = mask_of(screened)
+        fit = _batch.fit_full(prob.gram, prob.y, W, mask=m)
+        cov = _batch.wald_inverse(prob.gram, prob.y, W, fit.beta, m)
+        keep = screened.copy()
+        for j, cols in enumerate(prob.groups):
+            pj = _group_wald_p(fit.beta, cov, cols)
+            keep[:, j] &= np.nan_to_num(pj, nan=1.0) < spec.alpha
+        keep |= forced
+        return mask_of(keep)
+
+    # backward AIC, R step(): drop the term whose removal gives the lowest AIC while it is
+    # lower than the current AIC (by more than 1e-7)
+    cur = np.ones((B, G), dtype=bool)
+    fit = _batch.fit_full(prob.gram, prob.y, W, mask=mask_of(cur))
+    npar = np.array([c.size for c in prob.groups])
+    aic = fit.deviance + spec.k * (1 + (cur * npar).sum(axis=1))
+    beta = fit.beta
+    active = np.ones(B, dtype=bool)
+    while active.any():
+        rows = np.flatnonzero(active)
+        cand_r, cand_t = [], []
+        for r in rows:
+            for j in np.flatnonzero(cur[r] & ~forced):
+                cand_r.append(r)
+                cand_t.append(j)
+        if not cand_r:
+            break
+        cr, ct = np.array(cand_r), np.array(cand_t)
+        tm = cur[cr].copy()
+        tm[np.arange(cr.size), ct] = False
+        m = mask_of(tm)
+        f2 = _batch.fit_full(prob.gram, prob.y, W[cr], mask=m, start=np.where(m, beta[cr], 0.0))
+        a2 = f2.deviance + spec.k * (1 + (tm * npar).sum(axis=1))
+        a2 = np.where(np.isfinite(a2), a2, np.inf)
+        best = np.full(B, np.inf)
+        np.minimum.at(best, cr, a2)
+        improved = active & (best < aic - 1e-7)
+        if not improved.any():
+            break
+        for r in np.flatnonzero(improved):
+            sel = np.flatnonzero((cr == r) & (a2 == best[r]))[0]
+            cur[r, ct[sel]] = False
+            beta[r] = f2.beta[sel]
+            aic[r] = best[r]
+        active = improved
+    return mask_of(cur)
+
+
+# ----------------------------------------------------------------------------- measures
+def _sorted_stats(lp: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray]) -> dict:
+    """Sort each row of ``lp`` once; Dxy and Gini for several weightings of the same points."""
+    o = np.argsort(lp, axis=1, kind="stable")
+    vs = np.take_along_axis(lp, o, axis=1)
+    ys = y[o]
+    first, last = _batch._tie_groups(vs)
+    return {"o": o, "vs": vs, "ys": ys, "first": first, "last": last}
+
+
+def _emax65(a: float, b: float) -> float:
+    """rms 6.5 Emax: max |p − plogis(a + b·logit p)| over p = 0, .0005, …, 1."""
+    if not (np.isfinite(a) and np.isfinite(b)):
+        return float("nan")
+    p = np.arange(2001) * 0.0005
+    with np.errstate(divide="ignore"):
+        L = np.log(p / (1.0 - p))
+    P = expit(a + b * L)
+    return float(np.nanmax(np.abs(p - P)))
+
+
+@dataclass
+class _Acc:
+    """Running sums of the bootstrap."""
+
+    train: list = field(default_factory=list)
+    test: list = field(default_factory=list)
+    auc_train: list = field(default_factory=list)
+    auc_oob: list = field(default_factory=list)
+    cal_train: list = field(default_factory=list)
+    cal_test: list = field(default_factory=list)
+    kept: list = field(default_factory=list)
+    n_fail: int = 0
+    n_separated: int = 0
+    fail_reasons: dict = field(default_factory=dict)
+
+
+def _chunk_size(n: int, p: int, chunk_size: int | None) -> int:
+    if chunk_size:
+        return int(chunk_size)
+    per = 8.0 * n * (p * (p + 1) / 2 + 24)  # bytes per resample in the widest arrays
+    return int(max(1, min(1000, 600e6 // per)))
+
+
+def _apparent(prob: _Problem, selection: SelectionSpec | None) -> tuple[dict, float]:
+    """The original model (after selection, if any) and its apparent indexes."""
+    n, p = prob.X.shape
+    y = prob.y
+    if selection is not None:
+        mask0 = _select(prob, np.ones((1, n)), selection)
+    else:
+        mask0 = np.ones((1, p), dtype=bool)
+    fit0 = _batch.fit_rms65(prob.gram, y, np.ones((1, n)), mask=mask0, tol=1e-7)
+    if not fit0.ok[0]:
+        raise ModelError(
+            "validate: the model cannot be fitted to the original data (separation or a "
+            "singular design); bootstrap validation needs a fitted model"
+        )
+    lp0 = prob.lp(fit0.beta)[0]
+    events = float(y.sum())
+    ll0 = -2.0 * (events * np.log(events / n) + (n - events) * np.log(1.0 - events / n))
+    lr0 = ll0 - fit0.deviance[0]
+    app = {
+        "beta": fit0.beta[0],
+        "mask": mask0[0],
+        "lp": lp0,
+        "Dxy": float(_batch.weighted_dxy(*_row_sorted(lp0, y))[0]),
+        "R2": float((1 - np.exp(-lr0 / n)) / (1 - np.exp(-ll0 / n))),
+        "Intercept": 0.0,
+        "Slope": 1.0,
+        "D": float((lr0 - 1) / n),
+        "U": -2.0 / n,
+        "B": float(np.mean((y - expit(lp0)) ** 2)),
+        "g": float(_batch.weighted_gini(np.sort(lp0)[None], np.ones((1, n)))[0]),
+        "gp": float(_batch.weighted_gini(np.sort(expit(lp0))[None], np.ones((1, n)))[0]),
+    }
+    app["Q"] = app["D"] - app["U"]
+    return app, float(ll0)
+
+
+def _run(
+    prob: _Problem,
+    *,
+    B: int,
+    seed: int | None,
+    resamples: np.ndarray | None,
+    selection: SelectionSpec | None,
+    policy: str,
+    chunk_size: int | None,
+    progress: Progress | None,
+    want: set[str],
+    predy: np.ndarray | None = None,
+) -> tuple[_Acc, dict]:
+    """Run the bootstrap; return accumulated per-resample measures and the apparent ones."""
+    n, p = prob.X.shape
+    app, ll0 = _apparent(prob, selection)
+    acc = _Acc()
+    chunk = _chunk_size(n, p, chunk_size)
+    if resamples is not None:
+        r = normalize_resamples(resamples, n, base=0)
+        B = r.shape[0]
+        source = (r[s : s + chunk] for s in range(0, B, chunk))
+    else:
+        if B < 1:
+            raise InputError(f"bootstrap: B must be at least 1, not {B}")
+        source = draw_resamples(n, B, seed, chunk)
+    workers = _workers(B, n, chunk_size)
+    if workers > 1 and chunk_size is None:
+        chunk = min(chunk, -(-B // workers))
+        if resamples is not None:
+            source = (r[s : s + chunk] for s in range(0, B, chunk))
+        else:
+            source = draw_resamples(n, B, seed, chunk)
+    parts: list[_Acc] = []
+    done = 0
+    if workers > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = []
+            for idx in source:
+                part = _Acc()
+                parts.append(part)
+                futures.append((idx.shape[0], pool.submit(
+                    _chunk, prob, idx, app, ll0, selection, policy, want, predy, part)))
+            for size, fut in futures:
+                fut.result()
+                done += size
+                if progress is not None:
+                    progress(done, B)
+    else:
+        for idx in source:
+            part = _Acc()
+            parts.append(part)
+            _chunk(prob, idx, app, ll0, selection, policy, want, predy, part)
+            done += idx.shape[0]
+            if progress is not None:
+                progress(done, B)
+    for part in parts:
+        for name in ("train", "test", "auc_train", "auc_oob", "cal_train", "cal_test", "kept"):
+            getattr(acc, name).extend(getattr(part, name))
+        acc.n_fail += part.n_fail
+        acc.n_separated += part.n_separated
+        for k, v in part.fail_reasons.items():
+            acc.fail_reasons[k] = acc.fail_reasons.get(k, 0) + v
+    return acc, {"apparent": app, "B": B, "ll0": ll0}
+
+
+def _workers(B: int, n: int, chunk_size: int | None) -> int:
+    """Threads for the chunks (numpy releases the GIL in its kernels)."""
+    import os
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, 4, B // 100))
+
+
+def _row_sorted(lp: np.ndarray, y: np.ndarray):
+    o = np.argsort(lp, kind="stable")
+    vs = lp[o][None]
+    first, last = _batch._tie_groups(vs)
+    return vs, y[o][None], np.ones_like(vs), first, last
+
+
+def _chunk(
+    prob: _Problem,
+    idx: np.ndarray,
+    app: dict,
+    ll0: float,
+    selection: SelectionSpec | None,
+    policy: str,
+    want: set[str],
+    predy: np.ndarray | None,
+    acc: _Acc,
+) -> None:
+    n, p = prob.X.shape
+    y = prob.y
+    c = idx.shape[0]
+    W = np.bincount((idx + (np.arange(c) * n)[:, None]).ravel(), minlength=c * n)
+    W = W.reshape(c, n).astype(float)
+    mask = _select(prob, W, selection) if selection is not None else None
+    if policy == "rms65":
+        fit = _batch.fit_rms65(prob.gram, y, W, mask=mask, tol=1e-12)
+        ok = fit.ok
+    else:
+        fit = _batch.fit_full(prob.gram, y, W, mask=mask)
+        ok = fit.ok.copy()
+        sep = _separated(prob, W, fit, ok, mask)
+        acc.n_separated += int(sep.sum())
+        ok &= ~sep
+    for code in np.unique(fit.status[~ok]):
+        name = {2: "not converged", 3: "singular", 4: "constant outcome"}.get(int(code), "other")
+        acc.fail_reasons[name] = acc.fail_reasons.get(name, 0) + int(np.sum(fit.status[~ok] == code))
+    if policy != "rms65":
+        nsep = int(np.sum(fit.ok & ~ok))
+        if nsep:
+            acc.fail_reasons["separation"] = acc.fail_reasons.get("separation", 0) + nsep
+    acc.n_fail += int(np.sum(~ok))
+    if mask is not None:
+        acc.kept.append(mask[ok])
+    if not ok.any():
+        return
+    W, idx, beta, dev = W[ok], idx[ok], fit.beta[ok], fit.deviance[ok]
+    m = W.shape[0]
+    lp = prob.lp(beta)  # (m, n) on the original sample
+    srt = _sorted_stats(lp, y, ())
+    o, vs, ys, first, last = srt["o"], srt["vs"], srt["ys"], srt["first"], srt["last"]
+    ws = np.take_along_axis(W, o, axis=1)
+    if "validate" in want or "auc" in want:
+        dxy_train = _batch.weighted_dxy(vs, ys, ws, first, last)
+    if "auc" in want:
+        oob = (ws == 0).astype(float)
+        acc.auc_train.append((dxy_train + 1.0) / 2.0)
+        acc.auc_oob.append((_batch.weighted_dxy(vs, ys, oob, first, last) + 1.0) / 2.0)
+    if "validate" in want:
+        # training: the resample's own fit statistics
+        sw = W.sum(axis=1)
+        swy = W @ y
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lln = -2.0 * (swy * np.log(swy / sw) + (sw - swy) * np.log(1.0 - swy / sw))
+        lr = lln - dev
+        tr = {
+            "Dxy": dxy_train,
+            "R2": (1 - np.exp(-lr / sw)) / (1 - np.exp(-lln / sw)),
+            "Intercept": np.zeros(m),
+            "Slope": np.ones(m),
+            "D": (lr - 1) / sw,
+            "U": -2.0 / sw,
+            "B": np.sum(W * (y - expit(lp)) ** 2, axis=1) / sw,
+            "g": _batch.weighted_gini(vs, ws),
+            "gp": _batch.weighted_gini(expit(vs), ws),
+        }
+        tr["Q"] = tr["D"] - tr["U"]
+        # test: frozen predictions on the original sample, recalibrated by lrm.fit(x, y)
+        ref = _batch.refit_rms65(lp, y) if policy == "rms65" else _batch.refit_full(lp, y)
+        a, b = ref.beta[:, 0], ref.beta[:, 1]
+        bad = ref.status == _batch.SINGULAR
+        lrr = ll0 - ref.deviance
+        with np.errstate(over="ignore"):
+            L01 = -2.0 * np.sum(y * lp - np.logaddexp(0.0, lp), axis=1)
+        ones = np.ones_like(vs)
+        te = {
+            "Dxy": _batch.weighted_dxy(vs, ys, ones, first, last),
+            "R2": (1 - np.exp(-lrr / n)) / (1 - np.exp(-ll0 / n)),
+            "Intercept": a,
+            "Slope": b,
+            "D": (lrr - 1) / n,
+            "U": (L01 - ref.deviance - 2) / n,
+            "B": np.mean((y - expit(lp)) ** 2, axis=1),
+            "g": np.abs(b) * _batch.weighted_gini(vs, ones),
+        }
+        pv = expit(a[:, None] + b[:, None] * vs)
+        pv = np.where(b[:, None] < 0, pv[:, ::-1], pv)
+        te["gp"] = _batch.weighted_gini(pv, ones)
+        te["Q"] = te["D"] - te["U"]
+        for k in ("R2", "Intercept", "Slope", "D", "U", "Q", "g", "gp"):
+            te[k] = np.where(bad, np.nan, te[k])
+        acc.train.append(np.column_stack([tr[k] for k in _LOOP]))
+        acc.test.append(np.column_stack([te[k] for k in _LOOP]))
+    if "calibrate" in want:
+        from myorisk.modeling.calibration import _cal_rows
+
+        # training: the resample itself (duplicates included), sorted by prediction
+        counts = ws.astype(np.int64)
+        exp_o = np.repeat(o.ravel() % n if o.ndim == 1 else o.ravel(), counts.ravel())
+        exp_o = exp_o.reshape(m, n)
+        rows = np.arange(m)[:, None]
+        xt = expit(lp[rows, exp_o])
+        yt = y[exp_o]
+        acc.cal_train.append(_cal_rows(xt, yt, predy))
+        acc.cal_test.append(_cal_rows(expit(vs), ys, predy))
+
+
+def _separated(prob: _Problem, W: np.ndarray, fit: _batch.BatchFit, ok: np.ndarray,
+               mask: np.ndarray | None) -> np.ndarray:
+    """Resamples whose MLE does not exist (checked by linear programming on suspects)."""
+    from myorisk.modeling.logistic import detect_separation
+
+    out = np.zeros(W.shape[0], dtype=bool)
+    lp = fit.beta @ prob.X.T
+    big = np.max(np.where(W > 0, np.abs(lp), 0.0), axis=1) > 15.0
+    suspects = np.flatnonzero((fit.status == _batch.NOT_CONVERGED) | (ok & big))
+    for r in suspects:
+        rows = W[r] > 0
+        cols = np.ones(prob.X.shape[1], dtype=bool) if mask is None else mask[r]
+        kind, _ = detect_separation(prob.X[rows][:, cols], prob.y[rows])
+        out[r] = kind is not None
+    return out
+
+
+def _summarise(
+    app: dict, train: np.ndarray, test: np.ndarray
+) -> tuple[dict, dict, dict, dict, dict, dict]:
+    """Per-index means over usable replicates (rms: NA in training or test drops the replicate)."""
+    na = np.isnan(train) | np.isnan(test)
+    num = (~na).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        trm = np.where(na, 0.0, train).sum(axis=0) / num
+        tem = np.where(na, 0.0, test).sum(axis=0) / num
+    res_app, res_tr, res_te, res_opt, res_cor, res_n = {}, {}, {}, {}, {}, {}
+    for j, k in enumerate(_LOOP):
+        res_app[k] = app[k]
+        res_tr[k] = float(trm[j])
+        res_te[k] = float(tem[j])
+        res_opt[k] = float(trm[j] - tem[j])
+        res_cor[k] = float(app[k] - res_opt[k])
+        res_n[k] = int(num[j])
+    emax = _emax65(res_cor["Intercept"], res_cor["Slope"])
+    res_app["Emax"], res_tr["Emax"], res_te["Emax"] = 0.0, 0.0, emax
+    res_opt["Emax"], res_cor["Emax"], res_n["Emax"] = emax, emax, res_n["Dxy"]
+    return res_app, res_tr, res_te, res_opt, res_cor, res_n
+
+
+# ----------------------------------------------------------------------------- results
+def _clean(obj: object) -> object:
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_clean(v) for v in obj.tolist()]
+    if isinstance(obj, np.bool_ | bool):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        v = float(obj)
+        return v if np.isfinite(v) else None
+    return obj
+
+
+def _auc_summary(a: np.ndarray) -> dict:
+    a = a[np.isfinite(a)]
+    if a.size == 0:
+        return {"n": 0}
+    q = np.quantile(a, [0.025, 0.25, 0.5, 0.75, 0.975])
+    return {
+        "n": int(a.size), "mean": float(a.mean()), "sd": float(a.std(ddof=1)) if a.size > 1 else None,
+        "q025": q[0], "q25": q[1], "median": q[2], "q75": q[3], "q975": q[4],
+    }
+
+
+@dataclass(frozen=True)
+class ResampledAUC:
+    """Discrimination in every bootstrap resample (study B, Fig. 2A).
+
+    Attributes
+    ----------
+    B : int
+        Resamples drawn.
+    apparent : float
+        AUC of the original model on the original sample.
+    train : ndarray
+        AUC of each resample's model on its own resample (training).
+    oob : ndarray
+        AUC of each resample's model on its out-of-bag patients (NaN if they hold one class).
+    auc_632, auc_632plus : float
+        Efron's .632 and .632+ estimates: ``0.368·apparent + 0.632·mean(oob)``, and with the
+        weight ``0.632/(1 − 0.368·R)``, ``R = (apparent − oob)/(apparent − 0.5)`` clipped to [0, 1]
+        (no-information AUC 0.5).
+    seconds : float
+        Time spent in the bootstrap.
+    n_failed : int
+        Resamples whose fit failed (excluded).
+    """
+
+    B: int
+    apparent: float
+    train: np.ndarray
+    oob: np.ndarray
+    auc_632: float
+    auc_632plus: float
+    seconds: float
+    n_failed: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per usable resample: ``resample, train, oob``."""
+        return pd.DataFrame(
+            {"resample": np.arange(1, self.train.size + 1), "train": self.train, "oob": self.oob}
+        )
+
+    def to_dict(self) -> dict:
+        """JSON-ready summaries (and the per-resample values)."""
+        return _clean(
+            {
+                "B": self.B, "seconds": self.seconds, "n_failed": self.n_failed,
+                "apparent": self.apparent, "train": _auc_summary(self.train),
+                "oob": _auc_summary(self.oob), "auc_632": self.auc_632,
+                "auc_632plus": self.auc_632plus,
+                "values": {"train": self.train, "oob": self.oob},
+            }
+        )
+
+
+def _auc_result(app: dict, acc: _Acc, B: int, seconds: float, y: np.ndarray) -> ResampledAUC:
+    tr = np.concatenate(acc.auc_train) if acc.auc_train else np.array([])
+    oob = np.concatenate(acc.auc_oob) if acc.auc_oob else np.array([])
+    a_app = (app["Dxy"] + 1.0) / 2.0
+    m_oob = float(np.nanmean(oob)) if np.isfinite(oob).any() else float("nan")
+    a632 = 0.368 * a_app + 0.632 * m_oob
+    m_oob_c = max(m_oob, 0.5) if np.isfinite(m_oob) else m_oob
+    R = (a_app - m_oob_c) / (a_app - 0.5) if a_app > 0.5 and m_oob_c < a_app else 0.0
+    R = float(np.clip(R, 0.0, 1.0))
+    w = 0.632 / (1.0 - 0.368 * R)
+    a632p = (1.0 - w) * a_app + w * m_oob_c
+    return ResampledAUC(
+        B=B, apparent=float(a_app), train=tr, oob=oob, auc_632=float(a632),
+        auc_632plus=float(a632p), seconds=seconds, n_failed=acc.n_fail,
+    )
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Bootstrap validation of a logistic model (rms ``validate.lrm``, 6.5 behaviour).
+
+    Attributes
+    ----------
+    B : int
+        Resamples drawn.
+    seconds : float
+        Time spent in the bootstrap (selection, refits and measures; not the original fit).
+    apparent, training, test, optimism, corrected : dict
+        Index name → value, for the 11 indexes in :data:`INDEXES`.
+    n : dict
+        Index name → replicates used.
+    n_failed : int
+        Resamples whose fit failed and were skipped (rms: "Divergence or singularity").
+    failure_policy : str
+        ``"rms65"`` (rms 6.5's stopping rule; a separated resample stops at a finite
+        coefficient and is kept) or ``"converge"`` (full convergence; separated or
+        non-converged resamples are skipped).
+    failures : dict
+        Reason → count.
+    selection : SelectionSpec or None
+        The selection repeated in every resample.
+    selection_frequency : dict
+        Term → share of usable resamples that kept it (with selection).
+    selected : tuple of str
+        Terms of the apparent (original-sample) model.
+    auc : ResampledAUC or None
+        Resampled AUCs, when requested.
+    """
+
+    B: int
+    seconds: float
+    apparent: dict
+    training: dict
+    test: dict
+    optimism: dict
+    corrected: dict
+    n: dict
+    n_failed: int
+    failure_policy: str
+    failures: dict
+    selection: SelectionSpec | None
+    selection_frequency: dict
+    selected: tuple[str, ...]
+    auc: ResampledAUC | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """Rows in rms order; columns index, apparent, training, test, optimism, corrected, n."""
+        return pd.DataFrame(
+            {
+                "index": list(INDEXES),
+                "apparent": [self.apparent[k] for k in INDEXES],
+                "training": [self.training[k] for k in INDEXES],
+                "test": [self.test[k] for k in INDEXES],
+                "optimism": [self.optimism[k] for k in INDEXES],
+                "corrected": [self.corrected[k] for k in INDEXES],
+                "n": [self.n[k] for k in INDEXES],
+            }
+        )
+
+    def to_dict(self) -> dict:
+        """The ``myorisk validate --json`` contract plus failure and selection details."""
+        d = {
+            "B": self.B,
+            "seconds": self.seconds,
+            "indexes": {
+                k: {
+                    "apparent": self.apparent[k], "training": self.training[k],
+                    "test": self.test[k], "optimism": self.optimism[k],
+                    "corrected": self.corrected[k], "n": self.n[k],
+                }
+                for k in INDEXES
+            },
+            "n_failed": self.n_failed,
+            "failure_policy": self.failure_policy,
+            "failures": self.failures,
+            "rms_version": "6.5",
+            "selected": list(self.selected),
+        }
+        if self.selection is not None:
+            d["selection"] = {
+                "method": self.selection.method, "alpha": self.selection.alpha,
+                "screen_alpha": self.selection.screen_alpha, "k": self.selection.k,
+                "force": list(self.selection.force),
+            }
+            d["selection_frequency"] = self.selection_frequency
+        if self.auc is not None:
+            d["resampled_auc"] = {k: v for k, v in self.auc.to_dict().items() if k != "values"}
+        return _clean(d)
+
+
+def _check_common(B: int, policy: str, rms_version: str) -> None:
+    if policy not in ("rms65", "converge"):
+        raise InputError(f"failure policy must be 'rms65' or 'converge', not {policy!r}")
+    if rms_version != "6.5":
+        raise InputError(f"only rms_version='6.5' behaviour is implemented, not {rms_version!r}")
+    if B < 1:
+        raise InputError(f"--bootstrap must be at least 1, not {B}")
+
+
+def _selection_frequency(prob: _Problem, acc: _Acc) -> dict:
+    if not acc.kept:
+        return {}
+    kept = np.concatenate(acc.kept)
+    if kept.shape[0] == 0:
+        return {}
+    return {
+        name: float(np.mean(kept[:, cols[0]])) for name, cols in zip(prob.group_names, prob.groups,
+                                                                       strict=True)
+    }
+
+
+def _selected(prob: _Problem, mask: np.ndarray) -> tuple[str, ...]:
+    return tuple(g for g, cols in zip(prob.group_names, prob.groups, strict=True) if mask[cols[0]])
+
+
+def validate(
+    design: Design | tuple[np.ndarray, np.ndarray],
+    *,
+    B: int = 1000,
+    seed: int | None = None,
+    resamples: np.ndarray | None = None,
+    selection: SelectionSpec | None = None,
+    failure_policy: str = "rms65",
+    rms_version: str = "6.5",
+    auc: bool = False,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+) -> Validation:
+    """Bootstrap validation of a binary logistic model: rms 6.5 ``validate(fit, B=B)``.
+
+    Parameters
+    ----------
+    design : Design or (X, y)
+        The model's design (:func:`myorisk.modeling.design.build_design`), or a matrix ``X``
+        (an intercept column is added when the first column is not constant 1) and 0/1 ``y``.
+    B : int, default=1000
+        Number of bootstrap resamples (ignored when ``resamples`` is given).
+    seed : int, optional
+        Seed of ``numpy.random.default_rng``; the same seed gives the same result.
+    resamples : ndarray of int, shape (B, n), optional
+        Resamples to use instead of drawing them, **0-based** row positions (convert an R
+        matrix with :func:`normalize_resamples`). Replaying the ``sample(n, replace=TRUE)`` draws
+        of an R run reproduces rms to rounding error.
+    selection : SelectionSpec, optional
+        Variable selection to repeat inside every resample (and on the original data to get
+        the apparent model). Without it the given model is validated as fixed.
+    failure_policy : {"rms65", "converge"}, default="rms65"
+        How resamples are fitted: rms 6.5's fitter (maxit 12, eps .025; the parity default), or
+        full convergence with separated/non-converged resamples skipped and counted.
+    rms_version : {"6.5"}
+        Which rms definitions to follow (Emax from the corrected calibration line, Dxy by
+        ``somers2``).
+    auc : bool, default=False
+        Also collect the resampled training and out-of-bag AUCs (:class:`ResampledAUC`).
+    chunk_size : int, optional
+        Resamples fitted at once (default: bounded so the work arrays stay near 600 MB).
+    progress : callable(done, total), optional
+        Called after every chunk.
+
+    Returns
+    -------
+    Validation
+
+    Raises
+    ------
+    InputError
+        Bad arguments or a malformed ``resamples`` matrix.
+    ModelError
+        The model cannot be fitted to the original data.
+    """
+    _check_common(B, failure_policy, rms_version)
+    prob = _problem(design)
+    want = {"validate"} | ({"auc"} if auc else set())
+    t0 = time.perf_counter()
+    acc, info = _run(
+        prob, B=B, seed=seed, resamples=resamples, selection=selection, policy=failure_policy,
+        chunk_size=chunk_size, progress=progress, want=want,
+    )
+    seconds = time.perf_counter() - t0
+    return _validation_result(prob, acc, info, seconds, selection, failure_policy, auc)
+
+
+def _validation_result(prob, acc, info, seconds, selection, policy, auc) -> Validation:
+    app = info["apparent"]
+    k = len(_LOOP)
+    train = np.concatenate(acc.train) if acc.train else np.zeros((0, k))
+    test = np.concatenate(acc.test) if acc.test else np.zeros((0, k))
+    a, tr, te, op, co, nn = _summarise(app, train, test)
+    return Validation(
+        B=info["B"], seconds=seconds, apparent=a, training=tr, test=te, optimism=op,
+        corrected=co, n=nn, n_failed=acc.n_fail, failure_policy=policy,
+        failures=dict(acc.fail_reasons), selection=selection,
+        selection_frequency=_selection_frequency(prob, acc) if selection else {},
+        selected=_selected(prob, app["mask"]),
+        auc=_auc_result(app, acc, info["B"], seconds, prob.y) if auc else None,
+    )
+
+
+def resampled_auc(
+    design: Design | tuple[np.ndarray, np.ndarray],
+    *,
+    B: int = 1000,
+    seed: int | None = None,
+    resamples: np.ndarray | None = None,
+    selection: SelectionSpec | None = None,
+    failure_policy: str = "rms65",
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+) -> ResampledAUC:
+    """AUC of every resample's model on its resample and on its out-of-bag patients.
+
+    Parameters are those of :func:`validate`. Returns :class:`ResampledAUC` (with the .632 and
+    .632+ estimates).
+    """
+    _check_common(B, failure_policy, "6.5")
+    prob = _problem(design)
+    t0 = time.perf_counter()
+    acc, info = _run(
+        prob, B=B, seed=seed, resamples=resamples, selection=selection, policy=failure_policy,
+        chunk_size=chunk_size, progress=progress, want={"auc"},
+    )
+    return _auc_result(info["apparent"], acc, info["B"], time.perf_counter() - t0, prob.y)
