@@ -180,3 +180,21 @@ def test_roc_versus_unpaired_matches_engine(capsys, tmp_path):
                              d.s100b[60:].to_numpy(), direction1="<", direction2="<")
     assert_allclose(res["delong_unpaired"]["p"], t.p, rtol=1e-12)
     assert len(res["curves"]) == 2
+
+
+def test_validate_and_calibrate_replay_r_resamples_through_cli(capsys, tmp_path):
+    from conftest import load_r
+
+    r = load_r("validation")["birthwt"]
+    idx = tmp_path / "idx.csv"
+    # the index matrix R drew (1-based, one resample per line), exactly as a user would save it
+    np.savetxt(idx, np.asarray(r["index"], dtype=int), fmt="%d", delimiter=",")
+    args = ("-y", "low", "-x", "age,lwt,race,smoke,ptl,ht,ui", "--resamples", idx)
+    val = run_json(capsys, "validate", DATA / "birthwt.csv", *args)
+    assert set(val["indexes"]) == {"Dxy", "R2", "Intercept", "Slope", "Emax", "D", "U", "Q", "B", "g", "gp"}
+    assert val["B"] == r["B"] and "seconds" in val
+    corrected = [val["indexes"][k]["corrected"] for k in r["validate"]["rows"]]
+    assert_allclose(corrected, r["validate"]["index.corrected"], rtol=1e-6, atol=1e-9)
+    cal = run_json(capsys, "calibrate", DATA / "birthwt.csv", *args)
+    assert {"B", "seconds", "mean_abs_error", "mean_sq_error", "e90", "curve"} <= set(cal)
+    assert_allclose([c["corrected"] for c in cal["curve"]], r["calibrate"]["calibrated.corrected"], rtol=1e-6, atol=1e-9)
