@@ -50,7 +50,7 @@ class Term:
         if self.kind == "numeric":
             num = _as_numeric(values, self.name, source)
             return num.to_numpy(dtype=float)[:, None]
-        labels = values.map(_level_label)
+        labels = _labels(values)
         unknown = sorted(set(labels) - set(self.levels))
         if unknown:
             first = labels[labels.isin(unknown)].index[0]
@@ -177,6 +177,13 @@ def _level_label(v: object) -> str:
     return str(v)
 
 
+def _labels(s: pd.Series) -> pd.Series:
+    """Text labels of a column's values (each distinct value converted once)."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    names = np.array([_level_label(u) for u in uniques] + [""], dtype=object)
+    return pd.Series(names[codes], index=s.index, dtype=object)
+
+
 def _is_missing(s: pd.Series) -> pd.Series:
     miss = s.isna()
     if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
@@ -222,7 +229,7 @@ def code_outcome(
         The value coded 1, as text.
     """
     vals = y.dropna()
-    labels = vals.map(_level_label)
+    labels = _labels(vals)
     uniq = sorted(set(labels), key=_sort_key)
     if len(uniq) > 2:
         shown = ", ".join(uniq[:6]) + (" …" if len(uniq) > 6 else "")
@@ -345,7 +352,7 @@ def build_design(
         if kinds[p] == "numeric":
             t = Term(name=p, kind="numeric", columns=(p,))
         else:
-            labels = d[p].map(_level_label)
+            labels = _labels(d[p])
             levels = sorted(set(labels), key=_sort_key)
             ref = reference.get(p)
             if ref is not None:

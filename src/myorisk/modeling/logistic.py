@@ -91,11 +91,13 @@ def detect_separation(X: np.ndarray, y: np.ndarray) -> tuple[str | None, np.ndar
     return ("complete" if complete else "quasi-complete"), d
 
 
-def check_design(design: Design, *, firth: bool = False, source: str = "data") -> list[str]:
+def check_design(
+    design: Design, *, firth: bool = False, source: str = "data", separation: bool = True
+) -> list[str]:
     """Check a design before fitting; raise ModelError for what cannot be estimated.
 
-    Checks constant predictors, collinear columns and (for maximum likelihood) separation.
-    Returns warnings (events per parameter below 10).
+    Checks constant predictors, collinear columns and (for maximum likelihood, when
+    ``separation``) separation. Returns warnings (events per parameter below 10).
     """
     X, y = design.X, design.y
     names = design.columns
@@ -107,30 +109,25 @@ def check_design(design: Design, *, firth: bool = False, source: str = "data") -
                 f"{source}: predictor '{names[j]}' is constant ({_fmt(col[0])}) in the "
                 f"{X.shape[0]} rows used{term}; it cannot be estimated — remove it"
             )
-    # collinearity: add columns one at a time and see which does not raise the rank
-    rank_cols: list[int] = [0]
+    # collinearity: in column order, a column whose residual after projection on the previous
+    # columns is (relative to its norm) below 1e-7 is a linear combination of them (R's lm/glm
+    # QR tolerance). One QR decomposition serves every column.
+    from scipy.linalg import qr
+
+    norms = np.linalg.norm(X, axis=0)
+    r = qr(X / np.where(norms > 0, norms, 1.0), mode="r", check_finite=False)[0]
     for j in range(1, X.shape[1]):
-        trial = X[:, rank_cols + [j]]
-        if np.linalg.matrix_rank(trial, tol=1e-9 * max(1.0, np.abs(trial).max()) * X.shape[0]) < len(rank_cols) + 1:
-            coef, *_ = np.linalg.lstsq(X[:, rank_cols], X[:, j], rcond=None)
-            involved = [names[c] for c, b in zip(rank_cols, coef, strict=True) if abs(b) > 1e-8 and c != 0]
+        if abs(r[j, j]) < 1e-7:
+            prev = list(range(j))
+            coef, *_ = np.linalg.lstsq(X[:, prev], X[:, j], rcond=None)
+            involved = [names[c] for c, b in zip(prev, coef, strict=True) if abs(b) > 1e-8 and c != 0]
             raise ModelError(
                 f"{source}: predictor column '{names[j]}' is collinear with "
                 f"{', '.join(repr(n) for n in involved) or 'the intercept'} (it is a linear "
                 "combination of them); remove one of them"
             )
-        rank_cols.append(j)
-    if not firth:
-        kind, d = detect_separation(X, y)
-        if kind is not None:
-            big = np.abs(d[1:]) > 1e-8 * max(np.abs(d).max(), 1e-300)
-            who = [names[j + 1] for j in np.flatnonzero(big)]
-            raise ModelError(
-                f"{source}: {kind} separation — {', '.join(repr(w) for w in who) or 'the predictors'} "
-                f"{'predicts' if len(who) == 1 else 'predict'} the outcome "
-                f"{'perfectly' if kind == 'complete' else 'perfectly for some patients'}, so the "
-                "maximum-likelihood odds ratio is infinite; use --firth (Firth's penalised likelihood)"
-            )
+    if not firth and separation:
+        _raise_if_separated(design, source)
     out = []
     events = float(min(y.sum(), y.size - y.sum()))
     npar = X.shape[1] - 1
@@ -141,6 +138,22 @@ def check_design(design: Design, *, firth: bool = False, source: str = "data") -
             "estimates may be overfitted"
         )
     return out
+
+
+def _raise_if_separated(design: Design, source: str) -> None:
+    """Raise ModelError naming the separating predictors, if the outcome is separated."""
+    names = design.columns
+    kind, d = detect_separation(design.X, design.y)
+    if kind is None:
+        return
+    big = np.abs(d[1:]) > 1e-8 * max(np.abs(d).max(), 1e-300)
+    who = [names[j + 1] for j in np.flatnonzero(big)]
+    raise ModelError(
+        f"{source}: {kind} separation — {', '.join(repr(w) for w in who) or 'the predictors'} "
+        f"{'predicts' if len(who) == 1 else 'predict'} the outcome "
+        f"{'perfectly' if kind == 'complete' else 'perfectly for some patients'}, so the "
+        "maximum-likelihood odds ratio is infinite; use --firth (Firth's penalised likelihood)"
+    )
 
 
 def _fmt(v: float) -> str:
@@ -449,9 +462,15 @@ def fit_design(
     if msg:
         notes.append(msg)
     if check:
-        notes.extend(check_design(design, firth=firth, source=source))
+        notes.extend(check_design(design, firth=firth, source=source, separation=False))
     X, y = design.X, design.y
     core = newton_logistic(X, y, firth=firth, maxit=100)
+    if check and not firth:
+        # Separation drives fitted probabilities to 0 or 1 and the fit to diverge; the linear
+        # program (exact test) runs only then, so ordinary fits stay fast.
+        p_hat = expit(X @ core.beta)
+        if not core.converged or np.min(np.minimum(p_hat, 1.0 - p_hat)) < 1e-6:
+            _raise_if_separated(design, source)
     if not core.converged:
         raise ModelError(
             f"{source}: the {'Firth' if firth else 'maximum-likelihood'} fit did not converge in "
