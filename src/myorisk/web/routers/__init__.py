@@ -1,0 +1,1 @@
+"""Routers of the web application: ``api`` (JSON) and ``pages`` (HTML)."""

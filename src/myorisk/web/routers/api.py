@@ -1,0 +1,159 @@
+"""JSON API: ``GET /api/models``, ``GET /api/models/{name}``, ``POST /api/models/{name}/predict``.
+
+Each model gets its own predict route so that the OpenAPI document describes its input (names,
+types, units, ranges, levels). The body is one patient (object) or a list of them; the answer is
+the same keys as ``myorisk predict --json`` (a list for a list).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+
+from myorisk.errors import InputError
+from myorisk.web.registry import ModelEntry
+from myorisk.web.scoring import (
+    MAX_PATIENTS,
+    FieldError,
+    RecordsInvalid,
+    predict_records,
+    validate_records,
+)
+
+__all__ = ["build_router", "PredictResult", "ErrorResponse"]
+
+
+class PredictResult(BaseModel):
+    """One patient's prediction (the keys of ``myorisk predict --json``)."""
+
+    probability: float = Field(..., ge=0, le=1, description="Predicted probability of the event.")
+    linear_predictor: float = Field(..., description="Log-odds of the event.")
+    points: dict[str, float] = Field(..., description="Nomogram points of each predictor.")
+    points_total: float = Field(..., description="Total nomogram points.")
+
+
+class ErrorItem(BaseModel):
+    """One refused field."""
+
+    loc: list[str | int] = Field(..., description='Where: ["body", "gi_vas"] or ["body", 2, "sex"].')
+    msg: str = Field(..., description="What is wrong and what is allowed.")
+    type: str = Field(..., description="Machine-readable error kind.")
+
+
+class ErrorResponse(BaseModel):
+    """Invalid input (422)."""
+
+    detail: list[ErrorItem]
+
+
+class NotFound(BaseModel):
+    """Unknown model (404)."""
+
+    detail: str
+
+
+class ModelSummary(BaseModel):
+    """A served model, briefly."""
+
+    name: str
+    title: str
+    status: str = Field(..., description="published | reconstructed | fitted | recalibrated")
+    reconstructed: bool
+    origin: str = Field(..., description="bundled (published with myorisk) or file (--models)")
+    outcome: dict[str, str]
+    variables: list[str]
+    intended_use: str | None
+
+
+class ModelDetail(ModelSummary):
+    """A served model in full: spec, risk bands, nomogram and input schema."""
+
+    notice: str | None
+    spec: dict[str, Any]
+    risk_bands: dict[str, Any]
+    nomogram: dict[str, Any]
+    input_schema: dict[str, Any]
+
+
+def _not_found(models: dict[str, ModelEntry], name: str) -> HTTPException:
+    return HTTPException(404, f"unknown model '{name}': served models are "
+                              f"{', '.join(sorted(models))}")
+
+
+async def _json_body(request: Request) -> object:
+    raw = await request.body()
+    if not raw.strip():
+        raise RecordsInvalid([FieldError(("body",), "the request body is empty: send one patient "
+                                         "as a JSON object, or a list of them", "missing")])
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        where = f" (line {e.lineno}, column {e.colno}: {e.msg})" if isinstance(
+            e, json.JSONDecodeError) else ""
+        raise RecordsInvalid([FieldError(("body",), f"malformed JSON{where}", "json_invalid")]) \
+            from None
+
+
+def _predict_endpoint(entry: ModelEntry) -> Callable[[Request], Coroutine[Any, Any, Any]]:
+    async def predict(request: Request) -> Any:
+        body = await _json_body(request)
+        records, many = validate_records(entry, body)
+        try:
+            results = predict_records(entry, records)
+        except InputError as e:  # pragma: no cover - the input model refuses the same values
+            raise RecordsInvalid([FieldError(("body",), str(e), "value_error")]) from None
+        return results if many else results[0]
+
+    predict.__doc__ = (
+        f"Predict with **{entry.spec.title}**. Body: one patient as a JSON object with "
+        + ", ".join(f"`{v.name}` ({v.range_text()})" for v in entry.spec.variables)
+        + f", or a list of up to {MAX_PATIENTS} such objects. Other keys are ignored."
+        + (f"\n\n{entry.spec.notice()}" if entry.spec.notice() else "")
+    )
+    return predict
+
+
+def build_router(models: dict[str, ModelEntry]) -> APIRouter:
+    """The API routes for ``models``."""
+    router = APIRouter(prefix="/api", tags=["models"])
+
+    @router.get("/models", response_model=list[ModelSummary], summary="List the served models")
+    async def list_models() -> list[dict]:
+        """Every model the calculator serves: bundled published models, then --models files."""
+        return [e.summary() for e in models.values()]
+
+    @router.get("/models/{name}", response_model=ModelDetail, summary="One model in full",
+                responses={404: {"model": NotFound, "description": "Unknown model"}})
+    async def get_model(name: str) -> dict:
+        """The model's spec (variables, coefficients, provenance), risk bands, nomogram and the
+        JSON schema of its input."""
+        if name not in models:
+            raise _not_found(models, name)
+        return models[name].detail()
+
+    for entry in models.values():
+        schema_ref = {"$ref": f"#/components/schemas/{entry.input_model.__name__}"}
+        router.add_api_route(
+            f"/models/{entry.name}/predict",
+            _predict_endpoint(entry),
+            methods=["POST"],
+            response_model=PredictResult | list[PredictResult],
+            summary=f"Predict: {entry.name}",
+            operation_id=f"predict_{entry.name.replace('-', '_').replace('.', '_')}",
+            responses={422: {"model": ErrorResponse,
+                             "description": "Invalid input: one message per refused field"}},
+            openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"oneOf": [schema_ref, {"type": "array", "items": schema_ref,
+                                                  "minItems": 1, "maxItems": MAX_PATIENTS}]}}}}},
+        )
+
+    @router.post("/models/{name}/predict", include_in_schema=False)
+    async def predict_unknown(name: str) -> None:
+        raise _not_found(models, name)
+
+    return router

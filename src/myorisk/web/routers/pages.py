@@ -1,0 +1,305 @@
+"""HTML pages: model list, one calculator per model, batch scoring, API help.
+
+Every page is rendered on the server and works without JavaScript: the calculator is a plain
+form POSTed back to its own address, which answers with the result (or the refused fields) on the
+same page. Values are taken from the POST body only, never from the address, so they appear in no
+access log and no browser history entry.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from starlette.requests import Request
+
+from myorisk import __version__
+from myorisk.errors import InputError
+from myorisk.modeling.spec import VariableSpec
+from myorisk.web.registry import ModelEntry, band_of
+from myorisk.web.scoring import (
+    MAX_UPLOAD_BYTES,
+    csv_bytes,
+    field_errors,
+    predict_records,
+    read_csv_bytes,
+    score_frame,
+)
+from myorisk.web.svg import nomogram_svg
+
+__all__ = ["build_router"]
+
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+templates.env.globals["version"] = __version__
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return ""
+    return f"{x:g}"
+
+
+def _text(v: object) -> str:
+    """Readable text of a provenance/performance value."""
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, list | tuple):
+        if len(v) == 2 and all(isinstance(x, int | float) for x in v):
+            return f"{_text(v[0])} to {_text(v[1])}"
+        return ", ".join(_text(x) for x in v)
+    if isinstance(v, Mapping):
+        return "; ".join(f"{k.replace('_', ' ')}: {_text(x)}" for k, x in v.items())
+    return "" if v is None else str(v)
+
+
+def _items(raw: object) -> list[dict]:
+    """Provenance list entries as ``{title, fields: [(key, text)]}``."""
+    out = []
+    for it in raw if isinstance(raw, list) else []:
+        if isinstance(it, Mapping):
+            title = str(it.get("what", ""))
+            fields = [(k.replace("_", " ").replace("ci95", "95% CI"), _text(v))
+                      for k, v in it.items() if k != "what"]
+            out.append({"title": title, "fields": fields})
+        else:
+            out.append({"title": "", "fields": [("", str(it))]})
+    return out
+
+
+def _flat(d: object, prefix: str = "") -> list[tuple[str, str]]:
+    if not isinstance(d, Mapping):
+        return [(prefix, _text(d))] if prefix else []
+    out: list[tuple[str, str]] = []
+    for k, v in d.items():
+        key = f"{prefix} {k}".strip().replace("_", " ")
+        if isinstance(v, Mapping) and not ("value" in v and len(v) <= 2):
+            out += _flat(v, key)
+        elif isinstance(v, Mapping):
+            ci = v.get("ci95")
+            out.append((key, _text(v["value"]) + (f" (95% CI {_text(ci)})" if ci else "")))
+        else:
+            out.append((key, _text(v)))
+    return out
+
+
+def _value_text(v: VariableSpec, value: object) -> str:
+    if v.kind == "binary":
+        return "yes" if float(value) == 1 else "no"  # type: ignore[arg-type]
+    if v.kind == "categorical":
+        return str(value)
+    return f"{float(value):g}" + (f" {v.unit}" if v.unit and len(v.unit) <= 12 else "")  # type: ignore[arg-type]
+
+
+def _fields(entry: ModelEntry, values: Mapping[str, str], errors: Mapping[str, str]) -> list[dict]:
+    out = []
+    for v in entry.spec.variables:
+        options = [("0", "No"), ("1", "Yes")] if v.kind == "binary" else [(lv, lv) for lv in v.levels]
+        out.append({
+            "name": v.name, "label": v.label or v.name, "unit": v.unit, "kind": v.kind,
+            "description": v.description, "min": _num(v.min), "max": _num(v.max), "options": options,
+            "levels": list(v.levels), "allowed": v.range_text(),
+            "value": values.get(v.name, ""), "error": errors.get(v.name),
+        })
+    return out
+
+
+def _provenance(entry: ModelEntry) -> dict:
+    prov = entry.spec.provenance
+    return {
+        "status": entry.spec.status,
+        "reconstructed": entry.spec.is_reconstructed,
+        "notice": entry.spec.notice(),
+        "source": prov.get("source", ""),
+        "published": _items(prov.get("published")),
+        "reconstructed_items": _items(prov.get("reconstructed")),
+        "errata": [_text(e) for e in prov.get("errata", [])],
+        "caveats": [_text(e) for e in prov.get("caveats", [])],
+        "performance": _flat(entry.spec.performance or {}),
+        "lineage": [_text(s) for s in entry.spec.lineage],
+        "origin": entry.origin,
+    }
+
+
+def _outcome_label(entry: ModelEntry) -> str:
+    """Short outcome phrase: the spec's ``label``, else its description up to the first colon."""
+    out = entry.spec.outcome
+    if out.get("label"):
+        return str(out["label"])
+    desc = str(out.get("description") or "")
+    head = desc.split(":", 1)[0].strip()
+    if ":" in desc and 0 < len(head) <= 100:
+        return head[:1].lower() + head[1:] if not head[:2].isupper() else head
+    return str(out["name"]).replace("_", " ")
+
+
+def _page(request: Request, entry: ModelEntry, values: Mapping[str, str] | None = None,
+          errors: Mapping[str, str] | None = None, result: dict | None = None,
+          status: int = 200, form_error: str | None = None) -> HTMLResponse:
+    values, errors = values or {}, errors or {}
+    variables = [v.to_dict() for v in entry.spec.variables]
+    patient = None
+    if result is not None:
+        patient = {"points": result["points"], "values": result["values"],
+                   "points_total": result["points_total"], "probability": result["probability"]}
+    nomo = entry.nomogram.to_dict()
+    svg = nomogram_svg(nomo, variables, patient=patient, outcome_label="Probability",
+                       title=f"Nomogram of {entry.spec.title}")
+    svg_narrow = nomogram_svg(nomo, variables, patient=patient, outcome_label="Probability",
+                              title=f"Nomogram of {entry.spec.title}", stacked=True,
+                              id_prefix="nomo-s")
+    ctx = {
+        "request": request, "entry": entry, "spec": entry.spec, "fields": _fields(entry, values,
+                                                                                  errors),
+        "errors": [{"name": f["name"], "label": f["label"], "msg": f["error"]}
+                   for f in _fields(entry, values, errors) if f["error"]],
+        "form_error": form_error, "result": result, "svg": svg, "svg_narrow": svg_narrow, "prov": _provenance(entry),
+        "bands": entry.bands, "bands_rationale": entry.bands_rationale,
+        "bands_default": entry.bands_default, "outcome_label": _outcome_label(entry),
+        "title": entry.spec.title,
+    }
+    return templates.TemplateResponse(request, "calculator.html", ctx, status_code=status)
+
+
+def _result(entry: ModelEntry, record: Any) -> dict:
+    res = predict_records(entry, [record])[0]
+    p = res["probability"]
+    band = band_of(p, entry.bands)
+    scale = entry.nomogram.scale
+    maxscale = entry.nomogram.maxscale
+    data = record.model_dump()
+    values = {v.name: _value_text(v, data[v.name]) for v in entry.spec.variables}
+    contributions = []
+    for v in entry.spec.variables:
+        pts = res["points"][v.name]
+        contributions.append({
+            "name": v.name, "label": v.label or v.name, "value": values[v.name], "points": pts,
+            "odds": math.exp(pts / scale), "bar": max(0.0, min(1.0, pts / maxscale)),
+        })
+    return {**res, "band": band, "values": values, "contributions": contributions,
+            "percent": f"{100 * p:.1f}%", "n_bands": len(entry.bands)}
+
+
+def build_router(models: dict[str, ModelEntry]) -> APIRouter:
+    """The HTML routes for ``models``."""
+    router = APIRouter(include_in_schema=False)
+
+    def missing(request: Request, name: str) -> HTMLResponse:
+        return templates.TemplateResponse(
+            request, "error.html",
+            {"request": request, "title": "Unknown model", "message":
+             f"There is no model called '{name}'.", "models": models}, status_code=404)
+
+    @router.get("/", response_class=HTMLResponse)
+    async def index(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "index.html", {
+            "request": request, "models": models, "title": "Calculators"})
+
+    @router.get("/api", response_class=HTMLResponse)
+    async def api_help(request: Request) -> HTMLResponse:
+        base = str(request.base_url).rstrip("/")
+        examples = {}
+        for e in models.values():
+            schema = e.input_model.model_json_schema()
+            examples[e.name] = schema.get("examples", [{}])[0]
+        return templates.TemplateResponse(request, "api.html", {
+            "request": request, "models": models, "base": base, "examples": examples,
+            "title": "JSON API"})
+
+    @router.get("/models/{name}", response_class=HTMLResponse)
+    async def calculator(request: Request, name: str) -> HTMLResponse:
+        if name not in models:
+            return missing(request, name)
+        return _page(request, models[name])
+
+    @router.post("/models/{name}", response_class=HTMLResponse)
+    async def calculate(request: Request, name: str) -> HTMLResponse:
+        if name not in models:
+            return missing(request, name)
+        entry = models[name]
+        form = await request.form()
+        values = {v.name: str(form.get(v.name, "")).strip()[:100] for v in entry.spec.variables}
+        data = {k: val for k, val in values.items() if val != ""}
+        try:
+            record = entry.input_model.model_validate(data)
+        except ValidationError as e:
+            errs: dict[str, str] = {}
+            for fe in field_errors(entry, e, ()):
+                key = next((p for p in fe.loc if isinstance(p, str)), "")
+                errs.setdefault(key, fe.msg)
+            return _page(request, entry, values, errs, status=422)
+        try:
+            result = _result(entry, record)
+        except InputError as e:  # pragma: no cover - the input model refuses the same values
+            return _page(request, entry, values, status=422, form_error=str(e))
+        return _page(request, entry, values, result=result)
+
+    @router.get("/models/{name}/nomogram.svg")
+    async def nomogram_file(request: Request, name: str) -> Response:
+        if name not in models:
+            return missing(request, name)
+        e = models[name]
+        svg = nomogram_svg(e.nomogram.to_dict(), [v.to_dict() for v in e.spec.variables],
+                           outcome_label="Probability",
+                           title=f"Nomogram of {e.spec.title}")
+        return Response(svg, media_type="image/svg+xml")
+
+    @router.get("/models/{name}/template.csv")
+    async def template_csv(request: Request, name: str) -> Response:
+        if name not in models:
+            return missing(request, name)
+        header = ",".join(["patient_id", *[v.name for v in models[name].spec.variables]]) + "\n"
+        return Response(header, media_type="text/csv", headers={
+            "content-disposition": f'attachment; filename="{name}-template.csv"'})
+
+    @router.get("/models/{name}/batch", response_class=HTMLResponse)
+    async def batch_form(request: Request, name: str) -> HTMLResponse:
+        if name not in models:
+            return missing(request, name)
+        return _batch_page(request, models[name])
+
+    @router.post("/models/{name}/batch")
+    async def batch(request: Request, name: str) -> Response:
+        if name not in models:
+            return missing(request, name)
+        entry = models[name]
+        form = await request.form(max_files=1, max_fields=10)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) and not hasattr(upload, "read"):
+            return _batch_page(request, entry, problems=[{"row": None, "column": None,
+                                                          "message": "choose a CSV file"}])
+        data = await upload.read(MAX_UPLOAD_BYTES + 1)  # type: ignore[union-attr]
+        await upload.close()  # type: ignore[union-attr]
+        filename = Path(getattr(upload, "filename", None) or "upload.csv").name
+        if len(data) > MAX_UPLOAD_BYTES:
+            return _batch_page(request, entry, problems=[{
+                "row": None, "column": None,
+                "message": f"the file is larger than {MAX_UPLOAD_BYTES // 2**20} MB"}])
+        try:
+            frame = read_csv_bytes(data, filename)
+        except InputError as e:
+            return _batch_page(request, entry, problems=[{"row": None, "column": None,
+                                                          "message": str(e)}])
+        scored, problems = score_frame(entry, frame, filename)
+        if problems:
+            return _batch_page(request, entry, problems=problems, filename=filename)
+        stem = Path(filename).stem or "scored"
+        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in stem)
+        return Response(csv_bytes(scored), media_type="text/csv", headers={
+            "content-disposition": f'attachment; filename="{safe}-{entry.name}-scored.csv"'})
+
+    return router
+
+
+def _batch_page(request: Request, entry: ModelEntry, problems: list[dict] | None = None,
+                filename: str | None = None) -> HTMLResponse:
+    return templates.TemplateResponse(request, "batch.html", {
+        "request": request, "entry": entry, "spec": entry.spec, "problems": problems or [],
+        "filename": filename, "prov": _provenance(entry), "title": f"Batch: {entry.spec.title}",
+        "bands": entry.bands,
+    }, status_code=422 if problems else 200)

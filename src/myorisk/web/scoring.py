@@ -1,0 +1,323 @@
+"""Scoring for the web faces: validated records → predictions, uploaded CSV → scored CSV.
+
+Nothing here keeps, prints or logs an input value: values live only in the request being served.
+Every prediction goes through :func:`myorisk.modeling.spec.predict`, the function behind
+``myorisk predict``, so the calculator, the API and the command line give identical numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from pydantic import BaseModel, ValidationError
+
+from myorisk.errors import InputError
+from myorisk.modeling.spec import VariableSpec, predict, validate_inputs
+from myorisk.web.registry import ModelEntry, band_of
+
+__all__ = [
+    "FieldError",
+    "field_errors",
+    "validate_records",
+    "predict_records",
+    "read_csv_bytes",
+    "score_frame",
+    "MAX_UPLOAD_BYTES",
+    "MAX_PATIENTS",
+]
+
+#: Largest CSV upload accepted (bytes).
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+#: Largest list of patients accepted by one API call.
+MAX_PATIENTS = 10_000
+#: At most this many problems are listed for one upload.
+MAX_LISTED = 200
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One refused value.
+
+    Attributes
+    ----------
+    loc : tuple
+        Where: ``("body", "age")``, ``("body", 3, "age")`` or, for a file, ``(row, column)``.
+    msg : str
+        What is wrong and what is allowed, in words.
+    type : str
+        Machine-readable kind (pydantic's error type, or ``"value_error"``).
+    """
+
+    loc: tuple
+    msg: str
+    type: str
+
+    def to_dict(self) -> dict:
+        """FastAPI-shaped error item (``loc``, ``msg``, ``type``)."""
+        return {"loc": list(self.loc), "msg": self.msg, "type": self.type}
+
+
+def _show(value: object) -> str:
+    text = str(value)
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _friendly(v: VariableSpec | None, err: Mapping) -> str:
+    """A message naming the variable, the problem and what is allowed."""
+    kind = err.get("type", "")
+    given = err.get("input")
+    if v is None:
+        if kind in ("model_type", "dict_type", "model_attributes_type"):
+            return "each patient must be a JSON object whose keys are the model's variables"
+        if kind == "list_type":
+            return "expected a JSON object (one patient) or a list of them"
+        return str(err.get("msg", "invalid value"))
+    what = v.label or v.name
+    allowed = f"allowed: {v.range_text()}"
+    if kind == "missing":
+        return f"{what} is required ({allowed})"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        if v.kind == "binary":
+            return f"{what}: {_show(given)} is not 0 or 1 ({allowed})"
+        return f"{what}: {_show(given)} is outside the allowed range ({allowed})"
+    if kind == "finite_number":
+        return f"{what}: must be a finite number ({allowed})"
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        if v.kind == "binary":
+            return f"{what}: {_show(given)} is not 0 or 1 ({allowed})"
+        return f"{what}: {_show(given)} is not a number ({allowed})"
+    if kind in ("literal_error", "enum"):
+        return f"{what}: {_show(given)} is not one of the model's levels ({allowed})"
+    return f"{what}: {err.get('msg', 'invalid value')} ({allowed})"
+
+
+def field_errors(entry: ModelEntry, exc: ValidationError, prefix: tuple = ("body",)) -> list[FieldError]:
+    """Turn a pydantic ``ValidationError`` into messages that name the field and the allowed values."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err.get("loc", ()))
+        var = None
+        for part in reversed(loc):
+            if isinstance(part, str):
+                try:
+                    var = entry.spec.variable(part)
+                except KeyError:
+                    continue
+                break
+        out.append(FieldError((*prefix, *loc), _friendly(var, err), str(err.get("type", ""))))
+    return out
+
+
+def validate_records(entry: ModelEntry, body: object) -> tuple[list[BaseModel], bool]:
+    """Validate an API body: one patient (object) or a list of them.
+
+    Validation is strict, as the OpenAPI document states the types: numbers must be JSON
+    numbers (not strings), binary variables the integers 0 or 1 (not true/false), levels exact.
+
+    Returns
+    -------
+    (records, many)
+        The validated patients and whether the body was a list.
+
+    Raises
+    ------
+    RecordsInvalid
+        With field-level errors located as FastAPI locates them (``["body", i, "age"]``).
+    """
+    model = entry.input_model
+    if isinstance(body, list):
+        if not body:
+            raise RecordsInvalid([FieldError(("body",), "the list of patients is empty",
+                                             "too_short")])
+        if len(body) > MAX_PATIENTS:
+            raise RecordsInvalid([FieldError(("body",), f"at most {MAX_PATIENTS} patients per "
+                                             f"request (got {len(body)})", "too_long")])
+        records, errors = [], []
+        for i, item in enumerate(body):
+            try:
+                records.append(model.model_validate(item, strict=True))
+            except ValidationError as e:
+                errors.extend(field_errors(entry, e, ("body", i)))
+        if errors:
+            raise RecordsInvalid(errors)
+        return records, True
+    try:
+        return [model.model_validate(body, strict=True)], False
+    except ValidationError as e:
+        raise RecordsInvalid(field_errors(entry, e, ("body",))) from None
+
+
+class RecordsInvalid(Exception):
+    """Input refused; ``errors`` lists every refused field."""
+
+    def __init__(self, errors: Sequence[FieldError]):
+        super().__init__(f"{len(errors)} invalid field(s)")
+        self.errors = list(errors)
+
+
+def predict_records(entry: ModelEntry, records: Sequence[BaseModel]) -> list[dict]:
+    """Predictions for validated patients, as ``myorisk predict --json`` prints them.
+
+    Returns
+    -------
+    list of dict
+        ``{probability, linear_predictor, points: {variable: points}, points_total}`` per patient.
+    """
+    frame = pd.DataFrame([r.model_dump() for r in records],
+                         columns=[v.name for v in entry.spec.variables])
+    res = predict(entry.spec, frame, source="request")
+    names = [v.name for v in entry.spec.variables]
+    return [
+        {
+            "probability": float(row["probability"]),
+            "linear_predictor": float(row["linear_predictor"]),
+            "points": {n: float(row[f"points_{n}"]) for n in names},
+            "points_total": float(row["points_total"]),
+        }
+        for _, row in res.iterrows()
+    ]
+
+
+# ----------------------------------------------------------------------------- CSV upload
+def read_csv_bytes(data: bytes, source: str) -> pd.DataFrame:
+    """Read an uploaded CSV (or semicolon/tab separated) table from memory.
+
+    Every cell stays text (empty cells become missing); the index is the line number as the user
+    counts it (header = line 1), as the file readers of :mod:`myorisk.myositis.io` number rows.
+
+    Raises
+    ------
+    InputError
+        Empty, binary or malformed file; a row with more cells than the header; duplicate or
+        empty column names.
+    """
+    if not data.strip():
+        raise InputError(f"{source}: file is empty")
+    head = data[:8192]
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"%PDF") or b"\x00" in head:
+        raise InputError(f"{source}: is not a CSV text file (save the sheet as CSV first)")
+    for enc in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t")}
+    delimiter = max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    prev = 0
+    try:
+        for rec in reader:
+            start, prev = prev + 1, reader.line_num
+            if not any(c.strip() for c in rec):
+                continue
+            if header is None:
+                header = [c.strip() for c in rec]
+            else:
+                rows.append((start, rec))
+    except csv.Error as e:
+        raise InputError(f"{source}: line {reader.line_num}: not a valid CSV table ({e})") from e
+    if header is None:
+        raise InputError(f"{source}: file is empty")
+    seen: set[str] = set()
+    for j, h in enumerate(header):
+        if not h:
+            raise InputError(f"{source}: column {j + 1} has no name in the header")
+        if h in seen:
+            raise InputError(f"{source}: duplicate column name '{h}'")
+        seen.add(h)
+    width = len(header)
+    cols: dict[str, list] = {h: [] for h in header}
+    for line, rec in rows:
+        if len(rec) > width and any(c.strip() for c in rec[width:]):
+            raise InputError(f"{source}: row {line} has {len(rec)} cells but the header has "
+                             f"{width} columns")
+        for j, h in enumerate(header):
+            cell = rec[j].strip() if j < len(rec) else ""
+            cols[h].append(cell if cell else None)
+    index = pd.Index([line for line, _ in rows], name="row")
+    return pd.DataFrame(cols, index=index, dtype=object)
+
+
+_PROBLEM = re.compile(r"row (?P<row>[^,]+), column '(?P<col>[^']+)': (?P<msg>.*?)"
+                      r"(?=; row |(?: \(and \d+ more\))?$)")
+
+
+def _problems(entry: ModelEntry, frame: pd.DataFrame, source: str) -> list[dict]:
+    """Every refused cell, found by bisection over rows (validation is vectorised per call)."""
+    found: list[dict] = []
+
+    def check(idx: pd.Index) -> None:
+        if len(found) >= MAX_LISTED:
+            return
+        try:
+            validate_inputs(entry.spec, frame.loc[idx], source)
+            return
+        except InputError as e:
+            if len(idx) > 1:
+                mid = len(idx) // 2
+                check(idx[:mid])
+                check(idx[mid:])
+                return
+            text = str(e)
+            body = text[len(source) + 2:] if text.startswith(source + ": ") else text
+            hits = list(_PROBLEM.finditer(body))
+            if not hits:
+                found.append({"row": idx[0], "column": None, "message": body})
+            for m in hits:
+                found.append({"row": m["row"], "column": m["col"], "message": m["msg"]})
+
+    check(frame.index)
+    return found[:MAX_LISTED]
+
+
+def score_frame(entry: ModelEntry, frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame | None,
+                                                                                   list[dict]]:
+    """Score an uploaded table.
+
+    Returns
+    -------
+    (scored, problems)
+        ``scored`` is the table with ``probability``, ``linear_predictor``, ``points_<variable>``,
+        ``points_total`` and ``risk_band`` appended (None when any value was refused);
+        ``problems`` lists every refused value as ``{row, column, message}`` (row = line number
+        in the file; column None for problems of the whole file).
+    """
+    if frame.empty:
+        return None, [{"row": None, "column": None, "message": "the file has a header but no rows"}]
+    absent = [v.name for v in entry.spec.variables if v.name not in frame.columns]
+    if absent:
+        return None, [{"row": None, "column": a,
+                       "message": f"column '{a}' is missing (the model needs "
+                                  f"{', '.join(v.name for v in entry.spec.variables)})"}
+                      for a in absent]
+    try:
+        res = predict(entry.spec, frame, source=source)
+    except InputError:
+        problems = _problems(entry, frame, source)
+        if not problems:  # pragma: no cover - predict and validate_inputs refuse the same rows
+            raise
+        return None, problems
+    out = frame.copy()
+    for c in res.columns:
+        out[c] = res[c]
+    out["risk_band"] = [band_of(float(p), entry.bands).label for p in res["probability"]]
+    return out, []
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The scored table as UTF-8 CSV (full precision, no index)."""
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")

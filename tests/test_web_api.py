@@ -1,0 +1,356 @@
+"""Web calculator and JSON API (``myorisk.web``): routes, exact JSON, refusals, batch CSV, privacy.
+
+Predictions are compared with :func:`myorisk.modeling.spec.predict` (the function behind
+``myorisk predict``); the browser test checks the same number end to end.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from myorisk.errors import InputError
+from myorisk.modeling.spec import load_spec, predict
+from myorisk.web import create_app
+from myorisk.web.app import _NoValues, access_log_config
+from myorisk.web.registry import DEFAULT_BANDS, band_of
+
+BUNDLED = ["pmdm-comprehensive", "pmdm-noninvasive", "redmi"]
+PATIENT = {"anti_tif1g": 1, "alopecia": 0, "gi_vas": 3.5}
+
+
+def _custom_spec(name: str = "my-model", **extra: object) -> dict:
+    spec = {
+        "format": "myorisk-model/1",
+        "name": name,
+        "title": "Local model",
+        "outcome": {"name": "nonresponse", "event": "1", "description": "Non-response: TIS < 20."},
+        "variables": [
+            {"name": "age", "kind": "numeric", "label": "Age", "unit": "years", "min": 18,
+             "max": 100},
+            {"name": "subtype", "kind": "categorical", "label": "Subtype",
+             "levels": ["DM", "PM", "IMNM"], "reference": "DM"},
+        ],
+        "coefficients": {"Intercept": -2.0, "age": 0.02, "subtype=PM": 0.5,
+                         "subtype=IMNM": 1.0},
+        "provenance": {"status": "fitted", "source": "fitted by myorisk to local.csv",
+                       "published": [], "reconstructed": [], "errata": [],
+                       "caveats": ["Apparent performance only."]},
+    }
+    spec.update(extra)
+    return spec
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    return TestClient(create_app())
+
+
+def _expected(name: str, rows: list[dict]) -> pd.DataFrame:
+    spec = load_spec(name)
+    return predict(spec, pd.DataFrame(rows), source="test")
+
+
+# ----------------------------------------------------------------------------- JSON API
+def test_list_models(client: TestClient) -> None:
+    r = client.get("/api/models")
+    assert r.status_code == 200
+    body = r.json()
+    assert [m["name"] for m in body] == BUNDLED
+    redmi = body[2]
+    assert redmi == {
+        "name": "redmi", "title": load_spec("redmi").title, "status": "reconstructed",
+        "reconstructed": True, "origin": "bundled",
+        "outcome": load_spec("redmi").outcome, "variables": ["anti_tif1g", "alopecia", "gi_vas"],
+        "intended_use": redmi["intended_use"],
+    }
+    assert "escalation" in redmi["intended_use"]
+
+
+def test_get_model(client: TestClient) -> None:
+    r = client.get("/api/models/redmi")
+    assert r.status_code == 200
+    d = r.json()
+    assert d["spec"] == json.loads(json.dumps(load_spec("redmi").to_dict()))
+    assert d["notice"].startswith("RECONSTRUCTED")
+    assert d["risk_bands"]["default"] is True
+    assert d["risk_bands"]["bands"] == [b.to_dict() for b in DEFAULT_BANDS]
+    assert d["nomogram"] == json.loads(json.dumps(load_spec("redmi").nomogram().to_dict()))
+    assert d["input_schema"]["properties"]["gi_vas"]["maximum"] == 10
+
+
+def test_unknown_model_404(client: TestClient) -> None:
+    r = client.get("/api/models/nope")
+    assert r.status_code == 404
+    assert r.json() == {"detail": "unknown model 'nope': served models are "
+                                  "pmdm-comprehensive, pmdm-noninvasive, redmi"}
+    assert client.post("/api/models/nope/predict", json=PATIENT).status_code == 404
+
+
+def test_predict_one_patient_matches_engine(client: TestClient) -> None:
+    r = client.post("/api/models/redmi/predict", json=PATIENT)
+    assert r.status_code == 200
+    body = r.json()
+    assert list(body) == ["probability", "linear_predictor", "points", "points_total"]
+    exp = _expected("redmi", [PATIENT]).iloc[0]
+    np.testing.assert_allclose(body["probability"], exp["probability"], rtol=1e-15)
+    np.testing.assert_allclose(body["linear_predictor"], exp["linear_predictor"], rtol=1e-15)
+    np.testing.assert_allclose(body["points_total"], exp["points_total"], rtol=1e-15)
+    assert body["points"] == {k: pytest.approx(exp[f"points_{k}"], rel=1e-15) for k in PATIENT}
+
+
+def test_predict_list_and_extra_keys(client: TestClient) -> None:
+    rows = [{"sex": "male", "msuvmax": 1.2, "patient_id": "A1"},
+            {"sex": "female", "msuvmax": 0.4}]
+    r = client.post("/api/models/pmdm-noninvasive/predict", json=rows)
+    assert r.status_code == 200
+    body = r.json()
+    assert isinstance(body, list) and len(body) == 2
+    exp = _expected("pmdm-noninvasive", [{k: v for k, v in x.items() if k != "patient_id"}
+                                         for x in rows])
+    np.testing.assert_allclose([b["probability"] for b in body], exp["probability"], rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"anti_tif1g": 1, "alopecia": 0, "gi_vas": 12},
+         [{"loc": ["body", "gi_vas"], "type": "less_than_equal",
+           "msg": "GI disease activity VAS: 12 is outside the allowed range (allowed: 0-10 cm)"}]),
+        ({"anti_tif1g": 2, "alopecia": 0, "gi_vas": 1},
+         [{"loc": ["body", "anti_tif1g"], "type": "less_than_equal",
+           "msg": "Anti-TIF1-γ: 2 is not 0 or 1 (allowed: 0 or 1)"}]),
+        ({"anti_tif1g": 1, "gi_vas": "abc"},
+         [{"loc": ["body", "alopecia"], "type": "missing",
+           "msg": "Alopecia is required (allowed: 0 or 1)"},
+          {"loc": ["body", "gi_vas"], "type": "float_type",
+           "msg": "GI disease activity VAS: 'abc' is not a number (allowed: 0-10 cm)"}]),
+        ([], [{"loc": ["body"], "type": "too_short", "msg": "the list of patients is empty"}]),
+        ("x", [{"loc": ["body"], "type": "model_type",
+                "msg": "each patient must be a JSON object whose keys are the model's variables"}]),
+    ],
+)
+def test_predict_refuses_with_field_messages(client: TestClient, body: object,
+                                             detail: list) -> None:
+    r = client.post("/api/models/redmi/predict", json=body)
+    assert r.status_code == 422
+    assert r.json() == {"detail": detail}
+
+
+def test_predict_refuses_list_items_by_position(client: TestClient) -> None:
+    r = client.post("/api/models/pmdm-noninvasive/predict",
+                    json=[{"sex": "male", "msuvmax": 1}, {"sex": "other", "msuvmax": 9}])
+    assert r.status_code == 422
+    assert r.json() == {"detail": [
+        {"loc": ["body", 1, "sex"], "type": "literal_error",
+         "msg": "Sex: 'other' is not one of the model's levels (allowed: female, male)"},
+        {"loc": ["body", 1, "msuvmax"], "type": "less_than_equal",
+         "msg": "mSUVmax: 9 is outside the allowed range (allowed: 0.1-3 ratio to mean liver SUV)"},
+    ]}
+
+
+@pytest.mark.parametrize(
+    ("raw", "msg_start"),
+    [(b'{"gi_vas": 1,', "malformed JSON"), (b"", "the request body is empty"),
+     (b'{"anti_tif1g": 1, "alopecia": 0, "gi_vas": NaN}', "GI disease activity VAS: must be a finite")],
+)
+def test_predict_refuses_malformed_json(client: TestClient, raw: bytes, msg_start: str) -> None:
+    r = client.post("/api/models/redmi/predict", content=raw,
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["msg"].startswith(msg_start)
+
+
+def test_openapi_document(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    assert sorted(doc["paths"]) == [
+        "/api/models", "/api/models/pmdm-comprehensive/predict",
+        "/api/models/pmdm-noninvasive/predict", "/api/models/redmi/predict",
+        "/api/models/{name}",
+    ]
+    op = doc["paths"]["/api/models/redmi/predict"]["post"]
+    assert op["operationId"] == "predict_redmi"
+    assert set(op["responses"]) == {"200", "422"}
+    assert op["requestBody"]["content"]["application/json"]["schema"]["oneOf"][0] == {
+        "$ref": "#/components/schemas/RedmiInput"}
+    schema = doc["components"]["schemas"]["RedmiInput"]
+    assert schema["required"] == ["anti_tif1g", "alopecia", "gi_vas"]
+    assert schema["properties"]["gi_vas"]["minimum"] == 0
+    assert schema["properties"]["gi_vas"]["maximum"] == 10
+    assert doc["components"]["schemas"]["PmdmNoninvasiveInput"]["properties"]["sex"]["enum"] == [
+        "female", "male"]
+    # Swagger UI and ReDoc load from a CDN: switched off so that everything works offline.
+    assert client.get("/docs").status_code == 404
+
+
+# ----------------------------------------------------------------------------- pages
+def test_calculator_page_is_plain_html(client: TestClient) -> None:
+    r = client.get("/models/redmi")
+    assert r.status_code == 200
+    html = r.text
+    assert "<script" not in html
+    assert not re.search(r'(src|href)="https?://', html)  # nothing from a CDN
+    for v in ("anti_tif1g", "alopecia", "gi_vas"):
+        assert f'name="{v}"' in html
+    assert '<label for="f-gi_vas">' in html and 'max="10"' in html
+    assert "RECONSTRUCTED" in html and "Risk bands" in html and "<svg" in html
+    assert r.headers["cache-control"] == "no-store"
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+
+
+def test_form_post_shows_probability(client: TestClient) -> None:
+    r = client.post("/models/redmi", data={"anti_tif1g": "1", "alopecia": "0", "gi_vas": "3.5"})
+    assert r.status_code == 200
+    value = float(re.search(r'id="probability" data-value="([^"]+)"', r.text).group(1))
+    exp = _expected("redmi", [PATIENT]).iloc[0]
+    assert value == pytest.approx(exp["probability"], rel=1e-15)
+    band = band_of(value, DEFAULT_BANDS)
+    assert f"{100 * value:.1f}%" in r.text and f">{band.label} risk<" in r.text
+    assert 'data-variable="gi_vas"' in r.text
+
+
+def test_form_refuses_out_of_range_and_malformed(client: TestClient) -> None:
+    r = client.post("/models/redmi", data={"anti_tif1g": "1", "alopecia": "", "gi_vas": "30"})
+    assert r.status_code == 422
+    assert 'id="probability"' not in r.text
+    assert "Alopecia is required (allowed: 0 or 1)" in r.text
+    assert "GI disease activity VAS: 30 is outside the allowed range (allowed: 0-10 cm)" in r.text
+    assert 'aria-invalid="true"' in r.text and 'href="#f-gi_vas"' in r.text
+    r = client.post("/models/redmi", data={"anti_tif1g": "yes", "alopecia": "0", "gi_vas": "1,5"})
+    assert r.status_code == 422
+    assert "Anti-TIF1-γ: &#39;yes&#39; is not 0 or 1" in r.text
+    assert "&#39;1,5&#39; is not a number" in r.text
+
+
+def test_index_and_api_help(client: TestClient) -> None:
+    html = client.get("/").text
+    for name in BUNDLED:
+        assert f'href="/models/{name}"' in html
+    assert "curl -s -X POST" in client.get("/api").text
+    assert client.get("/models/nope").status_code == 404
+
+
+# ----------------------------------------------------------------------------- batch CSV
+def test_batch_scores_csv(client: TestClient) -> None:
+    csv = "patient_id,anti_tif1g,alopecia,gi_vas\nP1,1,0,3.5\n\nP2,0,1,0\n"
+    r = client.post("/models/redmi/batch", files={"file": ("cohort.csv", csv, "text/csv")})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/csv")
+    assert "cohort-redmi-scored.csv" in r.headers["content-disposition"]
+    out = pd.read_csv(pd.io.common.StringIO(r.text))
+    assert list(out.columns) == ["patient_id", "anti_tif1g", "alopecia", "gi_vas", "probability",
+                                 "linear_predictor", "points_anti_tif1g", "points_alopecia",
+                                 "points_gi_vas", "points_total", "risk_band"]
+    exp = _expected("redmi", [PATIENT, {"anti_tif1g": 0, "alopecia": 1, "gi_vas": 0}])
+    np.testing.assert_allclose(out["probability"], exp["probability"], rtol=1e-15)
+    assert list(out["risk_band"]) == [band_of(p, DEFAULT_BANDS).label for p in exp["probability"]]
+
+
+def test_batch_lists_every_error_by_row_and_column(client: TestClient) -> None:
+    rows = ["anti_tif1g,alopecia,gi_vas"] + ["1,0,2"] * 40 + ["2,0,11", "1,,x"] + ["0,0,0"] * 30
+    r = client.post("/models/redmi/batch",
+                    files={"file": ("c.csv", "\n".join(rows) + "\n", "text/csv")})
+    assert r.status_code == 422
+    cells = re.findall(r"<tr><td>(\d+)</td><td>([a-z_0-9]+)</td><td>([^<]+)</td></tr>", r.text)
+    assert cells == [
+        ("42", "anti_tif1g", "&#39;2&#39; is not 0 or 1"),
+        ("42", "gi_vas", "11 is outside the model&#39;s valid range 0-10 cm"),
+        ("43", "alopecia", "value is missing (allowed: 0 or 1)"),
+        ("43", "gi_vas", "&#39;x&#39; is not a number"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("anti_tif1g,alopecia\n1,0\n", "column &#39;gi_vas&#39; is missing"),
+     ("", "file is empty"),
+     ("anti_tif1g,alopecia,gi_vas\n", "the file has a header but no rows")],
+)
+def test_batch_refuses_bad_files(client: TestClient, content: str, message: str) -> None:
+    r = client.post("/models/redmi/batch", files={"file": ("c.csv", content, "text/csv")})
+    assert r.status_code == 422
+    assert message in r.text
+
+
+def test_batch_template(client: TestClient) -> None:
+    r = client.get("/models/redmi/template.csv")
+    assert r.text == "patient_id,anti_tif1g,alopecia,gi_vas\n"
+
+
+# ----------------------------------------------------------------------------- --models DIR
+def test_models_dir_adds_user_models_with_their_bands(tmp_path) -> None:
+    bands = {"bands": [{"label": "lower", "max": 0.3}, {"label": "higher", "max": 1.0}],
+             "rationale": "Cut at the local non-response rate."}
+    (tmp_path / "m.json").write_text(json.dumps(_custom_spec(risk_bands=bands)))
+    (tmp_path / "notes.txt").write_text("ignored")
+    c = TestClient(create_app(tmp_path))
+    assert [m["name"] for m in c.get("/api/models").json()] == [*BUNDLED, "my-model"]
+    d = c.get("/api/models/my-model").json()
+    assert d["origin"] == "file" and d["risk_bands"]["default"] is False
+    assert d["risk_bands"]["bands"] == [{"label": "lower", "min": 0.0, "max": 0.3},
+                                        {"label": "higher", "min": 0.3, "max": 1.0}]
+    r = c.post("/api/models/my-model/predict", json={"age": 50, "subtype": "IMNM"})
+    exp = -2.0 + 0.02 * 50 + 1.0
+    assert r.json()["linear_predictor"] == pytest.approx(exp, rel=1e-15)
+    page = c.post("/models/my-model", data={"age": "50", "subtype": "IMNM"}).text
+    assert ">higher risk<" in page and "Cut at the local non-response rate." in page
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [({"a.json": _custom_spec(name="redmi")}, "already used by a bundled model"),
+     ({"a.json": _custom_spec(name="bad name")}, "must use only letters"),
+     ({"a.json": _custom_spec(risk_bands=[{"label": "x", "max": 0.5}])}, "last band must end at 1"),
+     ({"a.json": "{"}, "not valid JSON")],
+)
+def test_models_dir_refuses_bad_specs(tmp_path, files: dict, message: str) -> None:
+    for name, content in files.items():
+        (tmp_path / name).write_text(content if isinstance(content, str) else json.dumps(content))
+    with pytest.raises(InputError, match=message):
+        create_app(tmp_path)
+
+
+def test_models_dir_must_be_a_folder(tmp_path) -> None:
+    with pytest.raises(InputError, match="must be a folder"):
+        create_app(tmp_path / "missing")
+
+
+# ----------------------------------------------------------------------------- privacy
+def test_no_input_value_reaches_any_log(caplog: pytest.LogCaptureFixture) -> None:
+    app = create_app()
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret 7.654321")
+
+    c = TestClient(app, raise_server_exceptions=False)
+    with caplog.at_level(logging.DEBUG):
+        c.post("/api/models/redmi/predict", json={**PATIENT, "gi_vas": 7.654321})
+        c.post("/api/models/redmi/predict", json={**PATIENT, "gi_vas": 17.654321})
+        c.post("/models/redmi", data={"anti_tif1g": "1", "alopecia": "0", "gi_vas": "7.654321"})
+        r = c.get("/boom")
+    assert r.status_code == 500 and "7.654321" not in r.text
+    assert "RuntimeError in GET /boom" in caplog.text
+    assert "7.654321" not in caplog.text
+
+
+def test_access_log_filter_drops_query_and_client() -> None:
+    rec = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                            ("10.0.0.7:5555", "GET", "/models/redmi?gi_vas=3", "1.1", 200), None)
+    assert _NoValues().filter(rec)
+    assert rec.getMessage() == '- - "GET /models/redmi HTTP/1.1" 200'
+    cfg = access_log_config()
+    assert cfg["handlers"]["access"]["filters"] == ["no_values"]
+
+
+def test_serve_refuses_bad_models_folder(tmp_path, capsys: pytest.CaptureFixture) -> None:
+    from myorisk.cli import _run
+
+    assert _run(["serve", "--models", str(tmp_path / "none")]) == 2
+    assert "must be a folder" in capsys.readouterr().err

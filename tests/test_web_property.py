@@ -1,0 +1,112 @@
+"""Property-based tests of the JSON API.
+
+* schemathesis generates requests from the application's own OpenAPI document (valid and invalid
+  bodies, path parameters) and checks every answer: no server error, status codes and bodies as
+  documented, valid data accepted, invalid data refused.
+* hypothesis checks the numbers: for any valid patient the API answers exactly what the engine's
+  :func:`myorisk.modeling.spec.predict` gives, and any JSON at all gets 200 or 422, never 5xx.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from myorisk.modeling.spec import ModelSpec, VariableSpec, load_spec, predict
+from myorisk.web import create_app
+
+APP = create_app()
+CLIENT = TestClient(APP)
+SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP)
+NAMES = ["pmdm-comprehensive", "pmdm-noninvasive", "redmi"]
+SPECS = {n: load_spec(n) for n in NAMES}
+FAST = settings(max_examples=40, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                       HealthCheck.function_scoped_fixture])
+
+
+@SCHEMA.parametrize()
+@FAST
+def test_openapi_contract_holds(case: schemathesis.Case) -> None:
+    """Every operation of the OpenAPI document, fuzzed: answers conform and never 5xx."""
+    case.call_and_validate()
+
+
+def _value(v: VariableSpec) -> st.SearchStrategy:
+    if v.kind == "categorical":
+        return st.sampled_from(list(v.levels))
+    if v.kind == "binary":
+        return st.sampled_from([0, 1])
+    return st.floats(min_value=v.min, max_value=v.max, allow_nan=False, allow_infinity=False)
+
+
+def _patient(spec: ModelSpec) -> st.SearchStrategy:
+    return st.fixed_dictionaries({v.name: _value(v) for v in spec.variables})
+
+
+@st.composite
+def _model_and_patients(draw: st.DrawFn) -> tuple[str, list[dict]]:
+    name = draw(st.sampled_from(NAMES))
+    return name, draw(st.lists(_patient(SPECS[name]), min_size=1, max_size=5))
+
+
+@given(_model_and_patients())
+@FAST
+def test_valid_patients_get_the_engine_prediction(case: tuple[str, list[dict]]) -> None:
+    name, patients = case
+    r = CLIENT.post(f"/api/models/{name}/predict", json=patients)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    exp = predict(SPECS[name], pd.DataFrame(patients), source="test")
+    np.testing.assert_allclose([g["probability"] for g in got], exp["probability"], rtol=1e-13,
+                               atol=1e-300)
+    np.testing.assert_allclose([g["points_total"] for g in got], exp["points_total"],
+                               rtol=1e-12, atol=1e-9)
+    assert all(0.0 <= g["probability"] <= 1.0 for g in got)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=12), kids,
+                                                              max_size=5),
+    max_leaves=12,
+)
+
+
+@st.composite
+def _near_valid(draw: st.DrawFn) -> tuple[str, object]:
+    """A model's variables with arbitrary values (often refused), sometimes in a list."""
+    name = draw(st.sampled_from(NAMES))
+    keys = [v.name for v in SPECS[name].variables]
+    body = draw(st.dictionaries(st.sampled_from(keys), _json | st.floats(), max_size=len(keys)))
+    return name, draw(st.sampled_from([body, [body], [body, body]]))
+
+
+@given(st.one_of(_near_valid(), st.tuples(st.sampled_from(NAMES), _json)))
+@FAST
+def test_any_json_is_answered_200_or_422(case: tuple[str, object]) -> None:
+    name, body = case
+    raw = json.dumps(body, allow_nan=True).encode()
+    r = CLIENT.post(f"/api/models/{name}/predict", content=raw,
+                    headers={"content-type": "application/json"})
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 422:
+        for item in r.json()["detail"]:
+            assert item["loc"][0] == "body" and item["msg"] and item["type"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_refusal_names_the_field(name: str) -> None:
+    spec = SPECS[name]
+    body = {v.name: "?" for v in spec.variables}
+    r = CLIENT.post(f"/api/models/{name}/predict", json=body)
+    assert r.status_code == 422
+    assert sorted(e["loc"][1] for e in r.json()["detail"]) == sorted(v.name
+                                                                     for v in spec.variables)
