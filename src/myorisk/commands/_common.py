@@ -66,7 +66,7 @@ def read(path: Path) -> pd.DataFrame:
 
 
 def dump(obj: Any) -> None:
-    from myorisk.modeling.logistic import _clean
+    from myorisk._json import clean as _clean
 
     out.print_json(json.dumps(_clean(obj), allow_nan=False)) if sys.stdout.isatty() else print(
         json.dumps(_clean(obj), indent=2, allow_nan=False)

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.special import expit
 
+from myorisk._json import clean as _clean
 from myorisk.errors import ConvergenceWarning, InputError, ModelError, SmallSampleWarning
 from myorisk.modeling._newton import CoreFit, loglik_logistic, newton_logistic
 from myorisk.modeling.concordance import concordance, concordance_rms65
@@ -337,24 +338,6 @@ class LogisticFit:
                 "missing": self.missing,
             }
         )
-
-
-def _clean(obj: object) -> object:
-    """Make a structure JSON-ready: numpy scalars → Python, NaN/inf → None."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_clean(v) for v in obj.tolist()]
-    if isinstance(obj, np.bool_ | bool):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        v = float(obj)
-        return v if np.isfinite(v) else None
-    return obj
 
 
 # ---------------------------------------------------------------------------- profile likelihood

@@ -202,7 +202,7 @@ class Nomogram:
 
     def to_dict(self) -> dict:
         """JSON-ready nomogram (for reports and the web calculator)."""
-        from myorisk.modeling.logistic import _clean
+        from myorisk._json import clean as _clean
 
         return _clean(
             {

@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from myorisk._json import clean as _clean
 from myorisk.errors import InputError
 from myorisk.modeling._newton import newton_logistic
 from myorisk.modeling.design import Design, build_design
-from myorisk.modeling.logistic import LogisticFit, _clean, fit_design
+from myorisk.modeling.logistic import LogisticFit, fit_design
 
 __all__ = [
     "UnivariateTable",

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from myorisk._json import clean as _clean
 from myorisk.errors import InputError, ModelError
 from myorisk.modeling._newton import newton_logistic
 from myorisk.modeling.design import Term, _is_missing, _level_label, code_outcome
@@ -355,22 +356,6 @@ class ModelSpec:
 
 def _today() -> str:
     return _dt.date.today().isoformat()
-
-
-def _clean(obj: object) -> object:
-    """JSON-ready: numpy scalars to Python, NaN/inf to None."""
-    if isinstance(obj, Mapping):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if isinstance(obj, np.ndarray):
-        return _clean(obj.tolist())
-    return obj
 
 
 # ----------------------------------------------------------------------------- parsing

@@ -1,0 +1,32 @@
+"""One place that makes result structures JSON-ready."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = ["clean"]
+
+
+def clean(obj: object) -> object:
+    """Return ``obj`` with numpy scalars and arrays as Python values and NaN/±inf as None.
+
+    Mappings keep their order (keys become strings); tuples become lists; pandas objects are
+    not handled here (convert with ``to_dict``/``tolist`` first).
+    """
+    if isinstance(obj, Mapping):
+        return {str(k): clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [clean(v) for v in obj.tolist()]
+    if isinstance(obj, np.bool_ | bool):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    return obj
