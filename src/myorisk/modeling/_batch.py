@@ -1,19 +1,21 @@
-"""Batched logistic fits and smoothing for the bootstrap: many resamples at once, in numpy.
+"""Batched logistic fits and smoothing for the bootstrap: many resamples at once.
 
 Hand-written (see ``docs/hand-written.md``). A bootstrap resample is a row of a weight matrix
-``W`` (how often each patient was drawn), so the B refits of a validation are one batched Newton
-iteration over ``W``: the linear predictors are one matrix product, the scores another, and the
-information matrices a single GEMM of ``W·p(1−p)`` against the precomputed products
-``x_i x_j`` of the design columns. Two stopping rules are offered:
+``W`` (how often each patient was drawn). Two stopping rules are offered:
 
 * :func:`fit_rms65` reproduces rms 6.5's Fortran fitter ``lrmfit`` (``src/lrmfit.f``) step for
   step: start at intercept = logit(ȳ) and slopes 0, probabilities from the linear predictor
   clamped to [−30, 30], stop when the change in −2LL is ≤ ``eps`` (.025) *after* taking the
   Newton step, halve the step when −2LL gets worse (a halving counts as an iteration), give up
   after ``maxit − 1`` iterations, fail on a singular information matrix. On a separated resample
-  it therefore stops at a large but finite coefficient, as rms does.
+  it therefore stops at a large but finite coefficient, as rms does. It runs one resample at a
+  time in a compiled kernel (:mod:`myorisk.modeling._kernels`), as does the recalibration refit
+  :func:`refit_rms65`.
 * :func:`fit_full` iterates to full convergence (score and step criteria) and reports
-  non-convergence, so that separated resamples can be detected and skipped.
+  non-convergence, so that separated resamples can be detected and skipped. It is one batched
+  Newton iteration over ``W`` in numpy: the linear predictors are one matrix product, the scores
+  another, and the information matrices a single GEMM of ``W·p(1−p)`` against the precomputed
+  products ``x_i x_j`` of the design columns.
 
 Columns can be switched off per resample (``mask``): an inactive column keeps a zero coefficient
 and drops out of the Newton system, which makes a resample's fit identical to fitting only its
@@ -29,8 +31,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy.special import expit, log_expit
+
+from myorisk.modeling import _kernels
 
 __all__ = [
     "Gram",
@@ -44,6 +47,7 @@ __all__ = [
     "weighted_dxy",
     "weighted_gini",
     "unique_lp",
+    "argsort_rows",
 ]
 
 # status codes of a batched fit
@@ -162,65 +166,6 @@ def _apply_mask(U: np.ndarray, V: np.ndarray, mask: np.ndarray | None) -> None:
 Evaluate = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
-def _loop65(
-    evaluate: Evaluate,
-    beta: np.ndarray,
-    status: np.ndarray,
-    *,
-    maxit: int,
-    eps: float,
-    tol: float,
-) -> BatchFit:
-    """rms 6.5 ``lrmfit`` Newton loop for a batch (see the module docstring)."""
-    B, k = beta.shape
-    oldl = np.full(B, 1e30)
-    curstp = np.ones(B)
-    deltab = np.zeros((B, k))
-    last_ll = np.full(B, np.nan)
-    n_iter = np.zeros(B, dtype=np.int64)
-    for it in range(1, maxit):
-        act = np.flatnonzero(status == RUNNING)
-        if act.size == 0:
-            break
-        ll, U, V = evaluate(act, beta[act])
-        last_ll[act] = ll
-        n_iter[act] = it
-        ol = oldl[act]
-        dmax = np.max(np.abs(U), axis=1)
-        done = (dmax < 1e-9) & (np.abs(ll - ol) < 0.1 * eps)
-        worse = ~done & ((ll > ol) | ~np.isfinite(ll))
-        good = ~done & ~worse
-        status[act[done]] = CONVERGED
-        w = act[worse]
-        if it == 1:
-            status[w] = NOT_CONVERGED
-        elif w.size:
-            curstp[w] /= 2.0
-            beta[w] -= curstp[w, None] * deltab[w]
-        g = act[good]
-        if g.size:
-            curstp[g] = 1.0
-            step, sing = _solve(V[good], U[good], tol)
-            status[g[sing]] = SINGULAR
-            ok = ~sing
-            gk = g[ok]
-            deltab[gk] = step[ok]
-            beta[gk] += step[ok]
-            llg = ll[good][ok]
-            conv = np.abs(oldl[gk] - llg) <= eps
-            status[gk[conv]] = CONVERGED
-            oldl[gk] = llg
-    if maxit > 2:
-        status[status == RUNNING] = NOT_CONVERGED
-    else:  # maxit <= 2: the Fortran evaluates once more and returns
-        status[status == RUNNING] = CONVERGED
-    conv = np.flatnonzero(status == CONVERGED)
-    dev = last_ll.copy()
-    if conv.size:
-        dev[conv] = evaluate(conv, beta[conv])[0]
-    return BatchFit(beta=beta, deviance=dev, status=status, n_iter=n_iter)
-
-
 def _start(W: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     sw = W.sum(axis=1)
     ybar = (W @ y) / sw
@@ -230,38 +175,6 @@ def _start(W: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray
         beta[:, 0] = np.where(bad, 0.0, np.log(ybar / (1.0 - ybar)))
     status = np.where(bad, DEGENERATE, RUNNING).astype(np.int8)
     return beta, status
-
-
-def _eval_rms(
-    gram: Gram, y: np.ndarray, W: np.ndarray, mask: np.ndarray | None
-) -> Evaluate:
-    """LLOGIT of rms: −2LL, score and information with the linear predictor clamped to ±30."""
-    X = gram.X
-    y1 = y == 1
-
-    def evaluate(rows: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        Wr = W[rows]
-        lp = b @ X.T
-        np.clip(lp, -30.0, 30.0, out=lp)
-        np.negative(lp, out=lp)
-        np.exp(lp, out=lp)
-        lp += 1.0
-        p = np.divide(1.0, lp, out=lp)
-        q = np.where(y1, p, 1.0 - p)
-        with np.errstate(divide="ignore"):
-            np.log(q, out=q)
-        ll = -2.0 * np.einsum("bn,bn->b", Wr, q)
-        r = y - p
-        r *= Wr
-        U = r @ X
-        np.subtract(1.0, p, out=q)
-        q *= p
-        q *= Wr
-        V = gram.info(q)
-        _apply_mask(U, V, None if mask is None else mask[rows])
-        return ll, U, V
-
-    return evaluate
 
 
 def fit_rms65(
@@ -294,9 +207,15 @@ def fit_rms65(
     -------
     BatchFit
     """
-    W = np.asarray(W, dtype=float)
-    beta, status = _start(W, y, gram.X.shape[1])
-    return _loop65(_eval_rms(gram, y, W, mask), beta, status, maxit=maxit, eps=eps, tol=tol)
+    W = np.ascontiguousarray(W, dtype=float)
+    k = gram.X.shape[1]
+    beta, status = _start(W, y, k)
+    m = np.zeros((0, k), dtype=bool) if mask is None else np.ascontiguousarray(mask, dtype=bool)
+    dev, n_iter = _kernels.fit65_rows(
+        np.ascontiguousarray(gram.X.T), np.ascontiguousarray(y, dtype=float), W, m, beta,
+        status, int(maxit), float(eps), float(tol),
+    )
+    return BatchFit(beta=beta, deviance=dev, status=status, n_iter=n_iter)
 
 
 def _eval_full(
@@ -419,21 +338,14 @@ def fit_full(
     )
 
 
-def _eval_refit(x: np.ndarray, y: np.ndarray, clamp: bool) -> Evaluate:
+def _eval_refit(x: np.ndarray, y: np.ndarray) -> Evaluate:
     """−2LL, score and information of the recalibration model ``a + b·x_b`` per row."""
-    y1 = y == 1
 
     def evaluate(rows: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         xr = x[rows]
         lp = b[:, :1] + b[:, 1:2] * xr
-        if clamp:
-            lp = np.clip(lp, -30.0, 30.0)
-            p = 1.0 / (1.0 + np.exp(-lp))
-            with np.errstate(divide="ignore"):
-                ll = -2.0 * np.sum(np.where(y1, np.log(p), np.log(1.0 - p)), axis=1)
-        else:
-            p = expit(lp)
-            ll = -2.0 * np.sum(y * log_expit(lp) + (1.0 - y) * log_expit(-lp), axis=1)
+        p = expit(lp)
+        ll = -2.0 * np.sum(y * log_expit(lp) + (1.0 - y) * log_expit(-lp), axis=1)
         r = y - p
         v = p * (1.0 - p)
         U = np.stack([r.sum(axis=1), (r * xr).sum(axis=1)], axis=1)
@@ -453,12 +365,15 @@ def refit_rms65(
     This is the refit inside ``validate.lrm``'s test measure: intercept and slope of the
     frozen linear predictor on the original outcome.
     """
-    x = np.asarray(x, dtype=float)
+    x = np.ascontiguousarray(x, dtype=float)
     ybar = float(np.mean(y))
     beta = np.zeros((x.shape[0], 2))
     beta[:, 0] = np.log(ybar / (1.0 - ybar))
     status = np.zeros(x.shape[0], dtype=np.int8)
-    return _loop65(_eval_refit(x, y, True), beta, status, maxit=maxit, eps=eps, tol=tol)
+    dev, n_iter = _kernels.refit65_rows(
+        x, np.ascontiguousarray(y, dtype=float), beta, status, int(maxit), float(eps), float(tol)
+    )
+    return BatchFit(beta=beta, deviance=dev, status=status, n_iter=n_iter)
 
 
 def refit_full(x: np.ndarray, y: np.ndarray, *, maxit: int = 30) -> BatchFit:
@@ -469,7 +384,7 @@ def refit_full(x: np.ndarray, y: np.ndarray, *, maxit: int = 30) -> BatchFit:
     beta[:, 0] = np.log(ybar / (1.0 - ybar))
     status = np.zeros(x.shape[0], dtype=np.int8)
     scale = np.full(x.shape[0], max(1.0, float(y.size)))
-    return _loop_full(_eval_refit(x, y, False), beta, status, scale, maxit=maxit, tol=1e-9)
+    return _loop_full(_eval_refit(x, y), beta, status, scale, maxit=maxit, tol=1e-9)
 
 
 def wald_inverse(gram: Gram, y: np.ndarray, W: np.ndarray, beta: np.ndarray,
@@ -496,73 +411,35 @@ def unique_lp(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(Xu), inv.ravel()
 
 
-def _tie_groups(vs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last index of each element's run of equal values (rows sorted ascending)."""
-    c, n = vs.shape
-    ar = np.broadcast_to(np.arange(n), (c, n))
-    new = np.ones((c, n), dtype=bool)
-    new[:, 1:] = vs[:, 1:] != vs[:, :-1]
-    first = np.maximum.accumulate(np.where(new, ar, 0), axis=1)
-    end = np.ones((c, n), dtype=bool)
-    end[:, :-1] = new[:, 1:]
-    last = np.minimum.accumulate(np.where(end, ar, n - 1)[:, ::-1], axis=1)[:, ::-1]
-    return first, last
+def argsort_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stable argsort of every row of ``a`` and the sorted rows.
+
+    numpy's (SIMD) quicksort followed by putting equal values back in their original order
+    (:func:`myorisk.modeling._kernels.stable_ties`): the result of ``kind="stable"``, faster.
+    """
+    a = np.ascontiguousarray(a, dtype=float)
+    o = np.argsort(a, axis=1, kind="quicksort")
+    vs = np.take_along_axis(a, o, axis=1)
+    _kernels.stable_ties(vs, o)
+    return o, vs
 
 
-def weighted_dxy(
-    vs: np.ndarray, ys: np.ndarray, ws: np.ndarray, first: np.ndarray, last: np.ndarray
-) -> np.ndarray:
+def weighted_dxy(vs: np.ndarray, ys: np.ndarray, ws: np.ndarray) -> np.ndarray:
     """Somers' Dxy (Hmisc ``somers2``, midranks) per row, with frequency weights.
 
-    ``vs`` is sorted ascending per row; ``ys`` and ``ws`` are in the same order; ``first`` and
-    ``last`` come from the tie runs of ``vs``. Equals ``somers2`` on the expanded sample.
+    ``vs`` is sorted ascending per row; ``ys`` and ``ws`` are in the same order. Equals
+    ``somers2`` on the expanded sample (compiled: :func:`myorisk.modeling._kernels.dxy_rows`).
     """
-    cw = np.cumsum(ws, axis=1)
-    before = np.take_along_axis(cw - ws, first, axis=1)
-    group = np.take_along_axis(cw, last, axis=1) - before
-    midrank = before + (group + 1.0) / 2.0
-    n = cw[:, -1]
-    wy = ws * ys
-    n1 = wy.sum(axis=1)
-    n0 = n - n1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_rank = np.sum(wy * midrank, axis=1) / n1
-        c = (mean_rank - (n1 + 1.0) / 2.0) / n0
-    c = np.where((n1 > 0) & (n0 > 0), c, np.nan)
-    return 2.0 * (c - 0.5)
+    return _kernels.dxy_rows(*(np.ascontiguousarray(a, dtype=float) for a in (vs, ys, ws)))
 
 
 def weighted_gini(vs: np.ndarray, ws: np.ndarray) -> np.ndarray:
     """Gini's mean difference (Hmisc ``GiniMd``) per row of sorted ``vs`` with frequency weights."""
-    cw = np.cumsum(ws, axis=1)
-    before = cw - ws
-    n = cw[:, -1:]
-    possum = ws * before + ws * (ws + 1.0) / 2.0
-    coef = 4.0 * (possum - ws * (n + 1.0) / 2.0) / (n * (n - 1.0))
-    return np.sum(coef * vs, axis=1)
+    return _kernels.gini_rows(*(np.ascontiguousarray(a, dtype=float) for a in (vs, ws)))
 
 
 # ----------------------------------------------------------------------------- batched lowess
-def _first_greater(xs: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Per row of sorted ``xs``: first index whose value exceeds ``target`` (shape (c, m))."""
-    c, n = xs.shape
-    lo = np.zeros(target.shape, dtype=np.int64)
-    hi = np.full(target.shape, n, dtype=np.int64)
-    rows = np.arange(c)[:, None]
-    while True:
-        active = lo < hi
-        if not active.any():
-            return lo
-        mid = (lo + hi) // 2
-        val = xs[rows, np.minimum(mid, n - 1)]
-        go_right = active & (val <= target)
-        lo = np.where(go_right, mid + 1, lo)
-        hi = np.where(active & ~go_right, mid, hi)
-
-
-def lowess_rows(
-    xs: np.ndarray, ys: np.ndarray, f: float = 2.0 / 3.0, max_elements: int = 250_000
-) -> np.ndarray:
+def lowess_rows(xs: np.ndarray, ys: np.ndarray, f: float = 2.0 / 3.0) -> np.ndarray:
     """R's ``lowess(x, y, f, iter=0)`` (default ``delta``) for every row of sorted ``xs``.
 
     Parameters
@@ -573,8 +450,6 @@ def lowess_rows(
         Responses in the same order.
     f : float, default=2/3
         Span.
-    max_elements : int
-        Bound on the size of the temporary (rows × fits × window) arrays.
 
     Returns
     -------
@@ -583,130 +458,10 @@ def lowess_rows(
 
     Notes
     -----
-    Same algorithm as R's ``clowess`` without robustness iterations: the points where a local
-    fit is computed depend only on x (each next fit is the last point within ``delta`` of the
-    previous one; ties copy the fit), so they are found first for all rows, then all local fits
-    are computed at once, then skipped points are linearly interpolated. Tricube weights are
-    used up to 0.999·h; R's special case "weight 1 within 0.001·h" is not applied (it changes a
-    weight by less than 3e-9).
+    A compiled port of R's C ``clowess`` (:func:`myorisk.modeling._kernels.lowess_rows`), one
+    row at a time: same neighbourhoods, tricube weights (1 within 0.001·h, 0 beyond 0.999·h),
+    ``delta`` skipping, tie copying and left-to-right sums.
     """
-    xs = np.asarray(xs, dtype=float)
-    ys = np.asarray(ys, dtype=float)
-    c, n = xs.shape
-    out = np.empty((c, n))
-    if n < 2:
-        out[:] = ys
-        return out
-    ns = max(2, min(n, int(f * n + 1e-7)))
-    rng_x = xs[:, -1] - xs[:, 0]
-    delta = 0.01 * rng_x
-    rows = np.arange(c)
-    first, last_tie = _tie_groups(xs)
-    nxt = np.empty((c, n), dtype=np.int64)  # first index beyond each point's cut
-    for r in range(c):
-        nxt[r] = np.searchsorted(xs[r], xs[r] + delta[r], side="right")
-    # ---- phase 1: where the fits are
-    fits = []
-    i = np.zeros(c, dtype=np.int64)
-    done = np.zeros(c, dtype=bool)
-    while not done.all():
-        fits.append(np.where(done, -1, i))
-        last = last_tie[rows, i]
-        nx = nxt[rows, i]
-        newi = np.maximum(last + 1, nx - 1)
-        done = done | (last >= n - 1)
-        i = np.where(done, i, newi)
-    F = np.stack(fits, axis=1)  # (c, m), -1 padding
-    valid = F >= 0
-    Fi = np.where(valid, F, 0)
-    m = F.shape[1]
-    # ---- phase 2: the local fits
-    xf = xs[rows[:, None], Fi]  # fit locations
-    # window start: first l with x_i - x_l <= x_{l+ns} - x_i, capped at n - ns
-    lo = np.zeros((c, m), dtype=np.int64)
-    hi = np.full((c, m), n - ns, dtype=np.int64)
-    r2 = rows[:, None]
-    while True:
-        active = lo < hi
-        if not active.any():
-            break
-        mid = (lo + hi) // 2
-        midc = np.minimum(mid, n - ns - 1) if n > ns else mid
-        cond = (xf - xs[r2, midc]) > (xs[r2, np.minimum(midc + ns, n - 1)] - xf)
-        move = active & cond
-        lo = np.where(move, mid + 1, lo)
-        hi = np.where(active & ~cond, mid, hi)
-    nleft = lo
-    nright = nleft + ns - 1
-    h = np.maximum(xf - xs[r2, nleft], xs[r2, nright] - xf)
-    yfit = np.empty((c, m))
-    block = max(1, int(max_elements // max(1, m * ns)))
-    csum_y = np.concatenate([np.zeros((c, 1)), np.cumsum(ys, axis=1)], axis=1)
-    xwin = sliding_window_view(xs, ns, axis=1)
-    ywin = sliding_window_view(ys, ns, axis=1)
-    for s in range(0, c, block):
-        e = min(c, s + block)
-        rb = np.arange(s, e)[:, None]
-        nl = nleft[s:e]
-        d = xwin[rb, nl]
-        yw = ywin[rb, nl]
-        xb = xf[s:e, :, None]
-        hb = h[s:e, :, None]
-        np.subtract(d, xb, out=d)
-        t = np.abs(d)
-        keep = t <= 0.999 * hb
-        with np.errstate(invalid="ignore", divide="ignore"):
-            np.multiply(t, 1.0 / hb, out=t)
-        w = t * t
-        np.multiply(w, t, out=w)
-        np.subtract(1.0, w, out=w)
-        np.multiply(w, w, out=t)
-        np.multiply(t, w, out=w)
-        np.multiply(w, keep, out=w)
-        s0 = w.sum(axis=2)
-        s1 = np.einsum("ijk,ijk->ij", w, d)
-        wd = np.multiply(w, d, out=t)
-        s2 = np.einsum("ijk,ijk->ij", wd, d)
-        t0 = np.einsum("ijk,ijk->ij", w, yw)
-        t1 = np.einsum("ijk,ijk->ij", wd, yw)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            dbar = s1 / s0
-            cc = s2 / s0 - dbar * dbar
-            base = t0 / s0
-            slope = np.where(
-                np.sqrt(np.maximum(cc, 0.0)) > 0.001 * rng_x[s:e, None],
-                -dbar / cc * (t1 / s0 - dbar * base),
-                0.0,
-            )
-        yfit[s:e] = base + slope
-    # h == 0: every point of the window equals x_i; the fit is the mean y of its tie run
-    zero = (h == 0) & valid
-    if zero.any():
-        zr, zc = np.nonzero(zero)
-        a = nleft[zr, zc]
-        b = last_tie[zr, Fi[zr, zc]]
-        yfit[zr, zc] = (csum_y[zr, b + 1] - csum_y[zr, a]) / (b - a + 1)
-    # ---- phase 3: ties copy, skipped points interpolate
-    anchor = np.zeros((c, n), dtype=bool)
-    val = np.zeros((c, n))
-    vr, vc = np.nonzero(valid)
-    fpos = F[vr, vc]
-    tie_end = last_tie[vr, fpos]
-    # every point from a fit to the end of its tie run takes the fitted value
-    lengths = tie_end - fpos + 1
-    rep_r = np.repeat(vr, lengths)
-    rep_v = np.repeat(yfit[vr, vc], lengths)
-    offs = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    rep_c = np.repeat(fpos, lengths) + offs
-    anchor[rep_r, rep_c] = True
-    val[rep_r, rep_c] = rep_v
-    ar = np.broadcast_to(np.arange(n), (c, n))
-    prev = np.maximum.accumulate(np.where(anchor, ar, 0), axis=1)
-    nextp = np.minimum.accumulate(np.where(anchor, ar, n - 1)[:, ::-1], axis=1)[:, ::-1]
-    xp, xn = xs[rows[:, None], prev], xs[rows[:, None], nextp]
-    vp, vn = val[rows[:, None], prev], val[rows[:, None], nextp]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        alpha = (xs - xp) / (xn - xp)
-    interp = alpha * vn + (1.0 - alpha) * vp
-    out[:] = np.where(anchor, val, interp)
-    return out
+    xs = np.ascontiguousarray(xs, dtype=float)
+    ys = np.ascontiguousarray(ys, dtype=float)
+    return _kernels.lowess_rows(xs, ys, float(f))

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.special import expit
 
 from myorisk.errors import InputError
-from myorisk.modeling import _batch
+from myorisk.modeling import _kernels
 from myorisk.modeling.design import Design
 from myorisk.modeling.smoothing import approx
 from myorisk.modeling.validation import (
@@ -50,24 +50,28 @@ def _interp_rows(xs: np.ndarray, ys: np.ndarray, predy: np.ndarray) -> np.ndarra
 
     Tied x carry equal smoothed values (lowess copies them), so any tie rule gives the same.
     """
-    c, n = xs.shape
-    v = np.broadcast_to(predy, (c, predy.size))
-    j = _batch._first_greater(xs, v)
-    i = np.maximum(j - 1, 0)
-    jj = np.minimum(j, n - 1)
-    rows = np.arange(c)[:, None]
-    xi, xj, yi, yj = xs[rows, i], xs[rows, jj], ys[rows, i], ys[rows, jj]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        val = yi + (yj - yi) * ((v - xi) / (xj - xi))
-    val = np.where((v == xi) | (j >= n), yi, val)
-    inside = (v >= xs[:, :1]) & (v <= xs[:, -1:])
-    return np.where(inside, val, np.nan)
+    return _kernels.interp_rows(
+        np.ascontiguousarray(xs, dtype=float), np.ascontiguousarray(ys, dtype=float),
+        np.ascontiguousarray(predy, dtype=float).ravel(),
+    )
 
 
-def _cal_rows(xs: np.ndarray, ys: np.ndarray, predy: np.ndarray) -> np.ndarray:
-    """rms ``cal.error``: lowess calibration curve at ``predy`` minus ``predy`` (rows sorted)."""
-    sm = _batch.lowess_rows(xs, ys)
-    return _interp_rows(xs, sm, predy) - predy
+_NO_COUNTS = np.zeros((0, 0), dtype=np.int64)
+
+
+def _cal_rows(
+    xs: np.ndarray, ys: np.ndarray, predy: np.ndarray, counts: np.ndarray | None = None
+) -> np.ndarray:
+    """rms ``cal.error``: lowess calibration curve at ``predy`` minus ``predy`` (rows sorted).
+
+    With ``counts`` (same shape as ``xs``), point ``j`` of row ``r`` enters ``counts[r, j]``
+    times: the bootstrap resample itself, duplicates included.
+    """
+    return _kernels.cal_rows(
+        np.ascontiguousarray(xs, dtype=float), np.ascontiguousarray(ys, dtype=float),
+        _NO_COUNTS if counts is None else np.ascontiguousarray(counts, dtype=np.int64),
+        np.ascontiguousarray(predy, dtype=float).ravel(), 2.0 / 3.0,
+    )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ resampled AUCs of :func:`resampled_auc`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +24,7 @@ from scipy import stats
 from scipy.special import expit
 
 from myorisk.errors import InputError, ModelError
-from myorisk.modeling import _batch
+from myorisk.modeling import _batch, _kernels
 from myorisk.modeling.design import Design
 
 __all__ = [
@@ -278,13 +278,10 @@ def _select(prob: _Problem, W: np.ndarray, spec: SelectionSpec) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- measures
-def _sorted_stats(lp: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray]) -> dict:
-    """Sort each row of ``lp`` once; Dxy and Gini for several weightings of the same points."""
-    o = np.argsort(lp, axis=1, kind="stable")
-    vs = np.take_along_axis(lp, o, axis=1)
-    ys = y[o]
-    first, last = _batch._tie_groups(vs)
-    return {"o": o, "vs": vs, "ys": ys, "first": first, "last": last}
+def _sorted_stats(lp: np.ndarray, y: np.ndarray) -> dict:
+    """Sort each row of ``lp`` once (stable); Dxy and Gini then take several weightings."""
+    o, vs = _batch.argsort_rows(lp)
+    return {"o": o, "vs": vs, "ys": y[o]}
 
 
 def _emax65(a: float, b: float) -> float:
@@ -436,8 +433,7 @@ def _workers(B: int, n: int, chunk_size: int | None) -> int:
 def _row_sorted(lp: np.ndarray, y: np.ndarray):
     o = np.argsort(lp, kind="stable")
     vs = lp[o][None]
-    first, last = _batch._tie_groups(vs)
-    return vs, y[o][None], np.ones_like(vs), first, last
+    return vs, y[o][None], np.ones_like(vs)
 
 
 def _chunk(
@@ -481,15 +477,24 @@ def _chunk(
     W, idx, beta, dev = W[ok], idx[ok], fit.beta[ok], fit.deviance[ok]
     m = W.shape[0]
     lp = prob.lp(beta)  # (m, n) on the original sample
-    srt = _sorted_stats(lp, y, ())
-    o, vs, ys, first, last = srt["o"], srt["vs"], srt["ys"], srt["first"], srt["last"]
+    srt = _sorted_stats(lp, y)
+    o, vs, ys = srt["o"], srt["vs"], srt["ys"]
     ws = np.take_along_axis(W, o, axis=1)
     if "validate" in want or "auc" in want:
-        dxy_train = _batch.weighted_dxy(vs, ys, ws, first, last)
+        dxy_train = _batch.weighted_dxy(vs, ys, ws)
     if "auc" in want:
         oob = (ws == 0).astype(float)
         acc.auc_train.append((dxy_train + 1.0) / 2.0)
-        acc.auc_oob.append((_batch.weighted_dxy(vs, ys, oob, first, last) + 1.0) / 2.0)
+        acc.auc_oob.append((_batch.weighted_dxy(vs, ys, oob) + 1.0) / 2.0)
+    # Brier scores, L01, Gini's mean differences and plogis(lp), one compiled pass; the test
+    # recalibration line enters the test gp, so it is fitted first
+    if "validate" in want:
+        ref = _batch.refit_rms65(lp, y) if policy == "rms65" else _batch.refit_full(lp, y)
+        a, b = ref.beta[:, 0], ref.beta[:, 1]
+    else:
+        a = b = np.zeros(m)
+    meas = _kernels.measures_rows(vs, ys, ws, a, b)
+    pv = np.ascontiguousarray(meas[:, 7:])  # plogis(vs)
     if "validate" in want:
         # training: the resample's own fit statistics
         sw = W.sum(axis=1)
@@ -504,32 +509,26 @@ def _chunk(
             "Slope": np.ones(m),
             "D": (lr - 1) / sw,
             "U": -2.0 / sw,
-            "B": np.sum(W * (y - expit(lp)) ** 2, axis=1) / sw,
-            "g": _batch.weighted_gini(vs, ws),
-            "gp": _batch.weighted_gini(expit(vs), ws),
+            "B": meas[:, 0],
+            "g": meas[:, 3],
+            "gp": meas[:, 4],
         }
         tr["Q"] = tr["D"] - tr["U"]
         # test: frozen predictions on the original sample, recalibrated by lrm.fit(x, y)
-        ref = _batch.refit_rms65(lp, y) if policy == "rms65" else _batch.refit_full(lp, y)
-        a, b = ref.beta[:, 0], ref.beta[:, 1]
         bad = ref.status == _batch.SINGULAR
         lrr = ll0 - ref.deviance
-        with np.errstate(over="ignore"):
-            L01 = -2.0 * np.sum(y * lp - np.logaddexp(0.0, lp), axis=1)
-        ones = np.ones_like(vs)
+        L01 = meas[:, 2]
         te = {
-            "Dxy": _batch.weighted_dxy(vs, ys, ones, first, last),
+            "Dxy": _batch.weighted_dxy(vs, ys, np.ones_like(vs)),
             "R2": (1 - np.exp(-lrr / n)) / (1 - np.exp(-ll0 / n)),
             "Intercept": a,
             "Slope": b,
             "D": (lrr - 1) / n,
             "U": (L01 - ref.deviance - 2) / n,
-            "B": np.mean((y - expit(lp)) ** 2, axis=1),
-            "g": np.abs(b) * _batch.weighted_gini(vs, ones),
+            "B": meas[:, 1],
+            "g": np.abs(b) * meas[:, 5],
+            "gp": meas[:, 6],
         }
-        pv = expit(a[:, None] + b[:, None] * vs)
-        pv = np.where(b[:, None] < 0, pv[:, ::-1], pv)
-        te["gp"] = _batch.weighted_gini(pv, ones)
         te["Q"] = te["D"] - te["U"]
         for k in ("R2", "Intercept", "Slope", "D", "U", "Q", "g", "gp"):
             te[k] = np.where(bad, np.nan, te[k])
@@ -538,15 +537,10 @@ def _chunk(
     if "calibrate" in want:
         from myorisk.modeling.calibration import _cal_rows
 
-        # training: the resample itself (duplicates included), sorted by prediction
-        counts = ws.astype(np.int64)
-        exp_o = np.repeat(o.ravel() % n if o.ndim == 1 else o.ravel(), counts.ravel())
-        exp_o = exp_o.reshape(m, n)
-        rows = np.arange(m)[:, None]
-        xt = expit(lp[rows, exp_o])
-        yt = y[exp_o]
-        acc.cal_train.append(_cal_rows(xt, yt, predy))
-        acc.cal_test.append(_cal_rows(expit(vs), ys, predy))
+        # training: the resample itself (each patient as often as drawn), sorted by prediction;
+        # test: the original sample
+        acc.cal_train.append(_cal_rows(pv, ys, predy, counts=ws.astype(np.int64)))
+        acc.cal_test.append(_cal_rows(pv, ys, predy))
 
 
 def _separated(prob: _Problem, W: np.ndarray, fit: _batch.BatchFit, ok: np.ndarray,
