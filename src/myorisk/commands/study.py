@@ -1,0 +1,135 @@
+"""``myorisk study CONFIG.yaml`` and ``myorisk demo``: one command from cohort to report."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from myorisk.commands import _common as common
+from myorisk.commands._common import err, out
+
+WRITE_STEP = "Write report, figures and tables"
+
+
+def _progress_bars(quiet: bool):
+    """A rich Progress with one bar per pipeline step, and the callback feeding it."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from myorisk.study.pipeline import STEPS
+
+    prog = Progress(SpinnerColumn(), TextColumn("{task.description:<40}"), BarColumn(bar_width=30),
+                    MofNCompleteColumn(), TimeElapsedColumn(), console=err, disable=quiet,
+                    transient=False)
+
+    def factory(prefix: str = ""):
+        from rich.markup import escape
+
+        tasks = {s: prog.add_task(escape(f"{prefix}{s}"), total=1, start=False, visible=True)
+                 for s in (*STEPS, WRITE_STEP)}
+
+        def cb(step: str, done: float, total: float) -> None:
+            tid = tasks.get(step)
+            if tid is None:
+                return
+            prog.start_task(tid)
+            prog.update(tid, total=max(total, 1), completed=done)
+
+        return cb
+
+    return prog, factory
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``study`` and ``demo`` to the CLI."""
+
+    @app.command()
+    def study(
+        config: Annotated[Path, typer.Argument(help="Study configuration (YAML); see docs/study.md.")],
+        out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: <config name>-report).")] = None,
+        pdf: Annotated[bool, typer.Option("--pdf", help="Also render report.pdf (needs Chromium).")] = False,
+        bootstrap: Annotated[int | None, typer.Option("--bootstrap", "-B", help="Bootstrap resamples (overrides the config; default 1000).")] = None,
+        seed: Annotated[int | None, typer.Option("--seed", help="Bootstrap seed (overrides the config).")] = None,
+        check: Annotated[bool, typer.Option("--check", help="Only validate the configuration and data, then stop.")] = False,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary (paths, AUCs) on stdout.")] = False,
+    ) -> None:
+        """Run a whole prediction-model study from a YAML configuration into one report folder."""
+        from myorisk.report.write import write
+        from myorisk.study.config import load_config
+        from myorisk.study.pipeline import prepare, run
+
+        cfg = load_config(config).with_bootstrap(B=bootstrap, seed=seed)
+        prep = prepare(cfg)  # every check before any work
+        if check:
+            sets = ", ".join(f"{k}: {len(v)} rows" for k, v in prep.frames.items())
+            out.print(f"{config.name}: configuration and data are valid ({sets})")
+            return
+        target = out_dir or Path(f"{config.stem}-report")
+        if pdf:
+            from myorisk.report.pdf import find_chromium
+
+            find_chromium()
+        t0 = time.perf_counter()
+        prog, factory = _progress_bars(quiet or as_json)
+        with prog:
+            cb = factory()
+            res = run(prep, progress=cb)
+            cb(WRITE_STEP, 0, 1)
+            report = write(res, target, pdf=pdf)
+            cb(WRITE_STEP, 1, 1)
+        _finish(res, report, time.perf_counter() - t0, as_json)
+
+    @app.command()
+    def demo(
+        out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("myorisk-demo"),
+        pdf: Annotated[bool, typer.Option("--pdf", help="Also render the reports as PDF (needs Chromium).")] = False,
+        bootstrap: Annotated[int | None, typer.Option("--bootstrap", "-B", help="Bootstrap resamples (default 200 for the demo).")] = None,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    ) -> None:
+        """Run study A's and study B's analyses on the bundled SYNTHETIC cohorts (myorisk-demo/)."""
+        from myorisk.study.demo import DEMO_B, run_demo
+
+        t0 = time.perf_counter()
+        prog, factory = _progress_bars(quiet)
+        with prog:
+            paths = run_demo(out_dir, B=bootstrap or DEMO_B, pdf=pdf,
+                             progress_for=lambda name: factory(f"[{name}] "))
+        out.print(f"Demo finished in {time.perf_counter() - t0:.1f} s (SYNTHETIC DATA).")
+        out.print(f"Open {paths[0]}")
+        for p in paths[1:]:
+            out.print(f"  report: {p}")
+
+
+def _finish(res, report: Path, seconds: float, as_json: bool) -> None:
+    from myorisk.study.narrative import sample_size_warning
+
+    summary = {
+        "report": str(report), "folder": str(report.parent), "seconds": seconds,
+        "synthetic": res.synthetic,
+        "models": [{"name": m.name, "predictors": list(m.predictors)} for m in res.models],
+        "performance": [{k: e.summary()[k] for k in ("model", "set", "n", "events", "auc", "auc_low", "auc_high")}
+                        for e in res.evaluations],
+        "warnings": list(res.warnings),
+    }
+    if as_json:
+        common.dump(summary)
+        return
+    for e in res.evaluations:
+        out.print(f"{e.model} on {e.set}: AUC {e.roc.auc:.3f} ({e.roc.ci_low:.3f}–{e.roc.ci_high:.3f}), "
+                  f"n = {e.n}, {e.events} events" + (" [apparent]" if e.apparent else ""))
+    w = sample_size_warning(res)
+    if w:
+        common.note(w)
+    out.print(f"Report written to {report} ({seconds:.1f} s){' — SYNTHETIC DATA' if res.synthetic else ''}")
+    _ = json  # (json summary uses common.dump)

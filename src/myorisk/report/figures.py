@@ -1,0 +1,501 @@
+"""Journal-quality figures drawn from result objects (matplotlib, Agg backend).
+
+One function per figure. Each takes result objects (never raw data to analyse), an optional
+``ax`` to draw into, and ``watermark`` — the text put in a corner of the figure, ``"SYNTHETIC
+DATA"`` when the data are synthetic. Each returns the :class:`matplotlib.figure.Figure`.
+Nothing is computed here beyond what drawing needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "PALETTE",
+    "forest_plot",
+    "nomogram_plot",
+    "roc_plot",
+    "calibration_plot",
+    "calibration_set_plot",
+    "decision_plot",
+    "auc_boxplot",
+    "index_plot",
+    "save",
+]
+
+#: Okabe–Ito colour-blind-safe palette.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+_GREY = "#666666"
+
+_RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.linewidth": 0.8,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "lines.linewidth": 1.6,
+    "svg.fonttype": "path",
+    "figure.dpi": 100,
+    "savefig.dpi": 300,
+}
+
+
+def _plt():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+        matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _new(ax, size: tuple[float, float]):
+    """A new figure and axes, or the figure of ``ax``."""
+    if ax is not None:
+        return ax.figure, ax
+    plt = _plt()
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=size)
+    return fig, ax
+
+
+def _apply_rc():
+    import matplotlib as mpl
+
+    return mpl.rc_context(_RC)
+
+
+def _mark(fig, watermark: str | None) -> None:
+    if watermark:
+        fig.text(0.995, 0.005, watermark, ha="right", va="bottom", fontsize=7, color="#B00020",
+                 fontweight="bold", alpha=0.85, zorder=100)
+
+
+def save(fig, path_stem: str | Any, formats: Sequence[str] = ("png", "svg"), dpi: int = 300) -> list:
+    """Save ``fig`` as ``<stem>.png`` (``dpi``) and ``<stem>.svg``; return the paths."""
+    from pathlib import Path
+
+    stem = Path(path_stem)
+    out = []
+    for f in formats:
+        p = stem.with_suffix(f".{f}")
+        fig.savefig(p, dpi=dpi, bbox_inches="tight", metadata={"Date": None} if f == "svg" else None)
+        out.append(p)
+    return out
+
+
+def _fmt_or(v: float) -> str:
+    if not np.isfinite(v):
+        return "∞" if v > 0 else "–"
+    if v >= 100:
+        return f"{v:.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    if v >= 0.01:
+        return f"{v:.2f}"
+    return f"{v:.1e}"
+
+
+def _fmt_p(p: float) -> str:
+    if p is None or not np.isfinite(p):
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+# ----------------------------------------------------------------------------- forest
+def forest_plot(rows: pd.DataFrame, *, title: str = "Odds ratios", ax=None,
+                watermark: str | None = None, xlabel: str = "Odds ratio (95% CI, log scale)"):
+    """Forest plot of odds ratios with their CIs and a text column ``OR (CI)  p``.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Columns ``label``, ``or``, ``or_low``, ``or_high`` and optionally ``p``; one row per term,
+        top to bottom. Rows whose OR is missing are listed as "not estimable".
+    title : str
+    ax : matplotlib Axes, optional
+    watermark : str, optional
+    xlabel : str
+    """
+    with _apply_rc():
+        n = len(rows)
+        fig, ax = _new(ax, (7.2, 1.25 + 0.27 * n))
+        y = np.arange(n)[::-1]
+        est = rows["or"].to_numpy(float)
+        lo = rows["or_low"].to_numpy(float)
+        hi = rows["or_high"].to_numpy(float)
+        finite = np.isfinite(est) & (est > 0)
+        vals = np.concatenate([est[finite], lo[np.isfinite(lo) & (lo > 0)], hi[np.isfinite(hi)]])
+        xmin = max(min(vals.min() if vals.size else 0.1, 0.5) / 1.5, 1e-4)
+        xmax = min(max(vals.max() if vals.size else 10, 2) * 1.5, 1e5)
+        ax.set_xscale("log")
+        ax.set_xlim(xmin, xmax)
+        ax.axvline(1.0, color=_GREY, lw=0.8, ls="--", zorder=0)
+        for yi, e, a, b, ok in zip(y, est, lo, hi, finite, strict=True):
+            if not ok:
+                ax.text(xmin * 1.1, yi, "not estimable", ha="left", va="center",
+                        fontsize=7, color=_GREY, style="italic")
+                continue
+            a2, b2 = max(a, xmin) if np.isfinite(a) else xmin, min(b, xmax) if np.isfinite(b) else xmax
+            ax.plot([a2, b2], [yi, yi], color=PALETTE[0], lw=1.2, solid_capstyle="butt")
+            if not (np.isfinite(b) and b <= xmax):
+                ax.annotate("", xy=(xmax, yi), xytext=(xmax / 1.25, yi),
+                            arrowprops=dict(arrowstyle="->", color=PALETTE[0], lw=1.0))
+            if not (np.isfinite(a) and a >= xmin):
+                ax.annotate("", xy=(xmin, yi), xytext=(xmin * 1.25, yi),
+                            arrowprops=dict(arrowstyle="->", color=PALETTE[0], lw=1.0))
+            ax.plot([e], [yi], marker="s", color=PALETTE[0], ms=5)
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+        ax.xaxis.set_major_locator(LogLocator(base=10))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_yticks(y)
+        ax.set_yticklabels(list(rows["label"].astype(str)))
+        ax.set_ylim(-0.7, n + 0.2)
+        ax.set_xlabel(xlabel)
+        ax.set_title(title, loc="left")
+        ax.spines["left"].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        # text column
+        trans = ax.get_yaxis_transform()
+        ax.text(1.02, n - 0.2, "OR (95% CI)", transform=trans, fontsize=8, fontweight="bold", va="center")
+        has_p = "p" in rows.columns
+        if has_p:
+            ax.text(1.62, n - 0.2, "p", transform=trans, fontsize=8, fontweight="bold", va="center")
+        for yi, e, a, b, ok, p in zip(y, est, lo, hi, finite,
+                                      rows["p"] if has_p else [None] * n, strict=True):
+            if ok:
+                ax.text(1.02, yi, f"{_fmt_or(e)} ({_fmt_or(a)}–{_fmt_or(b)})", transform=trans,
+                        fontsize=8, va="center")
+            if has_p and p is not None and np.isfinite(p):
+                ax.text(1.62, yi, _fmt_p(float(p)), transform=trans, fontsize=8, va="center",
+                        fontweight="bold" if p < 0.05 else "normal")
+        fig.subplots_adjust(left=0.33, right=0.63, top=1 - 0.4 / fig.get_figheight(),
+                            bottom=0.6 / fig.get_figheight())
+        _mark(fig, watermark)
+    return fig
+
+
+# ----------------------------------------------------------------------------- nomogram
+def nomogram_plot(nom, *, labels: Mapping[str, str] | None = None, title: str = "Nomogram",
+                  outcome_label: str = "Probability", ax=None, watermark: str | None = None):
+    """Draw an rms-style nomogram: Points, one axis per predictor, Total points, probability.
+
+    Parameters
+    ----------
+    nom : Nomogram
+    labels : mapping, optional
+        Display label per predictor.
+    title, outcome_label : str
+    ax, watermark
+    """
+    labels = dict(labels or {})
+    with _apply_rc():
+        rows = 2 + len(nom.axes) + 2
+        fig, ax = _new(ax, (7.4, 0.55 * rows + 0.8))
+        total_max = max(nom.total_points) if nom.total_points else 100.0
+        # predictor-axis points (0..maxscale) on the top scale; total points mapped onto the same width
+        W = float(nom.maxscale)
+        tscale = W / total_max
+
+        def axis_line(yv, xs, labs, name, *, above=False, minor=None):
+            xs = np.asarray(xs, float)
+            ax.plot([xs.min(), xs.max()], [yv, yv], color="black", lw=0.9)
+            for x in xs:
+                ax.plot([x, x], [yv, yv + (0.12 if above else -0.12)], color="black", lw=0.8)
+            if minor is not None:
+                for x in minor:
+                    ax.plot([x, x], [yv, yv + (0.06 if above else -0.06)], color="black", lw=0.5)
+            # labels: first row, else a staggered second row, else left out (tick kept)
+            ends = [-np.inf, -np.inf]
+            for x, lab in zip(xs, labs, strict=True):
+                half = 0.55 * len(str(lab)) * W / 100.0 * 1.15 + 0.4
+                for row in (0, 1):
+                    if x - half >= ends[row]:
+                        off = (0.16 if above else -0.16) * (1 if row == 0 else 2.6)
+                        ax.text(x, yv + off, lab, ha="center", va="bottom" if above else "top",
+                                fontsize=7.5)
+                        ends[row] = x + half
+                        break
+            ax.text(-3, yv, name, ha="right", va="center", fontsize=8.5)
+
+        yv = rows - 1
+        ticks = np.arange(0, W + 1e-9, 10)
+        axis_line(yv, ticks, [f"{t:g}" for t in ticks], "Points", above=True,
+                  minor=np.arange(0, W + 1e-9, 2))
+        for a in nom.axes:
+            yv -= 1
+            pts = np.asarray(a.points, float)
+            labs = list(a.labels)
+            order = np.argsort(pts, kind="stable")
+            axis_line(yv, pts[order], [labs[i] for i in order], labels.get(a.variable, a.variable))
+        yv -= 1
+        tp = np.asarray(nom.total_points, float)
+        axis_line(yv, tp * tscale, [f"{t:g}" for t in tp], "Total points", above=True)
+        yv -= 1
+        pp = np.asarray(nom.prob_positions, float) * tscale
+        pv = list(nom.prob_values)
+        keep = (pp >= -1e-9) & (pp <= W + 1e-9)
+        axis_line(yv, pp[keep], [f"{v:g}" for v, k in zip(pv, keep, strict=True) if k], outcome_label)
+        for x in ticks:
+            ax.plot([x, x], [yv - 0.3, rows - 1], color="#DDDDDD", lw=0.5, zorder=0)
+        ax.set_xlim(-2, W + 4)
+        ax.set_ylim(yv - 0.8, rows - 0.3)
+        ax.axis("off")
+        ax.set_title(title, loc="left")
+        fig.subplots_adjust(left=0.3, right=0.97, top=0.9, bottom=0.04)
+        _mark(fig, watermark)
+    return fig
+
+
+# ----------------------------------------------------------------------------- ROC
+def roc_plot(curves: Sequence[tuple[str, Any]], *, title: str = "ROC curves", ax=None,
+             watermark: str | None = None, styles: Sequence[str] | None = None):
+    """ROC curves with AUC and DeLong 95% CI in the legend.
+
+    Parameters
+    ----------
+    curves : sequence of (label, RocResult)
+    title : str
+    ax, watermark
+    styles : sequence of str, optional
+        Line style per curve (default solid for the first, dashed/dotted after).
+    """
+    with _apply_rc():
+        fig, ax = _new(ax, (4.6, 4.6))
+        ax.plot([0, 1], [0, 1], color=_GREY, lw=0.8, ls=":", zorder=0)
+        styles = styles or ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1))]
+        for i, (lab, r) in enumerate(curves):
+            fpr = 1 - np.asarray(r.specificities, float)
+            tpr = np.asarray(r.sensitivities, float)
+            o = np.lexsort((tpr, fpr))  # pROC joins its curve points by straight lines
+            ci = (f" ({r.ci_low:.2f}–{r.ci_high:.2f})" if np.isfinite(r.ci_low) else "")
+            ax.plot(fpr[o], tpr[o], color=PALETTE[i % len(PALETTE)],
+                    ls=styles[i % len(styles)], lw=1.8 if i == 0 else 1.3,
+                    label=f"{lab}: AUC {r.auc:.3f}{ci}")
+        ax.set_xlim(-0.01, 1.01)
+        ax.set_ylim(-0.01, 1.01)
+        ax.set_aspect("equal")
+        ax.set_xlabel("1 − specificity")
+        ax.set_ylabel("Sensitivity")
+        ax.set_title(title, loc="left")
+        if len(curves) <= 4:
+            ax.legend(loc="lower right", handlelength=2.2, fontsize=7.5)
+        else:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), handlelength=2.2,
+                      fontsize=7.5, ncol=1)
+        _mark(fig, watermark)
+        fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- calibration
+def _rug(ax, x, y=None, *, base=0.0, height=0.03):
+    x = np.asarray(x, float)
+    if y is None:
+        ax.vlines(x, base, base + height, color=_GREY, lw=0.6, alpha=0.7)
+        return
+    y = np.asarray(y)
+    ax.vlines(x[y == 1], 1 - height, 1.0, color=PALETTE[1], lw=0.7, alpha=0.8)
+    ax.vlines(x[y == 0], base, base + height, color=PALETTE[0], lw=0.7, alpha=0.8)
+
+
+def calibration_plot(cal, predictions: np.ndarray, *, title: str = "Calibration",
+                     y: np.ndarray | None = None, ax=None, watermark: str | None = None):
+    """Bootstrap calibration: apparent, bias-corrected and ideal lines with a rug of predictions.
+
+    Parameters
+    ----------
+    cal : Calibration
+        From :func:`myorisk.modeling.calibration.calibrate`.
+    predictions : ndarray
+        The model's predicted risks in the development data (the rug and histogram).
+    y : ndarray, optional
+        Outcomes: events are rugged at the top, non-events at the bottom.
+    title, ax, watermark
+    """
+    with _apply_rc():
+        fig, ax = _new(ax, (4.8, 4.8))
+        ax.plot([0, 1], [0, 1], color=_GREY, ls="--", lw=1.0, label="Ideal")
+        ax.plot(cal.predicted, cal.apparent, color=PALETTE[0], ls=":", lw=1.6, label="Apparent")
+        ax.plot(cal.predicted, cal.corrected, color=PALETTE[1], ls="-", lw=1.8, label="Bias-corrected")
+        p = np.asarray(predictions, float)
+        # spike histogram of predictions along the bottom
+        hist, edges = np.histogram(p, bins=np.linspace(0, 1, 51))
+        if hist.max() > 0:
+            h = hist / hist.max() * 0.08
+            ax.bar(edges[:-1], h, width=np.diff(edges), align="edge", color="#BBBBBB",
+                   edgecolor="none", zorder=0, label="Predictions (histogram)")
+        if y is not None:
+            yy = np.asarray(y)
+            ax.vlines(p[yy == 1], 0.97, 1.0, color=PALETTE[1], lw=0.6, alpha=0.7)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.set_xlabel("Predicted probability")
+        ax.set_ylabel("Observed probability")
+        ax.set_title(title, loc="left")
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.955), fontsize=7.5)
+        ax.text(0.98, 0.12, f"B = {cal.B} bootstrap resamples\nmean absolute error {cal.mean_abs_error:.3f}"
+                f"\n0.9 quantile of |error| {cal.e90:.3f}", transform=ax.transAxes, ha="right",
+                va="bottom", fontsize=7.5, color="#333333")
+        _mark(fig, watermark)
+        fig.tight_layout()
+    return fig
+
+
+def calibration_set_plot(curves: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray]], *,
+                         title: str = "Calibration in each set", ax=None, watermark: str | None = None):
+    """Smoothed (lowess) observed vs predicted risk in several sets, with rugs.
+
+    Parameters
+    ----------
+    curves : sequence of (label, grid, observed, predictions)
+        ``grid``/``observed``: the lowess calibration curve; ``predictions``: the set's risks.
+    title, ax, watermark
+    """
+    with _apply_rc():
+        fig, ax = _new(ax, (4.8, 4.8))
+        ax.plot([0, 1], [0, 1], color=_GREY, ls="--", lw=1.0, label="Ideal")
+        for i, (lab, g, o, p) in enumerate(curves):
+            col = PALETTE[i % len(PALETTE)]
+            ax.plot(g, np.clip(o, 0, 1), color=col, lw=1.6, label=lab)
+            ax.vlines(np.asarray(p, float), 0.0 + 0.025 * i, 0.025 * (i + 1), color=col, lw=0.6, alpha=0.7)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.set_xlabel("Predicted probability")
+        ax.set_ylabel("Observed probability (lowess)")
+        ax.set_title(title, loc="left")
+        ax.legend(loc="upper left", fontsize=7.5)
+        _mark(fig, watermark)
+        fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- decision
+def decision_plot(dc, *, labels: Mapping[str, str] | None = None, title: str = "Decision curves",
+                  ax=None, watermark: str | None = None):
+    """Net benefit of each model, treat all and treat none over threshold probabilities.
+
+    Parameters
+    ----------
+    dc : DecisionCurve
+    labels : mapping, optional
+        Display label per model name.
+    title, ax, watermark
+    """
+    labels = dict(labels or {})
+    with _apply_rc():
+        fig, ax = _new(ax, (5.6, 4.2))
+        t = np.asarray(dc.thresholds, float)
+        models = [m for m in dc.models if m not in ("treat_all", "treat_none")]
+        ax.plot(t, dc.net_benefit["treat_none"], color="black", lw=1.0, label="Treat none")
+        ax.plot(t, dc.net_benefit["treat_all"], color=_GREY, lw=1.0, ls="--", label="Treat all")
+        for i, m in enumerate(models):
+            ax.plot(t, dc.net_benefit[m], color=PALETTE[i % len(PALETTE)], lw=1.8,
+                    ls=["-", "-.", ":"][i % 3], label=labels.get(m, m))
+        top = max(float(np.nanmax(dc.net_benefit[m])) for m in [*models, "treat_all"])
+        ax.set_ylim(-0.05 if top < 0.5 else -0.1, max(top * 1.1, 0.05))
+        ax.set_xlim(t.min(), t.max())
+        ax.set_xlabel("Threshold probability")
+        ax.set_ylabel("Net benefit")
+        ax.set_title(title, loc="left")
+        ax.legend(loc="upper right", fontsize=7.5)
+        ax.text(0.01, 0.01, f"n = {dc.n}, prevalence {dc.prevalence:.2f}", transform=ax.transAxes,
+                fontsize=7, color="#333333", va="bottom")
+        _mark(fig, watermark)
+        fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- AUC boxplots
+def auc_boxplot(items: Sequence[tuple[str, Any]], *, title: str = "Bootstrap AUCs", ax=None,
+                watermark: str | None = None):
+    """Boxplots of the resampled AUCs: each model's training (in-bag) and out-of-bag AUCs.
+
+    Parameters
+    ----------
+    items : sequence of (label, ResampledAUC)
+    title, ax, watermark
+    """
+    with _apply_rc():
+        fig, ax = _new(ax, (1.8 + 1.9 * len(items), 4.0))
+        data, pos, cols, ticks, tlabs = [], [], [], [], []
+        for i, (lab, r) in enumerate(items):
+            tr = np.asarray(r.train, float)
+            oob = np.asarray(r.oob, float)
+            data += [tr[np.isfinite(tr)], oob[np.isfinite(oob)]]
+            pos += [3 * i + 1, 3 * i + 2]
+            cols += [PALETTE[0], PALETTE[1]]
+            ticks.append(3 * i + 1.5)
+            tlabs.append(lab)
+            ax.plot([3 * i + 0.6, 3 * i + 2.4], [r.apparent] * 2, color="black", ls=":", lw=1.0)
+        bp = ax.boxplot(data, positions=pos, widths=0.7, patch_artist=True, showfliers=True,
+                        flierprops=dict(marker=".", ms=2, alpha=0.4, mec=_GREY),
+                        medianprops=dict(color="black", lw=1.2))
+        for b, c in zip(bp["boxes"], cols, strict=True):
+            b.set_facecolor(c)
+            b.set_alpha(0.55)
+            b.set_edgecolor(c)
+        ax.set_xticks(ticks)
+        ax.set_xticklabels(tlabs)
+        ax.set_ylabel("AUC")
+        lo = min([float(np.min(d)) for d in data if d.size] + [0.5])
+        ax.set_ylim(max(0.0, lo - 0.03), 1.005)
+        ax.axhline(0.5, color=_GREY, lw=0.6, ls="--", zorder=0)
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        ax.legend(handles=[Patch(color=PALETTE[0], alpha=0.55, label="Resample (training)"),
+                           Patch(color=PALETTE[1], alpha=0.55, label="Out-of-bag (test)"),
+                           Line2D([], [], color="black", ls=":", label="Apparent")],
+                  loc="lower left", fontsize=7.5)
+        B = items[0][1].B if items else 0
+        ax.set_title(f"{title} (B = {B})", loc="left")
+        _mark(fig, watermark)
+        fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- index curve
+def index_plot(ic, *, title: str | None = None, ax=None, watermark: str | None = None,
+               outcome_label: str = "Predicted probability"):
+    """Probability of the outcome against a continuous index, 95% band, rug of patients.
+
+    Parameters
+    ----------
+    ic : IndexCurve
+    title, ax, watermark, outcome_label
+    """
+    with _apply_rc():
+        fig, ax = _new(ax, (5.6, 4.2))
+        ax.fill_between(ic.grid, ic.low, ic.high, color=PALETTE[0], alpha=0.18, lw=0, label="95% CI")
+        ax.plot(ic.grid, ic.prob, color=PALETTE[0], lw=2.0, label="Predicted probability")
+        idx = np.asarray(ic.index, float)
+        y = np.asarray(ic.y)
+        ax.vlines(idx[y == 1], 0.97, 1.0, color=PALETTE[1], lw=0.7, alpha=0.8, label="Patients with the outcome")
+        ax.vlines(idx[y == 0], 0.0, 0.03, color=_GREY, lw=0.7, alpha=0.8, label="Patients without")
+        ax.set_ylim(0, 1)
+        pad = 0.03 * (idx.max() - idx.min())
+        ax.set_xlim(idx.min() - pad, idx.max() + pad)
+        ax.set_xlabel(ic.label)
+        ax.set_ylabel(outcome_label)
+        ax.set_title(title or f"{ic.label}: probability by index value", loc="left")
+        ax.legend(loc="upper left", fontsize=7.5)
+        _mark(fig, watermark)
+        fig.tight_layout()
+    return fig

@@ -1,0 +1,277 @@
+"""Write a study's output folder: HTML report, figures, tables, results.json and model specs.
+
+:func:`write` builds everything in a temporary folder beside ``out_dir`` and renames it into
+place at the end, so an interrupted run never leaves half an output. An existing ``out_dir`` is
+replaced only when it is empty or holds an earlier myorisk report (``results.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from myorisk.errors import InputError
+
+__all__ = ["Figure", "study_figures", "write"]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the report.
+
+    Attributes
+    ----------
+    name : str
+        File stem (``figures/<name>.png`` and ``.svg``).
+    title, caption, section : str
+    fig : matplotlib Figure
+    """
+
+    name: str
+    title: str
+    caption: str
+    section: str
+    fig: object
+
+
+def study_figures(res) -> list[Figure]:
+    """Draw every figure of a study's report.
+
+    Parameters
+    ----------
+    res : Results
+
+    Returns
+    -------
+    list of Figure
+    """
+    import pandas as pd
+
+    from myorisk.modeling.smoothing import approx, lowess
+    from myorisk.report import figures as F
+
+    cfg = res.config
+    wm = "SYNTHETIC DATA" if res.synthetic else None
+    out: list[Figure] = []
+    dev = res.development
+    # forest: univariate
+    uv = res.univariate.copy()
+    if "or" not in uv.columns:
+        uv["or"] = np.nan
+    rows = pd.DataFrame({
+        "label": [(_lab(cfg, t)) for t in uv["term"]],
+        "or": uv["or"].astype(float), "or_low": uv.get("or_low", np.nan), "or_high": uv.get("or_high", np.nan),
+        "p": uv.get("p", np.nan),
+    })
+    out.append(Figure("forest_univariate", "Univariable odds ratios",
+                      f"Each candidate fitted alone in the {dev.label} set; squares: odds ratio, lines: 95% CI "
+                      "(log scale; arrows: interval beyond the axis).", "univariate",
+                      F.forest_plot(rows, title="Univariable odds ratios", watermark=wm)))
+    for m in res.models:
+        fr = m.fit.to_frame().iloc[1:]
+        rows = pd.DataFrame({"label": [_lab(cfg, t) for t in fr["term"]], "or": fr["or"],
+                             "or_low": fr["or_low"], "or_high": fr["or_high"], "p": fr["p"]})
+        out.append(Figure(f"forest_{m.name}", f"{m.label}: odds ratios",
+                          f"Multivariable odds ratios of the final {m.label.lower()} with Wald 95% CI "
+                          f"(n = {m.fit.n}, {m.fit.events} events).", "models",
+                          F.forest_plot(rows, title=f"{m.label}: adjusted odds ratios", watermark=wm)))
+        out.append(Figure(f"nomogram_{m.name}", f"{m.label}: nomogram",
+                          "Read each predictor's points on the top axis, add them, and read the predicted "
+                          f"probability of {cfg.outcome.label} under the total.", "nomograms",
+                          F.nomogram_plot(m.nomogram, labels=cfg.predictors.labels,
+                                          title=f"Nomogram: {m.label}",
+                                          outcome_label="Predicted probability",
+                                          watermark=wm)))
+    for s in cfg.sets_to_validate:
+        evs = [e for e in res.evaluations if e.set == s]
+        if evs:
+            tag = " (apparent)" if s == dev.name else ""
+            out.append(Figure(f"roc_{s}", f"ROC curves: {cfg.set_label(s)}",
+                              f"ROC curves of the models in the {cfg.set_label(s)} set{tag}; AUC with DeLong 95% CI.",
+                              "discrimination",
+                              F.roc_plot([(res.model(e.model).label, e.roc) for e in evs],
+                                         title=f"{cfg.set_label(s)}{tag}", watermark=wm)))
+    for e in res.evaluations:
+        if e.singles:
+            m = res.model(e.model)
+            curves = [(m.label, e.roc)] + [(cfg.label(x.variable) + (" (reversed)" if x.direction == ">" else ""),
+                                            x.roc) for x in e.singles]
+            out.append(Figure(f"roc_{m.name}_vs_predictors_{e.set}",
+                              f"{m.label} vs its predictors: {cfg.set_label(e.set)}",
+                              "The model and each of its continuous predictors used alone as a score "
+                              "(paired DeLong tests in the table).", "discrimination",
+                              F.roc_plot(curves, title=f"{m.label} vs single predictors\n{cfg.set_label(e.set)}",
+                                         watermark=wm)))
+    for m in res.models:
+        if m.calibration is not None:
+            e = res.evaluation(m.name, dev.name)
+            out.append(Figure(f"calibration_{m.name}", f"{m.label}: bootstrap calibration",
+                              f"Apparent (dotted), bias-corrected (solid) and ideal (dashed) calibration of the "
+                              f"{m.label.lower()} in the {dev.label} set, rms calibrate with B = {m.calibration.B}; "
+                              "grey bars: distribution of predicted risks; red ticks: patients with the outcome.",
+                              "validation",
+                              F.calibration_plot(m.calibration, m.fit.probability, y=m.fit.y,
+                                                 title=f"{m.label}: calibration", watermark=wm)))
+        curves = []
+        for e in res.evaluations:
+            if e.model != m.name or e.n < 5:
+                continue
+            xs, ys = lowess(e.prob, e.y, iter=0)
+            g = np.linspace(float(e.prob.min()), float(e.prob.max()), 60)
+            curves.append((res.set_info(e.set).label, g, approx(xs, ys, g, ties="mean"), e.prob))
+        if len(curves) > 1 or (curves and m.calibration is None):
+            out.append(Figure(f"calibration_sets_{m.name}", f"{m.label}: calibration in each set",
+                              "Smoothed (lowess) observed proportion against predicted risk in each set; "
+                              "ticks at the bottom: each set's predictions. Small sets give unstable curves.",
+                              "calibration",
+                              F.calibration_set_plot(curves, title=f"{m.label}: calibration by set",
+                                                     watermark=wm)))
+    items = [(m.label, m.validation.auc) for m in res.models
+             if m.validation is not None and m.validation.auc is not None]
+    if items:
+        out.append(Figure("bootstrap_auc", "Bootstrap AUCs",
+                          "AUC of each resample's model in its own resample (training) and in the patients "
+                          "it left out (out-of-bag); dotted line: apparent AUC.", "validation",
+                          F.auc_boxplot(items, title="AUC in bootstrap resamples", watermark=wm)))
+    labels = {m.name: m.label for m in res.models}
+    for s, dc in res.decision.items():
+        out.append(Figure(f"decision_{s}", f"Decision curves: {cfg.set_label(s)}",
+                          "Net benefit of deciding by each model, treating everyone and treating no one, "
+                          "over threshold probabilities" + (" (apparent)." if s == dev.name else "."),
+                          "decision",
+                          F.decision_plot(dc, labels=labels, title=f"Decision curves: {cfg.set_label(s)}",
+                                          watermark=wm)))
+    if res.index is not None:
+        out.append(Figure("index_curve", f"{res.index.label}: probability by index",
+                          f"Predicted probability of {cfg.outcome.label} against {res.index.label} with 95% "
+                          "confidence band; ticks: patients with (top) and without (bottom) the outcome.",
+                          "index",
+                          F.index_plot(res.index, watermark=wm,
+                                       outcome_label="Predicted probability")))
+    return out
+
+
+def _lab(cfg, term: str) -> str:
+    if "=" in str(term):
+        var, lev = str(term).split("=", 1)
+        return f"{cfg.label(var)}: {lev}"
+    return cfg.label(str(term))
+
+
+def _is_previous_output(p: Path) -> bool:
+    if not p.exists():
+        return True
+    if not p.is_dir():
+        return False
+    names = {c.name for c in p.iterdir()}
+    return not names or "results.json" in names or "report.html" in names
+
+
+def _write_tables(tables, folder: Path) -> None:
+    import pandas as pd
+
+    folder.mkdir()
+    for t in tables:
+        t.frame.to_csv(folder / f"{t.name}.csv", index=False, encoding="utf-8")
+        with pd.ExcelWriter(folder / f"{t.name}.xlsx", engine="openpyxl") as xw:
+            sheet = t.name[:31]
+            if t.display is not None:
+                t.display.to_excel(xw, sheet_name="table", index=False)
+                t.frame.to_excel(xw, sheet_name="tidy", index=False)
+            else:
+                t.frame.to_excel(xw, sheet_name=sheet, index=False)
+            if t.note:
+                pd.DataFrame({"note": [t.note]}).to_excel(xw, sheet_name="notes", index=False)
+
+
+def write(results, out_dir: str | os.PathLike[str], *, pdf: bool = False,
+          formats: tuple[str, ...] = ("png", "svg"), dpi: int = 300) -> Path:
+    """Write the whole output folder of a study run.
+
+    Parameters
+    ----------
+    results : Results
+    out_dir : path
+        Output folder (created; replaced when it holds an earlier report).
+    pdf : bool
+        Also render ``report.pdf`` with headless Chromium.
+    formats : tuple of str
+        Figure formats.
+    dpi : int
+        Resolution of PNG figures.
+
+    Returns
+    -------
+    pathlib.Path
+        The HTML report, ``<out_dir>/report.html``.
+
+    Raises
+    ------
+    InputError
+        ``out_dir`` is a file or a non-empty folder that is not a myorisk report; the parent
+        folder does not exist; PDF asked but Chromium missing.
+    """
+    from myorisk.report import figures as F
+    from myorisk.report.html import render
+    from myorisk.report.tables import study_tables
+
+    out = Path(out_dir).absolute()
+    if not out.parent.exists():
+        raise InputError(f"{out}: folder '{out.parent}' does not exist")
+    if not _is_previous_output(out):
+        raise InputError(f"{out}: exists and is not an earlier myorisk report (no results.json); "
+                         "choose another --out folder")
+    if pdf:
+        from myorisk.report.pdf import find_chromium
+
+        find_chromium()  # fail before any work
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    plt = F._plt()
+    try:
+        figs = study_figures(results)
+        fig_dir = tmp / "figures"
+        fig_dir.mkdir()
+        inline = {}
+        for f in figs:
+            paths = F.save(f.fig, fig_dir / f.name, formats=formats, dpi=dpi)
+            plt.close(f.fig)
+            svg = next((p for p in paths if p.suffix == ".svg"), None)
+            inline[f.name] = ("svg", svg.read_bytes()) if svg is not None else ("png", paths[0].read_bytes())
+        tables = study_tables(results)
+        _write_tables(tables, tmp / "tables")
+        (tmp / "results.json").write_text(
+            json.dumps(results.to_dict(), indent=1, allow_nan=False, ensure_ascii=False) + "\n",
+            encoding="utf-8")
+        model_files = []
+        mdir = tmp / "models"
+        mdir.mkdir()
+        for m in results.models:
+            if m.spec is not None:
+                from myorisk.modeling.spec import save_spec
+
+                save_spec(m.spec, mdir / f"{m.name}.json")
+                model_files.append(f"models/{m.name}.json")
+        html = render(results, figs, tables, inline, model_files=model_files)
+        (tmp / "report.html").write_text(html, encoding="utf-8")
+        if pdf:
+            from myorisk.report.pdf import html_to_pdf
+
+            html_to_pdf(tmp / "report.html", tmp / "report.pdf")
+        # swap into place
+        backup = None
+        if out.exists():
+            backup = out.parent / f".{out.name}.old-{os.getpid()}"
+            os.replace(out, backup)
+        os.replace(tmp, out)
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out / "report.html"

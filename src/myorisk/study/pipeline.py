@@ -1,0 +1,672 @@
+"""A study from configuration to :class:`~myorisk.study.results.Results`: pure computation.
+
+:func:`prepare` reads every data set and checks it against the configuration (columns, outcome,
+numbers, category levels) so that a broken file stops before any work with a message naming the
+file, row and column. :func:`run` then does the seed studies' pipeline:
+
+load and check → Table 1 → univariate table → selection → multivariable table → models →
+nomograms → ROC (DeLong CIs, single predictors, model comparisons) → bootstrap validation and
+calibration (selection repeated inside resamples) → Hosmer–Lemeshow and val.prob → decision
+curves → index curve → sample-size adequacy → methods text and TRIPOD+AI checklist.
+
+Nothing here prints, plots or writes files; progress is reported through a callback.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+import platform
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from myorisk.errors import InputError, ModelError
+from myorisk.study.config import StudyConfig
+from myorisk.study.results import (
+    Comparison,
+    Evaluation,
+    IndexCurve,
+    ModelResult,
+    Results,
+    SetComparison,
+    SetInfo,
+    SinglePredictor,
+)
+
+__all__ = ["STEPS", "Prepared", "prepare", "run", "load_sets"]
+
+#: The steps of a run, in order (labels shown by progress bars).
+STEPS = (
+    "Load and check data",
+    "Table 1",
+    "Univariate table",
+    "Selection and multivariable models",
+    "Nomograms and model specs",
+    "ROC curves and DeLong tests",
+    "Bootstrap validation and calibration",
+    "Calibration and Hosmer-Lemeshow",
+    "Decision curves",
+    "Index curve",
+    "Sample-size adequacy",
+    "Methods text and TRIPOD+AI checklist",
+)
+
+Progress = Callable[[str, float, float], None]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Data sets read and checked against a configuration.
+
+    Attributes
+    ----------
+    config : StudyConfig
+    frames : dict of str to DataFrame
+        Set name → rows (index = row as the user counts it in the file).
+    sources : dict of str to str
+        Set name → file or dataset name (for messages).
+    synthetic : dict of str to bool
+    seeds : dict
+        Generator seeds of bundled synthetic datasets used.
+    """
+
+    config: StudyConfig
+    frames: dict
+    sources: dict
+    synthetic: dict
+    seeds: dict
+
+
+# ----------------------------------------------------------------------------- loading
+def _is_synthetic(df: pd.DataFrame) -> bool:
+    if df.attrs.get("synthetic"):
+        return True
+    if "synthetic" in df.columns:
+        v = pd.to_numeric(df["synthetic"], errors="coerce")
+        return bool(len(v) and (v == 1).all())
+    return False
+
+
+def _read(config: StudyConfig, *, file: str | None, dataset: str | None, sheet) -> tuple[pd.DataFrame, str, dict]:
+    if dataset is not None:
+        from myorisk.datasets import _info, load_dataset
+
+        df = load_dataset(dataset)
+        seed = {df.attrs.get("name", dataset): _info()[df.attrs["name"]].get("seed")}
+        return df, f"{df.attrs.get('name', dataset)} (bundled synthetic dataset)", seed
+    from myorisk.myositis.io import read_data
+
+    path = config.resolve(file)
+    if not path.exists():
+        raise InputError(f"{config.source}: data file '{file}' not found (looked for {path})")
+    return read_data(path, sheet=sheet), path.name, {}
+
+
+def load_sets(config: StudyConfig) -> tuple[dict, dict, dict, dict]:
+    """Read every set named in ``config.data.sets``.
+
+    Returns
+    -------
+    frames, sources, synthetic, seeds : dict
+        Per set: rows, source name, synthetic flag; generator seeds of bundled datasets.
+    """
+    frames, sources, synth, seeds = {}, {}, {}, {}
+    d = config.data
+    whole = None
+    if d.split_column is not None:
+        whole, whole_src, s = _read(config, file=d.file, dataset=d.dataset, sheet=d.sheet)
+        seeds.update(s)
+        if d.split_column not in whole.columns:
+            raise InputError(f"{whole_src}: split column '{d.split_column}' not found (key "
+                             f"'data.split_column' in {config.source})")
+    for name, src in d.sets.items():
+        if src.split is not None:
+            assert whole is not None
+            col = whole[d.split_column].astype("string").str.strip()
+            df = whole.loc[col == str(src.split)].copy()
+            df.attrs.update(whole.attrs)
+            if df.empty:
+                values = ", ".join(sorted(map(str, col.dropna().unique())))[:200]
+                raise InputError(
+                    f"{whole_src}: no row has {d.split_column} = '{src.split}' (key "
+                    f"'data.sets.{name}.split' in {config.source}; values are: {values})"
+                )
+            frames[name], sources[name] = df, whole_src
+        else:
+            df, source, s = _read(config, file=src.file, dataset=src.dataset,
+                                  sheet=src.sheet if src.sheet is not None else d.sheet)
+            seeds.update(s)
+            frames[name], sources[name] = df, source
+        synth[name] = _is_synthetic(frames[name])
+    return frames, sources, synth, seeds
+
+
+def _binary_columns(df: pd.DataFrame, columns: list[str]) -> list[str]:
+    out = []
+    for c in columns:
+        if c in df.columns and pd.api.types.is_numeric_dtype(df[c]):
+            v = df[c].dropna()
+            if len(v) and v.isin([0, 1]).all():
+                out.append(c)
+    return out
+
+
+def prepare(config: StudyConfig) -> Prepared:
+    """Read and check every data set; raise before any analysis if something is wrong.
+
+    Checks: the outcome, every candidate and Table 1 variable exist in the development set; the
+    outcome has two values (and the configured event) in every set; numeric candidates hold only
+    numbers in every set (the first bad cell is named by row and column); the levels of every
+    categorical candidate in the other sets were seen in the development set.
+
+    Raises
+    ------
+    InputError
+    """
+    from myorisk.modeling.design import build_design, code_outcome
+    from myorisk.myositis.io import coerce_numeric
+
+    frames, sources, synth, seeds = load_sets(config)
+    dev = config.data.development
+    out_col = config.outcome.column
+    cands = config.predictors.candidates
+    t1 = config.table1.variables or cands
+    for name, df in frames.items():
+        src = sources[name]
+        if out_col not in df.columns:
+            raise InputError(f"{src}: outcome column '{out_col}' not found (key 'outcome.column' in "
+                             f"{config.source}; columns are: {', '.join(map(str, df.columns[:25]))})")
+        y = df[out_col]
+        code_outcome(y.dropna(), event=config.outcome.event, name=out_col, source=src)
+        needed = cands if name == dev else [c for c in cands if c in df.columns]
+        miss = [c for c in [*needed, *t1] if c not in df.columns]
+        if name == dev and miss:
+            key = "predictors.candidates" if miss[0] in cands else "table1.variables"
+            raise InputError(f"{src}: column '{miss[0]}' not found (key '{key}' in {config.source})")
+    dev_df = frames[dev]
+    design = build_design(dev_df, out_col, cands, categorical=config.predictors.categorical,
+                          reference=config.predictors.reference, event=config.outcome.event,
+                          source=sources[dev])
+    numeric = [t.name for t in design.terms if t.kind == "numeric"]
+    levels = {t.name: set(t.levels) for t in design.terms if t.kind == "categorical"}
+    from myorisk.modeling.design import _level_label
+
+    for name, df in frames.items():
+        src = sources[name]
+        cols = [c for c in numeric if c in df.columns]
+        frames[name] = df.copy()
+        frames[name][cols] = coerce_numeric(df, cols, src)[cols]
+        frames[name].attrs.update(df.attrs)
+        for c, levs in levels.items():
+            if c not in df.columns:
+                continue
+            lab = df[c].dropna().map(_level_label)
+            bad = lab[~lab.isin(levs)]
+            if len(bad):
+                raise InputError(f"{src}: row {bad.index[0]}, column '{c}': level '{bad.iloc[0]}' "
+                                 f"does not occur in the development set ({', '.join(sorted(levs))})")
+    return Prepared(config=config, frames=frames, sources=sources, synthetic=synth, seeds=seeds)
+
+
+# ----------------------------------------------------------------------------- helpers
+class _Steps:
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.seconds: dict[str, float] = {}
+        self._t = 0.0
+        self._name = ""
+
+    def start(self, name: str, total: float = 1.0) -> None:
+        self._name, self._t = name, time.perf_counter()
+        if self.progress:
+            self.progress(name, 0.0, total)
+
+    def update(self, done: float, total: float) -> None:
+        if self.progress:
+            self.progress(self._name, done, total)
+
+    def done(self, total: float = 1.0) -> None:
+        self.seconds[self._name] = time.perf_counter() - self._t
+        if self.progress:
+            self.progress(self._name, total, total)
+
+
+def _missing_frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    rows = []
+    for c in columns:
+        if c not in df.columns:
+            rows.append({"variable": c, "n": len(df), "n_missing": len(df), "pct_missing": 100.0,
+                         "note": "column absent"})
+            continue
+        k = int(df[c].isna().sum())
+        rows.append({"variable": c, "n": len(df), "n_missing": k,
+                     "pct_missing": 100.0 * k / len(df) if len(df) else 0.0, "note": ""})
+    return pd.DataFrame(rows, columns=["variable", "n", "n_missing", "pct_missing", "note"])
+
+
+def _fit_kw(config: StudyConfig, predictors: list[str]) -> dict:
+    p = config.predictors
+    return {
+        "categorical": [c for c in p.categorical if c in predictors],
+        "reference": {k: v for k, v in p.reference.items() if k in predictors},
+        "event": config.outcome.event,
+    }
+
+
+def _univariate(config: StudyConfig, df: pd.DataFrame, source: str, notes: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Each candidate alone (ML; Firth where ML is impossible because of separation)."""
+    from myorisk.modeling.selection import univariate
+
+    out_col = config.outcome.column
+    frames, separated = [], []
+    for v in config.predictors.candidates:
+        kw = dict(ci=config.selection.univariate_ci, source=source, **_fit_kw(config, [v]))
+        try:
+            tab = univariate(df, out_col, [v], **kw)
+            method = "ml"
+        except ModelError as e:
+            if "separation" not in str(e):
+                raise
+            separated.append(v)
+            try:
+                tab = univariate(df, out_col, [v], firth=True, **kw)
+            except ModelError as e2:
+                notes.append(f"univariate: '{v}' separates the outcome and the Firth fit failed too "
+                             f"({e2}); no odds ratio is reported")
+                frames.append(pd.DataFrame([{"variable": v, "term": v, "label": config.label(v),
+                                             "method": "not estimable"}]))
+                continue
+            method = "firth"
+            notes.append(f"univariate: '{v}' separates the outcome (maximum-likelihood OR infinite); "
+                         "its row uses Firth's penalised likelihood")
+        rows = tab.rows.copy()
+        rows.insert(2, "label", config.label(v))
+        rows["method"] = method
+        frames.append(rows)
+        notes.extend(w for w in tab.warnings)
+    return pd.concat(frames, ignore_index=True), separated
+
+
+def _complete(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    return df.loc[df[cols].notna().all(axis=1)]
+
+
+def _build_model(config, mcfg, df, source, separated, notes_all) -> tuple:
+    from myorisk.modeling.logistic import fit_logistic
+    from myorisk.modeling.selection import backward_aic, select_pscreen
+
+    out_col = config.outcome.column
+    method = config.model_method(mcfg)
+    cands = config.model_candidates(mcfg)
+    notes = []
+    excluded = ()
+    if method != "fixed":
+        excluded = tuple(c for c in cands if c in separated)
+        if excluded:
+            cands = [c for c in cands if c not in excluded]
+            notes.append(f"{', '.join(excluded)} left out of selection: perfect separation in the "
+                         "development set (no finite maximum-likelihood estimate)")
+    if not cands:
+        raise InputError(f"{config.source}: model '{mcfg.name}' has no candidate left to select from")
+    kw = _fit_kw(config, cands)
+    selection = None
+    if method == "pscreen":
+        selection = select_pscreen(df, out_col, cands, alpha=config.selection.alpha, source=source, **kw)
+        steps = selection.steps
+        screened = list(steps.loc[(steps["step"] == "univariate") & (steps["action"] == "enter"), "variable"])
+        cc = _complete(df, [out_col, *cands])
+        multi = fit_logistic(cc, out_col, screened, source=source, **_fit_kw(config, screened))
+        fit = selection.fit
+    elif method == "backward_aic":
+        selection = backward_aic(df, out_col, cands, source=source, **kw)
+        cc = _complete(df, [out_col, *cands])
+        multi = fit_logistic(cc, out_col, cands, source=source, **kw)
+        fit = selection.fit
+    else:
+        fit = fit_logistic(df, out_col, cands, source=source, **kw)
+        multi = fit
+    notes.extend(fit.warnings)
+    notes_all.extend(f"model '{mcfg.name}': {n}" for n in notes)
+    return method, tuple(cands), excluded, selection, multi, fit, tuple(notes)
+
+
+def _spec(fit, df, mcfg, config, source):
+    try:
+        from myorisk.modeling.spec import ModelSpec
+    except ImportError:  # pragma: no cover - spec module not installed
+        return None
+    return ModelSpec.from_fit(
+        fit, df, name=mcfg.name, title=f"{config.title}: {mcfg.display}",
+        outcome_description=config.outcome.label, labels=config.predictors.labels,
+        units=config.predictors.units, source=source,
+    )
+
+
+def _direction(univ: pd.DataFrame, variable: str) -> str:
+    rows = univ.loc[univ["variable"] == variable]
+    if len(rows) == 1:
+        return "<" if float(rows["coef"].iloc[0]) >= 0 else ">"
+    return "<"
+
+
+def _evaluate(config, model: ModelResult, set_name, df, source, univ, apparent) -> Evaluation | str:
+    from myorisk.modeling.design import code_outcome
+    from myorisk.modeling.performance import val_prob
+    from myorisk.modeling.roc import best_threshold, delong_test, roc_curve
+
+    fit = model.fit
+    preds = list(model.predictors)
+    out_col = config.outcome.column
+    absent = [c for c in preds if c not in df.columns or df[c].isna().all()]
+    if absent:
+        return (f"model '{model.name}' not evaluated on {config.set_label(set_name)}: "
+                f"{', '.join(absent)} not recorded there")
+    if apparent:
+        dropped = set(fit.missing.get("rows", []))
+        sub = df.loc[[r for r in df.index if r not in dropped]]
+        sub = _complete(sub, [out_col, *preds])
+    else:
+        sub = _complete(df, [out_col, *preds])
+    note = ""
+    n_out = int(len(df) - len(sub))
+    if n_out:
+        note = f"{n_out} of {len(df)} rows with a missing outcome or predictor were excluded"
+    y, _ = code_outcome(sub[out_col], event=fit.event if config.outcome.event is None else config.outcome.event,
+                        name=out_col, source=source)
+    if y.sum() < 2 or y.sum() > len(y) - 2:
+        return (f"model '{model.name}' not evaluated on {config.set_label(set_name)}: fewer than 2 "
+                "patients with or without the outcome")
+    lp = fit.predict_lp(sub, source)
+    prob = expit(lp)
+    roc = roc_curve(y, prob, direction="<")
+    best = best_threshold(roc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        perf = val_prob(prob, y)
+    singles = []
+    for t in fit.terms:
+        if t.kind != "numeric" or len(fit.terms) < 2:
+            continue
+        x = sub[t.name].to_numpy(float)
+        if np.unique(x).size <= 2:  # binary predictors: one point, not a curve
+            continue
+        d = _direction(univ, t.name)
+        r = roc_curve(y, x, direction=d)
+        test = delong_test(y, prob, x, direction1="<", direction2=d)
+        singles.append(SinglePredictor(t.name, d, r, test))
+    return Evaluation(model=model.name, set=set_name, apparent=apparent, rows=tuple(sub.index),
+                      y=y, prob=prob, lp=lp, roc=roc, best=best, performance=perf,
+                      singles=tuple(singles), note=note)
+
+
+def _index_curve(config, model: ModelResult) -> IndexCurve:
+    from myorisk.modeling.logistic import fit_logistic
+
+    fit = model.fit
+    idx = np.asarray(fit.linear_predictor, float)
+    y = np.asarray(fit.y, float)
+    df = pd.DataFrame({"index": idx, "y": y})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f2 = fit_logistic(df, "y", ["index"])
+    grid = np.linspace(idx.min(), idx.max(), 200)
+    X = np.column_stack([np.ones_like(grid), grid])
+    eta = X @ f2.coefficients
+    se = np.sqrt(np.einsum("ij,jk,ik->i", X, f2.cov, X))
+    return IndexCurve(label=config.index.label, model=model.name, fit=f2, grid=grid,
+                      prob=expit(eta), low=expit(eta - 1.959963984540054 * se),
+                      high=expit(eta + 1.959963984540054 * se), index=idx, y=y)
+
+
+def _versions() -> dict:
+    import matplotlib
+    import numpy
+    import scipy
+
+    from myorisk import __version__
+
+    return {"myorisk": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
+            "scipy": scipy.__version__, "pandas": pd.__version__,
+            "matplotlib": matplotlib.__version__, "platform": platform.platform()}
+
+
+# ----------------------------------------------------------------------------- run
+def run(config: StudyConfig | Prepared, progress: Progress | None = None) -> Results:
+    """Run a whole study.
+
+    Parameters
+    ----------
+    config : StudyConfig or Prepared
+        The configuration (its data are read and checked first), or the output of
+        :func:`prepare`.
+    progress : callable(step, done, total), optional
+        Called when a step starts (``done = 0``), as the bootstrap advances, and when a step
+        ends (``done = total``). Step names are :data:`STEPS`.
+
+    Returns
+    -------
+    Results
+
+    Raises
+    ------
+    InputError
+        Bad data or configuration (before any analysis).
+    ModelError
+        A model cannot be fitted (e.g. separation in a multivariable model).
+    """
+    from myorisk.modeling.decision import decision_curve, threshold_grid
+    from myorisk.modeling.design import build_design
+    from myorisk.modeling.nomogram import nomogram_from_fit
+    from myorisk.modeling.roc import delong_test, delong_test_unpaired
+    from myorisk.modeling.sample_size import adequacy, max_r2_cs
+    from myorisk.modeling.tableone import table_one
+    from myorisk.study.narrative import methods_text, tripod_items
+
+    created = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
+    steps = _Steps(progress)
+    steps.start(STEPS[0])
+    prep = config if isinstance(config, Prepared) else prepare(config)
+    cfg = prep.config
+    frames, sources = prep.frames, prep.sources
+    dev = cfg.data.development
+    dev_df = frames[dev]
+    out_col = cfg.outcome.column
+    notes: list[str] = []
+    cands = cfg.predictors.candidates
+    t1_vars = cfg.table1.variables or cands
+    set_infos = []
+    for name, df in frames.items():
+        y = df[out_col]
+        from myorisk.modeling.design import code_outcome
+
+        yy, _ = code_outcome(y.dropna(), event=cfg.outcome.event, name=out_col, source=sources[name])
+        used = list(dict.fromkeys([out_col, *cands, *t1_vars]))
+        set_infos.append(SetInfo(name=name, label=cfg.set_label(name), source=sources[name],
+                                 n=len(df), events=int(yy.sum()), n_outcome_missing=int(y.isna().sum()),
+                                 synthetic=prep.synthetic[name], missing=_missing_frame(df, used)))
+        if y.isna().any():
+            notes.append(f"{sources[name]}: {int(y.isna().sum())} rows without outcome are excluded "
+                         "from every analysis")
+    synthetic = cfg.synthetic if cfg.synthetic is not None else any(prep.synthetic.values())
+    steps.done()
+
+    # ---------------------------------------------------------------- Table 1
+    steps.start(STEPS[1])
+    binary = _binary_columns(dev_df, t1_vars)
+    t1_cat = list(dict.fromkeys([*cfg.predictors.categorical, *binary]))
+    labels = {c: cfg.label(c) for c in t1_vars}
+    g = dev_df.copy()
+    yy, _ = code_outcome(g[out_col].dropna(), event=cfg.outcome.event, name=out_col, source=sources[dev])
+    grp = pd.Series(pd.NA, index=g.index, dtype="object")
+    grp.loc[g[out_col].dropna().index] = np.where(yy == 1, cfg.outcome.event_name, cfg.outcome.nonevent_name)
+    g["_group"] = pd.Categorical(grp, categories=[cfg.outcome.nonevent_name, cfg.outcome.event_name])
+    t1_kw = dict(variables=t1_vars, categorical=[c for c in t1_cat if c in t1_vars],
+                 nonnormal=cfg.table1.nonnormal, labels=labels)
+    table1_outcome = table_one(g, by="_group", **t1_kw)
+    table1_sets = None
+    if len(frames) > 1:
+        parts = []
+        for name, df in frames.items():
+            p = df.reindex(columns=list(dict.fromkeys([*t1_vars, out_col]))).copy()
+            p["_set"] = cfg.set_label(name)
+            parts.append(p)
+        allsets = pd.concat(parts, ignore_index=True)
+        allsets.index = pd.RangeIndex(1, len(allsets) + 1)
+        allsets["_set"] = pd.Categorical(allsets["_set"], categories=[cfg.set_label(n) for n in frames])
+        for c in t1_vars:  # keep numeric columns numeric across sets (all-missing sets)
+            if c in dev_df.columns and pd.api.types.is_numeric_dtype(dev_df[c]):
+                allsets[c] = pd.to_numeric(allsets[c], errors="coerce")
+        table1_sets = table_one(allsets, by="_set", **t1_kw)
+    steps.done()
+
+    # ---------------------------------------------------------------- univariate
+    steps.start(STEPS[2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        univ, separated = _univariate(cfg, dev_df, sources[dev], notes)
+    steps.done()
+
+    # ---------------------------------------------------------------- selection + models
+    steps.start(STEPS[3], len(cfg.models))
+    built = []
+    for i, mcfg in enumerate(cfg.models):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            built.append((mcfg, _build_model(cfg, mcfg, dev_df, sources[dev], separated, notes)))
+        steps.update(i + 1, len(cfg.models))
+    steps.done(len(cfg.models))
+
+    # ---------------------------------------------------------------- nomograms + specs
+    steps.start(STEPS[4])
+    pending = []
+    for mcfg, (method, mc, excluded, selection, multi, fit, mnotes) in built:
+        nom = nomogram_from_fit(fit)
+        spec = _spec(fit, dev_df, mcfg, cfg, sources[dev])
+        pending.append(dict(name=mcfg.name, label=mcfg.display, method=method, candidates=mc,
+                            excluded_candidates=excluded, selection=selection, multivariable=multi,
+                            fit=fit, nomogram=nom, spec=spec, notes=mnotes))
+    steps.done()
+
+    # ---------------------------------------------------------------- ROC
+    steps.start(STEPS[5])
+    provisional = [ModelResult(validation=None, calibration=None, **p) for p in pending]
+    evaluations: list[Evaluation] = []
+    for m in provisional:
+        for s in cfg.sets_to_validate:
+            ev = _evaluate(cfg, m, s, frames[s], sources[s], univ, apparent=(s == dev))
+            if isinstance(ev, str):
+                notes.append(ev)
+            else:
+                evaluations.append(ev)
+    comparisons = []
+    for s in cfg.sets_to_validate:
+        evs = [e for e in evaluations if e.set == s]
+        for a, b in itertools.combinations(evs, 2):
+            common = [r for r in a.rows if r in set(b.rows)]
+            if len(common) < 4:
+                continue
+            ia = pd.Index(a.rows).get_indexer(common)
+            ib = pd.Index(b.rows).get_indexer(common)
+            test = delong_test(a.y[ia], a.prob[ia], b.prob[ib], direction1="<", direction2="<")
+            comparisons.append(Comparison(set=s, model1=a.model, model2=b.model, n=len(common), test=test))
+    set_comparisons = []
+    for m in provisional:
+        e_dev = next((e for e in evaluations if e.model == m.name and e.set == dev), None)
+        for e in evaluations:
+            if e.model == m.name and e.set != dev and e_dev is not None:
+                t = delong_test_unpaired(e_dev.y, e_dev.prob, e.y, e.prob, direction1="<", direction2="<")
+                set_comparisons.append(SetComparison(model=m.name, set1=dev, set2=e.set, test=t))
+    steps.done()
+
+    # ---------------------------------------------------------------- bootstrap
+    from myorisk.modeling.calibration import validate_and_calibrate
+    from myorisk.modeling.validation import SelectionSpec
+
+    B = cfg.bootstrap.B
+    total = B * len(provisional)
+    steps.start(STEPS[6], total)
+    models = []
+    for k, (m, p) in enumerate(zip(provisional, pending, strict=True)):
+        design = build_design(dev_df, out_col, list(m.candidates), source=sources[dev],
+                              **_fit_kw(cfg, list(m.candidates)))
+        sel = None if m.method == "fixed" else SelectionSpec(method=m.method, alpha=cfg.selection.alpha)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            val, cal = validate_and_calibrate(
+                design, B=B, seed=cfg.bootstrap.seed, selection=sel, auc=True,
+                progress=lambda d, t, k=k: steps.update(k * B + d * B / max(t, 1), total),
+            )
+        extra = []
+        if tuple(val.selected) != tuple(m.predictors):
+            extra.append(f"model '{m.name}': the bootstrap's apparent model kept {', '.join(val.selected)}, "
+                         f"the reported model {', '.join(m.predictors)}")
+        if val.n_failed:
+            extra.append(f"model '{m.name}': {val.n_failed} of {B} bootstrap resamples could not be "
+                         "fitted and were skipped")
+        notes.extend(extra)
+        models.append(ModelResult(validation=val, calibration=cal, **p))
+    steps.done(total)
+
+    # ---------------------------------------------------------------- calibration / HL (val.prob done per set)
+    steps.start(STEPS[7])
+    for e in evaluations:
+        hl = e.performance.hosmer_lemeshow
+        if hl is not None and hl.warnings:
+            notes.extend(f"Hosmer-Lemeshow ({e.model}, {cfg.set_label(e.set)}): {w}" for w in hl.warnings)
+    steps.done()
+
+    # ---------------------------------------------------------------- decision curves
+    steps.start(STEPS[8])
+    grid = threshold_grid(cfg.decision.start, cfg.decision.stop, cfg.decision.step)
+    decision = {}
+    for s in cfg.sets_to_validate:
+        evs = [e for e in evaluations if e.set == s]
+        if not evs:
+            continue
+        common = [r for r in evs[0].rows if all(r in set(e.rows) for e in evs[1:])]
+        risks = {e.model: e.prob[pd.Index(e.rows).get_indexer(common)] for e in evs}
+        y = evs[0].y[pd.Index(evs[0].rows).get_indexer(common)]
+        decision[s] = decision_curve(y, risks, grid)
+    steps.done()
+
+    # ---------------------------------------------------------------- index
+    steps.start(STEPS[9])
+    index = _index_curve(cfg, next(m for m in models if m.name == cfg.index.model)) if cfg.index else None
+    steps.done()
+
+    # ---------------------------------------------------------------- sample size
+    steps.start(STEPS[10])
+    full = build_design(dev_df, out_col, cands, source=sources[dev], **_fit_kw(cfg, cands))
+    n_par = full.X.shape[1] - 1
+    n_dev = int(full.y.size)
+    ev_dev = int(full.y.sum())
+    phi = ev_dev / n_dev
+    ss = cfg.sample_size
+    kw = {"cstatistic": ss.cstatistic} if ss.cstatistic is not None else {
+        "r2_cs": ss.r2_cs if ss.r2_cs is not None else 0.15 * max_r2_cs(phi)}
+    adeq = adequacy(n_dev, ev_dev, n_par, shrinkage=ss.shrinkage, **kw)
+    steps.done()
+
+    # ---------------------------------------------------------------- narrative
+    steps.start(STEPS[11])
+    res = Results(
+        config=cfg, synthetic=synthetic, sets=tuple(set_infos), table1_outcome=table1_outcome,
+        table1_sets=table1_sets, univariate=univ, models=tuple(models),
+        evaluations=tuple(evaluations), comparisons=tuple(comparisons),
+        set_comparisons=tuple(set_comparisons), decision=decision, index=index,
+        sample_size=adeq, candidate_parameters=n_par, methods=(), tripod=(),
+        warnings=tuple(dict.fromkeys(notes)), software=_versions(),
+        seeds={"bootstrap": cfg.bootstrap.seed, "datasets": prep.seeds},
+        seconds=steps.seconds, created=created,
+    )
+    from dataclasses import replace
+
+    res = replace(res, methods=tuple(methods_text(res)), tripod=tuple(tripod_items(res)))
+    steps.done()
+    return replace(res, seconds=dict(steps.seconds))
