@@ -240,3 +240,15 @@ def test_to_dict_follows_cli_contract():
         assert key in d
     assert d["terms"][0]["term"] == "Intercept"
     assert set(d["terms"][1]) >= {"term", "coef", "se", "z", "p", "or", "or_low", "or_high"}
+
+
+def test_firth_on_a_2x2_table_equals_adding_half_to_each_cell():
+    # Firth's estimate for one binary predictor is the log odds ratio of the table with 1/2 added
+    # to every cell. Cells here: x=1: 1 event, 0 non-events; x=0: 18 events, 45 non-events — a
+    # quasi-separated, flat penalised likelihood on which plain Fisher scoring oscillates.
+    x = [1] + [0] * 63
+    y = [1] + [1] * 18 + [0] * 45
+    fit = fit_logistic(pd.DataFrame({"x": x, "y": y}), "y", ["x"], firth=True)
+    assert fit.converged
+    assert_allclose(fit.coefficients[0], np.log(18.5 / 45.5), rtol=1e-9)
+    assert_allclose(fit.coefficients[1], np.log(1.5 * 45.5 / (0.5 * 18.5)), rtol=1e-9)

@@ -149,12 +149,18 @@ def newton_logistic(
             step = np.linalg.solve(info, score)
         except np.linalg.LinAlgError:
             step = np.linalg.lstsq(info, score, rcond=None)[0]
-        # step-halving: the (penalised) log-likelihood must not decrease
+        # step-halving: accept a step that raises the (penalised) log-likelihood, or keeps it
+        # (to rounding) while shrinking the score. Without the score rule, Fisher scoring on a
+        # flat Firth likelihood can jump back and forth across the maximum for ever.
         t = 1.0
-        for _ in range(30):
+        score_norm = np.max(np.abs(score)) if k else 0.0
+        for _ in range(40):
             cand = beta + t * step
             obj_c, _, info_c, score_c, ll_c = objective(cand)
-            if np.isfinite(obj_c) and obj_c >= obj - 1e-12 * abs(obj):
+            if np.isfinite(obj_c) and (
+                obj_c > obj
+                or (obj_c >= obj - 1e-12 * abs(obj) and np.max(np.abs(score_c)) < score_norm)
+            ):
                 break
             t *= 0.5
         beta, obj, info, score, ll = cand, obj_c, info_c, score_c, ll_c
