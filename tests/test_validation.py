@@ -215,3 +215,28 @@ def test_bad_arguments() -> None:
         validate(d, B=10, failure_policy="other")
     with pytest.raises(InputError):
         SelectionSpec(method="forward")
+
+
+def test_pscreen_in_bootstrap_does_not_screen_in_separated_terms():
+    # A strong continuous predictor and a rare binary one that separates the outcome (its only
+    # positive patient is an event). R's glm + Wald test gives the separated term p ~ 1, so the
+    # screen must not let it in; the strong predictor must then be kept in nearly every resample.
+    import pandas as pd
+
+    from myorisk.modeling.design import build_design
+    from myorisk.modeling.validation import SelectionSpec, validate
+
+    rng = np.random.default_rng(3)
+    n = 80
+    x = rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-0.7 + 1.8 * x)))).astype(int)
+    rare = np.zeros(n, dtype=int)
+    rare[np.flatnonzero(y == 1)[0]] = 1
+    d = pd.DataFrame({"y": y, "x": x, "rare": rare})
+    design = build_design(d, "y", ["x", "rare"])
+    v = validate(design, B=200, seed=1, selection=SelectionSpec(method="pscreen", alpha=0.05))
+    freq = v.selection_frequency
+    assert freq["rare"] < 0.02
+    assert freq["x"] > 0.95
+    assert v.selection_empty < 0.05
+    assert v.selected == ("x",)

@@ -163,6 +163,10 @@ def register(app: typer.Typer) -> None:
         if d.get("selection_frequency"):
             fr = pd.DataFrame([{"variable": k, "selected": v} for k, v in d["selection_frequency"].items()])
             out.print(common.table(fr, title="How often each candidate was selected"))
+        if d.get("selection_empty"):
+            common.note(f"in {100 * d['selection_empty']:.1f}% of resamples the selection kept no predictor "
+                        "(the screened-in model was separated or nothing passed); those resamples count "
+                        "as intercept-only models, as the procedure delivers them (Intercept and Slope are undefined there)")
         if d.get("selected"):
             out.print(f"selected in the original data: {', '.join(d['selected'])}")
         if d.get("resampled_auc"):

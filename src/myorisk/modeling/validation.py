@@ -227,15 +227,36 @@ def _select(prob: _Problem, W: np.ndarray, spec: SelectionSpec) -> np.ndarray:
         for j, cols in enumerate(prob.groups):
             rows = np.arange(B) * G + j
             pj = _group_wald_p(fit.beta[rows], cov[rows], cols)
-            pu[:, j] = np.where(fit.ok[rows], pj, 0.0)  # a separated term screens in
+            # As R's glm + Wald test, which the screen imitates: a fit that stops unconverged
+            # (separation) is judged by its last iterate, whose huge SE gives p near 1; a term
+            # that cannot be estimated in the resample (singular: e.g. never positive there)
+            # has no p-value and does not enter.
+            usable = fit.status[rows] != _batch.SINGULAR
+            pu[:, j] = np.where(usable, np.nan_to_num(pj, nan=1.0), 1.0)
         screened = (pu < a1) | forced
-        m = mask_of(screened)
-        fit = _batch.fit_full(prob.gram, prob.y, W, mask=m)
-        cov = _batch.wald_inverse(prob.gram, prob.y, W, fit.beta, m)
         keep = screened.copy()
-        for j, cols in enumerate(prob.groups):
-            pj = _group_wald_p(fit.beta, cov, cols)
-            keep[:, j] &= np.nan_to_num(pj, nan=1.0) < spec.alpha
+        todo = np.ones(B, dtype=bool)
+        for _ in range(G + 1):
+            rows = np.flatnonzero(todo)
+            if rows.size == 0:
+                break
+            m = mask_of(keep[rows])
+            fit = _batch.fit_full(prob.gram, prob.y, W[rows], mask=m)
+            cov = _batch.wald_inverse(prob.gram, prob.y, W[rows], fit.beta, m)
+            sing = fit.status == _batch.SINGULAR
+            for j, cols in enumerate(prob.groups):
+                pj = np.nan_to_num(_group_wald_p(fit.beta, cov, cols), nan=1.0)
+                ok_rows = rows[~sing]
+                keep[ok_rows, j] &= (pj[~sing] < spec.alpha) | forced[j]
+            # singular multivariable design (aliased columns in the resample, as R's NA
+            # coefficients): drop the screened term with the largest univariable p and refit
+            todo[:] = False
+            for r in rows[sing]:
+                cand = np.flatnonzero(keep[r] & ~forced)
+                if cand.size == 0:
+                    continue
+                keep[r, cand[np.argmax(pu[r, cand])]] = False
+                todo[r] = True
         keep |= forced
         return mask_of(keep)
 
@@ -707,6 +728,8 @@ class Validation:
         The selection repeated in every resample.
     selection_frequency : dict
         Term → share of usable resamples that kept it (with selection).
+    selection_empty : float
+        Share of usable resamples in which the selection kept no predictor (with selection).
     selected : tuple of str
         Terms of the apparent (original-sample) model.
     auc : ResampledAUC or None
@@ -728,6 +751,7 @@ class Validation:
     selection_frequency: dict
     selected: tuple[str, ...]
     auc: ResampledAUC | None = None
+    selection_empty: float = float("nan")
 
     def to_frame(self) -> pd.DataFrame:
         """Rows in rms order; columns index, apparent, training, test, optimism, corrected, n."""
@@ -769,6 +793,7 @@ class Validation:
                 "force": list(self.selection.force),
             }
             d["selection_frequency"] = self.selection_frequency
+            d["selection_empty"] = self.selection_empty
         if self.auc is not None:
             d["resampled_auc"] = {k: v for k, v in self.auc.to_dict().items() if k != "values"}
         return _clean(d)
@@ -879,7 +904,21 @@ def _validation_result(prob, acc, info, seconds, selection, policy, auc) -> Vali
         selection_frequency=_selection_frequency(prob, acc) if selection else {},
         selected=_selected(prob, app["mask"]),
         auc=_auc_result(app, acc, info["B"], seconds, prob.y) if auc else None,
+        selection_empty=_selection_empty(acc) if selection else float("nan"),
     )
+
+
+def _selection_empty(acc: _Acc) -> float:
+    """Share of usable resamples in which the selection kept no predictor at all.
+
+    With tiny data a p-value screen often screens in so many terms that the multivariable model
+    is separated in the resample; its Wald p-values are then all near 1 (as in R) and nothing is
+    kept: the intercept-only model is what the procedure delivers there.
+    """
+    if not acc.kept:
+        return float("nan")
+    kept = np.concatenate(acc.kept)
+    return float(np.mean(~kept[:, 1:].any(axis=1))) if kept.shape[0] else float("nan")
 
 
 def resampled_auc(
