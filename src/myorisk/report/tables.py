@@ -179,6 +179,11 @@ def study_tables(res) -> list[Table]:
                              "n_failed": a.n_failed})
             for term, f in (m.validation.selection_frequency or {}).items():
                 freq.append({"model": m.name, "variable": term, "label": cfg.label(term), "frequency": f})
+            empty = getattr(m.validation, "selection_empty", float("nan"))
+            if m.validation.selection_frequency and np.isfinite(empty):
+                freq.append({"model": m.name, "variable": "(no predictor kept)",
+                             "label": "No predictor kept (separated or nothing significant)",
+                             "frequency": empty})
         if aucs:
             out.append(Table("resampled_auc", "AUC in bootstrap resamples (training) and out-of-bag patients (test)",
                              pd.DataFrame(aucs), "validation"))
