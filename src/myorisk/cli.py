@@ -68,12 +68,15 @@ def fit(
     """Fit a logistic regression (maximum likelihood or Firth) and show ORs with CIs and model statistics."""
     from myorisk.modeling.logistic import fit_logistic
 
+    preds = common.columns_list(predictors)
+    cats = common.categorical_list(categorical, preds)
+    common.guard_output(save, "--save", data)
     df = common.read(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = fit_logistic(
-            df, outcome, common.split(predictors), firth=firth, ci=ci.value, level=level,
-            categorical=common.split(categorical), reference=common.refs(reference), event=event, source=data.name,
+            df, outcome, preds, firth=firth, ci=ci.value, level=level,
+            categorical=cats, reference=common.refs(reference), event=event, source=data.name,
         )
     if save is not None:
         from myorisk.modeling.spec import ModelSpec, save_spec
@@ -104,9 +107,9 @@ def univariate(
     data: DataArg,
     outcome: OutcomeOpt,
     predictors: PredictorsOpt,
-    ci: Annotated[CiMethod, typer.Option("--ci")] = CiMethod.wald,
-    level: Annotated[float, typer.Option("--level")] = 0.95,
-    firth: Annotated[bool, typer.Option("--firth")] = False,
+    ci: Annotated[CiMethod, typer.Option("--ci", help="Confidence intervals: Wald or profile likelihood.")] = CiMethod.wald,
+    level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
+    firth: Annotated[bool, typer.Option("--firth", help="Firth's penalised likelihood (brglm2 AS_mean / logistf).")] = False,
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
@@ -115,11 +118,13 @@ def univariate(
     """Each candidate predictor alone: OR, CI and p (Table 2 of a prediction study)."""
     from myorisk.modeling.selection import univariate as run
 
+    preds = common.columns_list(predictors)
+    cats = common.categorical_list(categorical, preds)
     df = common.read(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = run(df, outcome, common.split(predictors), ci=ci.value, level=level, firth=firth,
-                  categorical=common.split(categorical), reference=common.refs(reference), event=event, source=data.name)
+        res = run(df, outcome, preds, ci=ci.value, level=level, firth=firth,
+                  categorical=cats, reference=common.refs(reference), event=event, source=data.name)
     if as_json:
         common.dump(res.to_dict())
     else:
@@ -141,7 +146,7 @@ def select(
     outcome: OutcomeOpt,
     predictors: PredictorsOpt,
     method: Annotated[SelectMethod, typer.Option("--method", help="pscreen: univariate p < alpha then keep p < alpha; aic: backward stepwise AIC.")] = SelectMethod.pscreen,
-    alpha: Annotated[float, typer.Option("--alpha")] = 0.05,
+    alpha: Annotated[float, typer.Option("--alpha", help="Significance level of the p-value screen.")] = 0.05,
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
@@ -150,20 +155,24 @@ def select(
     """Select predictors (study A's p-value screen or backward AIC) and show the final model."""
     from myorisk.modeling.selection import backward_aic, select_pscreen
 
+    preds = common.columns_list(predictors)
     df = common.read(data)
-    kw = dict(categorical=common.split(categorical), reference=common.refs(reference), event=event, source=data.name)
+    kw = dict(categorical=common.categorical_list(categorical, preds), reference=common.refs(reference),
+              event=event, source=data.name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if method is SelectMethod.pscreen:
-            res = select_pscreen(df, outcome, common.split(predictors), alpha=alpha, **kw)
+            res = select_pscreen(df, outcome, preds, alpha=alpha, **kw)
         else:
-            res = backward_aic(df, outcome, common.split(predictors), **kw)
+            res = backward_aic(df, outcome, preds, **kw)
     if as_json:
         common.dump(res.to_dict())
     else:
         out.print(common.table(res.steps, title=f"Selection steps ({method.value})"))
         out.print(f"selected: {', '.join(res.selected)}")
         out.print(common.table(res.fit.to_frame(), title="Final model", formats={"p": common.fmt_p}))
+    for w in res.warnings:  # e.g. rows removed for missing values: never silently
+        common.note(w)
     common.note("apparent performance of a selected model is optimistic: validate it with selection repeated "
           "inside the bootstrap (myorisk validate --select …)")
 
@@ -183,12 +192,16 @@ def nomogram(
     from myorisk.modeling.logistic import fit_logistic
     from myorisk.modeling.nomogram import nomogram_from_fit
 
+    preds = common.columns_list(predictors)
+    cats = common.categorical_list(categorical, preds)
     df = common.read(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = fit_logistic(df, outcome, common.split(predictors), categorical=common.split(categorical),
+        res = fit_logistic(df, outcome, preds, categorical=cats,
                            reference=common.refs(reference), event=event, source=data.name)
     nom = nomogram_from_fit(res)
+    for w in res.warnings:  # e.g. rows removed for missing values: never silently
+        common.note(w)
     if as_json:
         common.dump(nom.to_dict())
     else:
@@ -206,7 +219,7 @@ def roc(
     outcome: OutcomeOpt,
     score: Annotated[list[str], typer.Option("--score", "-s", help="Score or probability column (give two for a DeLong test).")],
     direction: Annotated[str, typer.Option("--direction", help="auto, '<' (cases higher) or '>' (cases lower).")] = "auto",
-    level: Annotated[float, typer.Option("--level")] = 0.95,
+    level: Annotated[float, typer.Option("--level", help="Confidence level of the DeLong CIs.")] = 0.95,
     versus: Annotated[Path | None, typer.Option("--versus", help="Second data file (e.g. an external cohort): unpaired DeLong test of the same score there.")] = None,
     event: EventOpt = None,
     as_json: JsonOpt = False,
@@ -217,13 +230,15 @@ def roc(
 
     if len(score) > 2:
         raise InputError("give one or two --score columns")
+    if len(set(score)) < len(score):
+        raise InputError(f"--score '{score[0]}' is given twice; give two different columns for a DeLong test")
     if versus is not None and len(score) != 1:
         raise InputError("--versus compares one --score between two files")
     df = common.read(data)
     if outcome not in df.columns:
         raise InputError(f"{data.name}: column '{outcome}' not found")
     sub = common.complete(df, [*score], data.name).join(df[[outcome]], how="inner")
-    sub = sub[sub[outcome].notna()]
+    sub = common.drop_missing_outcome(sub, outcome, data.name)
     y, ev = common.outcome01(sub, outcome, event, data.name)
     curves = []
     res_list = []
@@ -245,7 +260,7 @@ def roc(
         if outcome not in df2.columns:
             raise InputError(f"{versus.name}: column '{outcome}' not found")
         sub2 = common.complete(df2, [score[0]], versus.name).join(df2[[outcome]], how="inner")
-        sub2 = sub2[sub2[outcome].notna()]
+        sub2 = common.drop_missing_outcome(sub2, outcome, versus.name)
         y2, _ = common.outcome01(sub2, outcome, event, versus.name)
         r2 = roc_curve(y2, sub2[score[0]].to_numpy(float), direction=res_list[0].direction, level=level)
         curves.append({"score": f"{score[0]} ({versus.name})", "auc": r2.auc, "ci_low": r2.ci_low,
@@ -291,12 +306,16 @@ def dca(
     """Decision curve analysis: net benefit of each model, treat all and treat none (dcurves rules)."""
     from myorisk.modeling.decision import decision_curve, parse_threshold_grid
 
+    if len(set(score)) < len(score):
+        dup = next(s for s in score if score.count(s) > 1)
+        raise InputError(f"--score '{dup}' is given twice")
+    common.check_grid_size(thresholds)
     grid = parse_threshold_grid(thresholds)
     df = common.read(data)
     if outcome not in df.columns:
         raise InputError(f"{data.name}: column '{outcome}' not found")
     sub = common.complete(df, [*score], data.name).join(df[[outcome]], how="inner")
-    sub = sub[sub[outcome].notna()]
+    sub = common.drop_missing_outcome(sub, outcome, data.name)
     y, _ = common.outcome01(sub, outcome, event, data.name)
     for s in score:
         bad = (sub[s] < 0) | (sub[s] > 1)
@@ -371,19 +390,37 @@ def _exc_types() -> dict[str, tuple[type, ...]]:
     }
 
 
+MAX_LINE = 600
+
+
+def _shorten(msg: str) -> str:
+    """Keep each line of an error readable: a message listing every bad row is cut after MAX_LINE characters."""
+    lines = []
+    for line in msg.splitlines() or [""]:
+        if len(line) > MAX_LINE:
+            line = line[:MAX_LINE].rstrip() + f" … ({len(line) - MAX_LINE} more characters)"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def _run(argv: Sequence[str] | None) -> int:
     """Run the CLI and turn every failure into an exit code and one line on stderr."""
     ex = _exc_types()
     cmd = typer.main.get_command(app)
     try:
         rv = cmd.main(args=list(argv) if argv is not None else None, prog_name="myorisk", standalone_mode=False)
+        if rv == 130:  # typer turns Ctrl-C (KeyboardInterrupt) into Exit(130) and returns its code
+            err.print("myorisk: interrupted", markup=False)
         return int(rv) if isinstance(rv, int) else 0
     except ex["help"] as e:
         ctx = getattr(e, "ctx", None)
         print(ctx.get_help() if ctx is not None else cmd.get_help(cmd.make_context("myorisk", [])))
         return 0
     except ex["exit"] as e:
-        return int(getattr(e, "exit_code", 0) or 0)
+        code = int(getattr(e, "exit_code", 0) or 0)
+        if code == 130:
+            err.print("myorisk: interrupted", markup=False)
+        return code
     except ex["abort"]:
         err.print("myorisk: aborted", markup=False)
         return 1
@@ -394,7 +431,7 @@ def _run(argv: Sequence[str] | None) -> int:
         err.print(f"myorisk: error: {msg}{where}", markup=False)
         return 2
     except MyoriskError as e:
-        err.print(f"myorisk: error: {e}", markup=False)
+        err.print(f"myorisk: error: {_shorten(str(e))}", markup=False)
         return 2
     except KeyboardInterrupt:  # pragma: no cover
         err.print("myorisk: interrupted", markup=False)

@@ -17,8 +17,18 @@ from rich.table import Table
 
 from myorisk.errors import InputError
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def _width(stream: Any) -> int | None:
+    """Terminal width on a terminal; wide enough for any table when piped (rich would cut at 80)."""
+    try:
+        return None if stream.isatty() else 1000
+    except (AttributeError, ValueError):
+        return None
+
+
+# emoji=False: a value such as 'a:b:c' must print as typed, never as ':b:' → emoji.
+out = Console(highlight=False, soft_wrap=True, emoji=False, width=_width(sys.stdout))
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, width=_width(sys.stderr))
 
 # ----------------------------------------------------------------------------- shared options
 DataArg = Annotated[Path, typer.Argument(help="Data file: CSV, TSV, XLSX, SPSS .sav or Stata .dta.")]
@@ -47,6 +57,55 @@ class CiMethod(str, Enum):
 
 def split(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def columns_list(text: str | None, option: str = "--predictors") -> list[str]:
+    """A required comma-separated column list: at least one name, none twice."""
+    names = split(text)
+    if not names:
+        raise InputError(f"{option}: give at least one column name (comma-separated)")
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise InputError(f"{option}: column '{n}' is listed twice")
+        seen.add(n)
+    return names
+
+
+def categorical_list(text: str | None, predictors: Sequence[str]) -> list[str]:
+    """--categorical columns; each must be one of the predictors (a typo would otherwise be ignored)."""
+    cats = split(text)
+    for c in cats:
+        if c not in predictors:
+            raise InputError(f"--categorical: '{c}' is not one of the predictors ({', '.join(predictors)})")
+    return cats
+
+
+def guard_output(output: Path | None, option: str, *inputs: Path | str | None) -> None:
+    """Refuse an output path that is one of the input files (it would be overwritten)."""
+    if output is None:
+        return
+    target = Path(output).resolve()
+    for src in inputs:
+        if src is not None and Path(src).exists() and Path(src).resolve() == target:
+            raise InputError(f"{option} {output} would overwrite the input file {Path(src).name}; choose another name")
+
+
+MAX_GRID = 100_000
+
+
+def check_grid_size(text: str, option: str = "--thresholds") -> None:
+    """Refuse a FROM:TO:STEP grid with more than MAX_GRID points before it is built (memory)."""
+    parts = text.split(":")
+    if len(parts) != 3:
+        return  # the parser reports the format
+    try:
+        lo, hi, step = (float(p) for p in parts)
+    except ValueError:
+        return
+    if step > 0 and np.isfinite(lo) and np.isfinite(hi) and (hi - lo) / step > MAX_GRID:
+        raise InputError(f"{option} {text}: {int((hi - lo) / step) + 1:,} thresholds; at most {MAX_GRID:,} "
+                         "(use a larger STEP, e.g. 0:0.99:0.01)")
 
 
 def refs(items: Sequence[str] | None) -> dict[str, str]:
@@ -115,10 +174,22 @@ def complete(df: pd.DataFrame, columns: Sequence[str], source: str) -> pd.DataFr
         raise InputError(f"{source}: column '{missing[0]}' not found (columns are: {', '.join(map(str, df.columns[:20]))})")
     sub = df[list(columns)]
     miss = sub.isna().any(axis=1)
+    if len(sub) and miss.all():
+        raise InputError(f"{source}: every row has a missing value in {', '.join(columns)}: nothing to analyse")
     if miss.any():
         rows = ", ".join(str(r) for r in sub.index[miss][:10])
         note(f"{int(miss.sum())} of {len(sub)} rows with missing values in {', '.join(columns)} were excluded (rows {rows}{' …' if miss.sum() > 10 else ''})")
     return coerce_numeric(sub.loc[~miss], [c for c in columns], source) if len(columns) else sub
+
+
+def drop_missing_outcome(df: pd.DataFrame, outcome: str, source: str) -> pd.DataFrame:
+    """Rows with a non-missing ``outcome``; removed rows are reported on stderr (as R's na.omit drops them)."""
+    miss = df[outcome].isna()
+    if miss.any():
+        rows = ", ".join(str(r) for r in df.index[miss.to_numpy()][:10])
+        note(f"{source}: {int(miss.sum())} rows with a missing outcome were excluded ('{outcome}'; rows {rows}"
+             f"{' …' if miss.sum() > 10 else ''})")
+    return df.loc[~miss.to_numpy()]
 
 
 def outcome01(df: pd.DataFrame, outcome: str, event: str | None, source: str) -> tuple[np.ndarray, str]:

@@ -68,16 +68,14 @@ def register(app: typer.Typer) -> None:
             raise InputError("--recalibrate needs --model")
         if recalibrate is not None and recalibrate not in ("intercept", "logistic", "refit"):
             raise InputError(f"--recalibrate must be intercept, logistic or refit, not {recalibrate!r}")
+        common.guard_output(save, "--save", data, model)
         df = common.read(data)
         if outcome not in df.columns:
             raise InputError(f"{data.name}: column '{outcome}' not found")
         spec = None
         if prob is not None:
             sub = common.complete(df, [prob], data.name).join(df[[outcome]], how="inner")
-            miss = sub[outcome].isna()
-            if miss.any():
-                common.note(f"{int(miss.sum())} rows with a missing outcome were excluded")
-            sub = sub[~miss]
+            sub = common.drop_missing_outcome(sub, outcome, data.name)
             p = sub[prob].to_numpy(float)
             bad = (p < 0) | (p > 1)
             if bad.any():
@@ -88,12 +86,12 @@ def register(app: typer.Typer) -> None:
             from myorisk.modeling.spec import load_spec, predict
 
             spec = load_spec(model)
-            if spec.notice():
-                common.note(spec.notice())
             needed = [v.name for v in spec.variables]
             miss_out = df[outcome].isna()
             if miss_out.any():
-                common.note(f"{int(miss_out.sum())} rows with a missing outcome were excluded")
+                rows = ", ".join(str(r) for r in df.index[miss_out.to_numpy()][:10])
+                common.note(f"{data.name}: {int(miss_out.sum())} rows with a missing outcome were excluded "
+                            f"('{outcome}'; rows {rows}{' …' if miss_out.sum() > 10 else ''})")
             keep = ~miss_out & ~df[needed].isna().any(axis=1) if all(c in df.columns for c in needed) else ~miss_out
             if (~keep & ~miss_out).any():
                 rows = ", ".join(str(r) for r in df.index[(~keep & ~miss_out).to_numpy()][:10])
@@ -121,6 +119,8 @@ def register(app: typer.Typer) -> None:
             save_spec(new, target)
             res["recalibrated"] = {"method": recalibrate, "path": str(target),
                                    "coefficients": dict(new.coefficients)}
+        if spec is not None and spec.notice():
+            common.note(spec.notice())
         if as_json:
             common.dump(res)
             return
@@ -139,6 +139,7 @@ def register(app: typer.Typer) -> None:
         """Baseline characteristics (Table 1) by group with the test used and its statistic."""
         from myorisk.modeling import tableone as t1
 
+        common.guard_output(output, "--output", data)
         df = common.read(data)
         nn: Any = "auto" if nonnormal == "auto" else (common.split(nonnormal) or None)
         cats = common.split(categorical)
@@ -161,6 +162,8 @@ def register(app: typer.Typer) -> None:
                 write_text_atomic(output, t1.to_html(res))
             else:
                 raise InputError(f"--output must end in .csv, .xlsx or .html, not {output.name!r}")
+        if res.n_missing_group:  # never silently: these rows are in no column of the table
+            common.note(f"{data.name}: {res.n_missing_group} row(s) with a missing '{by}' were excluded")
         if as_json:
             common.dump(res.to_dict())
             return
@@ -176,14 +179,23 @@ def register(app: typer.Typer) -> None:
         csrsquared: Annotated[float | None, typer.Option("--csrsquared", help="Anticipated Cox–Snell R².")] = None,
         nagrsquared: Annotated[float | None, typer.Option("--nagrsquared", help="Anticipated Nagelkerke R².")] = None,
         cstatistic: Annotated[float | None, typer.Option("--cstatistic", help="Anticipated C statistic.")] = None,
-        shrinkage: Annotated[float, typer.Option("--shrinkage")] = 0.9,
+        shrinkage: Annotated[float, typer.Option("--shrinkage", help="Target expected shrinkage (criterion 1).")] = 0.9,
         as_json: JsonOpt = False,
     ) -> None:
         """Minimum sample size for a binary-outcome prediction model (Riley et al. 2020; pmsampsize)."""
         from myorisk.modeling.sample_size import riley_binary
 
-        res = riley_binary(prevalence=prevalence, parameters=parameters, csrsquared=csrsquared,
-                           nagrsquared=nagrsquared, cstatistic=cstatistic, shrinkage=shrinkage)
+        given = [o for o, v in (("--csrsquared", csrsquared), ("--nagrsquared", nagrsquared),
+                                ("--cstatistic", cstatistic)) if v is not None]
+        if len(given) != 1:
+            raise InputError("give exactly one of --csrsquared, --nagrsquared or --cstatistic "
+                             f"(got {', '.join(given) or 'none'})")
+        try:
+            res = riley_binary(prevalence=prevalence, parameters=parameters, csrsquared=csrsquared,
+                               nagrsquared=nagrsquared, cstatistic=cstatistic, shrinkage=shrinkage)
+        except InputError as e:  # the engine names its function; the user typed options
+            msg = str(e).removeprefix("riley_binary: ")
+            raise InputError(f"sample-size: {msg}") from None
         if as_json:
             common.dump(res.to_dict())
             return
@@ -214,6 +226,6 @@ def _print_evaluation(res: dict[str, Any]) -> None:
         common.note(w)
     m = res.get("model")
     if m and m.get("status") not in (None, "fitted", "published"):
-        common.note(f"model '{m['name']}' is {m['status']}: " + "; ".join(m.get("caveats", [])))
+        common.note(f"model '{m['name']}' is {m['status']}: " + " ".join(m.get("caveats", [])))
     if "recalibrated" in res:
         out.print(f"recalibrated model ({res['recalibrated']['method']}) written to {res['recalibrated']['path']}")

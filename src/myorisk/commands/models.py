@@ -49,6 +49,8 @@ def register(app: typer.Typer) -> None:
         """Write a bundled synthetic cohort as CSV."""
         from myorisk.datasets import SYNTHETIC_NOTICE, export_dataset
 
+        if not path.is_dir() and path.suffix.lower() != ".csv":
+            raise InputError(f"{path}: datasets are exported as CSV; give a .csv file name or a folder")
         written = export_dataset(name, path)
         out.print(f"wrote {written}")
         common.note(SYNTHETIC_NOTICE)
@@ -62,7 +64,9 @@ def register(app: typer.Typer) -> None:
         if as_json:
             common.dump({"models": rows})
             return
-        fr = pd.DataFrame([{k: r.get(k) for k in ("name", "title", "status", "outcome")} for r in rows])
+        fr = pd.DataFrame([{**{k: r.get(k) for k in ("name", "title", "status", "outcome")},
+                            "variables (--set VAR=VALUE)": ", ".join(map(str, r.get("variables") or []))}
+                           for r in rows])
         out.print(common.table(fr, title="Published models"))
         for r in rows:
             if r.get("notice"):
@@ -81,19 +85,20 @@ def register(app: typer.Typer) -> None:
         from myorisk.modeling.spec import load_spec, predict_one
         from myorisk.modeling.spec import predict as score
 
+        if input is not None and set_:
+            raise InputError("give either --input FILE or --set VAR=VALUE, not both")
+        if output is not None and input is None:
+            raise InputError("--output needs --input FILE")
+        common.guard_output(output, "--output", input)
         spec = load_spec(model)
         notice = spec.notice()
-        if notice:
-            common.note(notice)
         if input is not None:
-            if set_:
-                raise InputError("give either --input FILE or --set VAR=VALUE, not both")
             df = common.read(input)
             scored = score(spec, df, source=input.name)
             result = pd.concat([df, scored], axis=1)
+            if notice:  # after the checks: an error stays one line on stderr
+                common.note(notice)
             if output is not None:
-                if output.resolve() == input.resolve():
-                    raise InputError(f"--output {output} would overwrite the input file; choose another name")
                 from myorisk.myositis.io import write_table
 
                 write_table(result, output)
@@ -102,33 +107,46 @@ def register(app: typer.Typer) -> None:
             if as_json:
                 common.dump({"model": spec.name, "notice": notice,
                              "rows": scored.reset_index().to_dict(orient="records")})
-            elif output is None:
-                out.print(common.table(result.reset_index(), title=f"Predictions of '{spec.name}'"))
+            elif output is None:  # identifier and predictions only: every input column would not fit
+                ids = [c for c in ("patient_id",) if c in df.columns]
+                shown = pd.concat([df[ids], scored], axis=1).reset_index()
+                out.print(common.table(shown, title=f"Predictions of '{spec.name}' (--output FILE writes every column)"))
             return
-        if output is not None:
-            raise InputError("--output needs --input FILE")
         if set_:
             values: object = {}
             for item in set_:
                 if "=" not in item:
                     raise InputError(f"--set must look like VAR=VALUE, not {item!r}")
                 k, v = item.split("=", 1)
+                if k.strip() in values:  # type: ignore[operator]
+                    raise InputError(f"--set: '{k.strip()}' is given twice")
                 values[k.strip()] = _value(v.strip())  # type: ignore[index]
             source = "--set"
         else:
             if sys.stdin.isatty():
                 raise InputError("give --input FILE, --set VAR=VALUE, or one patient as a JSON object on stdin")
             text = sys.stdin.read()
+            if not text.strip():
+                raise InputError("stdin is empty: give --input FILE, --set VAR=VALUE, or one patient as a JSON "
+                                 "object on stdin")
             try:
                 values = json.loads(text)
             except json.JSONDecodeError as e:
                 raise InputError(f"stdin: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
             source = "stdin"
-        unknown = sorted(set(values) - {v.name for v in spec.variables}) if isinstance(values, dict) else []
+        names = [v.name for v in spec.variables]
+        unknown = sorted(set(values) - set(names)) if isinstance(values, dict) else []
         if unknown:
             raise InputError(f"{source}: '{unknown[0]}' is not a variable of '{spec.name}' "
-                             f"(variables: {', '.join(v.name for v in spec.variables)})")
+                             f"(variables: {', '.join(names)})")
+        absent = [n for n in names if n not in values] if isinstance(values, dict) else []
+        if absent:
+            how = "--set VAR=VALUE" if source == "--set" else "a key of the JSON object"
+            raise InputError(f"{source}: no value for {', '.join(repr(a) for a in absent)} (model '{spec.name}' "
+                             f"needs {', '.join(names)}; give each as {how})")
         res = predict_one(spec, values, source=source)
+        if notice:
+            common.note(notice)
         if as_json:
             common.dump(res)
             return

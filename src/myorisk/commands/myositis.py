@@ -54,8 +54,11 @@ def register(app: typer.Typer) -> None:
         from myorisk.myositis.tis import total_improvement_score
 
         c = cohort.load(data, mapping=_mapping(mapping))
-        r = total_improvement_score(c.data, enzyme=enzyme, population=population, zero_baseline=zero_baseline,
-                                    missing="allow" if allow_missing else "error", source=c.source)
+        try:
+            r = total_improvement_score(c.data, enzyme=enzyme, population=population, zero_baseline=zero_baseline,
+                                        missing="allow" if allow_missing else "error", source=c.source)
+        except InputError as e:  # the instrument speaks Python; the user typed options
+            raise InputError(str(e).replace("pass missing='allow'", "use --allow-missing")) from None
         if as_json:
             common.dump(r.to_dict())
             return
@@ -86,7 +89,9 @@ def register(app: typer.Typer) -> None:
                 out.print(line, markup=False)
             out.print(common.table(rep.missing, title="Missing data per variable"))
             out.print(f"{len(rep.errors)} error(s), {len(rep.problems) - len(rep.errors)} warning(s)")
-        if not rep.ok:
+        if not rep.ok:  # exit code 2 always comes with a line on stderr
+            common.err.print(f"myorisk: error: {data.name}: {len(rep.errors)} error(s) in the cohort file "
+                             f"({'listed in the JSON' if as_json else 'listed above'})", markup=False)
             raise typer.Exit(2)
 
     @app.command()

@@ -58,8 +58,8 @@ def register(app: typer.Typer) -> None:
         config: Annotated[Path, typer.Argument(help="Study configuration (YAML); see docs/study.md.")],
         out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: <config name>-report).")] = None,
         pdf: Annotated[bool, typer.Option("--pdf", help="Also render report.pdf (needs Chromium).")] = False,
-        bootstrap: Annotated[int | None, typer.Option("--bootstrap", "-B", help="Bootstrap resamples (overrides the config; default 1000).")] = None,
-        seed: Annotated[int | None, typer.Option("--seed", help="Bootstrap seed (overrides the config).")] = None,
+        bootstrap: Annotated[int | None, typer.Option("--bootstrap", "-B", min=10, max=100_000, help="Bootstrap resamples (overrides the config; default 1000).")] = None,
+        seed: Annotated[int | None, typer.Option("--seed", min=0, help="Bootstrap seed, a whole number >= 0 (overrides the config).")] = None,
         check: Annotated[bool, typer.Option("--check", help="Only validate the configuration and data, then stop.")] = False,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary (paths, AUCs) on stdout.")] = False,
@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
     def demo(
         out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("myorisk-demo"),
         pdf: Annotated[bool, typer.Option("--pdf", help="Also render the reports as PDF (needs Chromium).")] = False,
-        bootstrap: Annotated[int | None, typer.Option("--bootstrap", "-B", help="Bootstrap resamples (default 200 for the demo).")] = None,
+        bootstrap: Annotated[int | None, typer.Option("--bootstrap", "-B", min=10, max=100_000, help="Bootstrap resamples (default 200 for the demo).")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     ) -> None:
         """Run study A's and study B's analyses on the bundled SYNTHETIC cohorts (myorisk-demo/)."""
@@ -103,7 +103,7 @@ def register(app: typer.Typer) -> None:
         t0 = time.perf_counter()
         prog, factory = _progress_bars(quiet)
         with prog:
-            paths = run_demo(out_dir, B=bootstrap or DEMO_B, pdf=pdf,
+            paths = run_demo(out_dir, B=DEMO_B if bootstrap is None else bootstrap, pdf=pdf,
                              progress_for=lambda name: factory(f"[{name}] "))
         out.print(f"Demo finished in {time.perf_counter() - t0:.1f} s (SYNTHETIC DATA).")
         out.print(f"Open {paths[0]}")

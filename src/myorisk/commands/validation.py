@@ -26,8 +26,9 @@ from myorisk.commands._common import (
 )
 from myorisk.errors import InputError
 
-BootOpt = Annotated[int, typer.Option("--bootstrap", "-B", help="Number of bootstrap resamples.")]
-SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (results are reproducible from it).")]
+MAX_B = 100_000  # as the study configuration's bootstrap.B; more would only exhaust memory
+BootOpt = Annotated[int, typer.Option("--bootstrap", "-B", min=1, max=MAX_B, help="Number of bootstrap resamples.")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, help="Random seed, a whole number >= 0 (results are reproducible from it).")]
 SelectOpt = Annotated[
     str | None,
     typer.Option("--select", help="Repeat this selection inside every resample: pscreen or aic (the predictors are then the candidates)."),

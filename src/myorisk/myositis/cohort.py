@@ -11,6 +11,7 @@ Rows are the user's row numbers (see :mod:`myorisk.myositis.io`).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,7 +218,7 @@ def _validate(df: pd.DataFrame, source: str, mapping: Mapping | None
         elif var.kind == "number":
             values, bad = to_numbers(s)
             for r, v in bad:
-                add(r, col, v, "is not a number")
+                add(r, col, v, _not_a_number(v))
             hi = mmt_hi if col in ("mmt8_bl", "mmt8_fu") else None
             for r, x, raw in zip(data.index, values, s, strict=True):
                 if np.isnan(x):
@@ -267,18 +268,33 @@ def _validate(df: pd.DataFrame, source: str, mapping: Mapping | None
                 if pd.isna(v):
                     parsed.append(pd.NaT)
                     continue
+                text = _show(v).strip()
                 try:
-                    parsed.append(pd.Timestamp(_show(v).strip()).normalize())
+                    if not _ISO_DATE.match(text):  # 04/03/2021: 4 March or 3 April? never guess
+                        raise ValueError(text)
+                    parsed.append(pd.Timestamp(text).normalize())
                 except ValueError:
                     add(r, col, v, "is not a date (use YYYY-MM-DD)")
                     parsed.append(pd.NaT)
             typed[col] = pd.to_datetime(pd.Series(parsed, index=data.index))
     _cross_field(data, typed, add)
+    if mapping is not None and "mmt8_max" in mapping.options:
+        typed.attrs["mmt8_max"] = float(mapping.options["mmt8_max"])  # read by the TIS
     position = {c: i for i, c in enumerate(data.columns)}
     problems.sort(key=lambda p: (_row_key(p.row), position.get(p.column, -1)))
     report = CheckReport(source, len(data), tuple(problems), _missing_report(data), tuple(mapped),
                          tuple(c for c in data.columns if c not in VARIABLES))
     return typed, report
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+
+
+def _not_a_number(v: object) -> str:
+    if _DECIMAL_COMMA.match(_show(v).strip()):
+        return "is not a number (decimal comma? write the number with a point, e.g. 1.5)"
+    return "is not a number"
 
 
 def _row_key(row: object) -> tuple[int, float]:
@@ -467,7 +483,9 @@ def derive(
         Keywords for :func:`~myorisk.myositis.tis.total_improvement_score` (default
         ``missing="allow"``; ``enzyme`` default: ``"enzyme"`` when ``enzyme_bl`` is present,
         else ``"most_abnormal"`` when any ``<e>_uln`` is, else ``"ck"`` (study A);
-        ``population`` default ``"auto"`` when ``age_onset`` is complete, else ``"adult"``).
+        ``population`` default ``"auto"`` when ``age_onset`` is complete; when some ages are
+        missing, juvenile thresholds where ``age_onset`` < 18 and adult ones elsewhere, with a
+        note; ``"adult"`` without ``age_onset``).
     source : str, default "data"
         File name for error messages.
 
@@ -511,13 +529,25 @@ def derive(
             else:
                 opts["enzyme"] = "ck"
                 notes.append("TIS: no enzyme ULN columns, so CK is the enzyme measure (study A)")
+        juvenile_rows = None
         if "population" not in opts:
-            auto = "age_onset" in df.columns and df["age_onset"].notna().all()
+            age = (pd.to_numeric(df["age_onset"], errors="coerce") if "age_onset" in df.columns
+                   else None)
+            auto = age is not None and bool(age.notna().all())
             opts["population"] = "auto" if auto else "adult"
+            if age is not None and not auto:
+                # known children keep the JDM thresholds; only rows without an age get adult
+                juvenile_rows = (age < 18).to_numpy()
+                notes.append(f"TIS: age_onset missing in {int(age.isna().sum())} row(s): "
+                             f"adult thresholds used there")
         if opts["enzyme"] in ENZYMES and f"{opts['enzyme']}_bl" not in df.columns:
             notes.append("TIS: not derived (no enzyme measure: enzyme_bl, ck_bl ...)")
         else:
             t = _tis.total_improvement_score(df, **opts).table
+            if juvenile_rows is not None and juvenile_rows.any():
+                tj = _tis.total_improvement_score(df, **{**opts, "population": "juvenile"}).table
+                t = t.copy()
+                t.loc[juvenile_rows] = tj.loc[juvenile_rows]
             for m in _tis.MEASURES:
                 _add(out, f"points_{m}", t[f"points_{m}"].to_numpy(), notes, added)
             for src, dst in (("tis", "tis"), ("population", "tis_population"),

@@ -28,6 +28,7 @@ import math
 import os
 import re
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,12 +114,13 @@ def _typed_column(values: Sequence[object], index: pd.Index, name: str) -> pd.Se
 
 
 def _frame(header: Sequence[object], rows: list[tuple[int, Sequence[object]]], source: str,
-           *, row_word: str = "row") -> pd.DataFrame:
+           *, row_word: str = "row", header_row: int | None = None) -> pd.DataFrame:
     """Build the typed frame from a header and (row number, cells) pairs."""
     names: list[str | None] = []
     for h in header:
         c = _cell(h)
-        names.append(None if c is None else _as_text(c))
+        # NFC: "Âge" typed composed in a mapping matches "Âge" written decomposed in the file
+        names.append(None if c is None else unicodedata.normalize("NFC", _as_text(c)))
     width = len(names)
     for rn, cells in rows:
         if len(cells) > width and any(_cell(c) is not None for c in cells[width:]):
@@ -133,8 +135,14 @@ def _frame(header: Sequence[object], rows: list[tuple[int, Sequence[object]]], s
         col = [cells[j] if j < len(cells) else None for _, cells in rows]
         if name is None:
             if any(_cell(c) is not None for c in col):
+                where = ""
+                if header_row is not None:
+                    named = [n for n in names if n is not None]
+                    title = (f", '{named[0]}': is that a title above the header row?"
+                             if len(named) == 1 else "")
+                    where = f" (header taken from {row_word} {header_row}{title})"
                 raise InputError(f"{source}: column {j + 1} holds data but has no name in the "
-                                 f"header")
+                                 f"header{where}")
             continue
         if name in seen:
             raise InputError(f"{source}: duplicate column name '{name}' (columns {seen[name]} "
@@ -190,6 +198,7 @@ def _read_delimited(path: Path, delimiter: str | None) -> pd.DataFrame:
         delimiter = max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
     reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
+    header_row = 0
     rows: list[tuple[int, list[str]]] = []
     prev = 0
     try:
@@ -198,7 +207,7 @@ def _read_delimited(path: Path, delimiter: str | None) -> pd.DataFrame:
             if not any(c.strip() for c in rec):
                 continue
             if header is None:
-                header = rec
+                header, header_row = rec, start
             else:
                 rows.append((start, rec))
     except csv.Error as exc:
@@ -207,7 +216,7 @@ def _read_delimited(path: Path, delimiter: str | None) -> pd.DataFrame:
         raise InputError(f"{path}: file is empty")
     if len(header) == 1 and not rows and len(header[0]) > 200:
         raise InputError(f"{path}: is not a table (no delimiter found)")
-    return _frame(header, rows, str(path))
+    return _frame(header, rows, str(path), header_row=header_row)
 
 
 def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
@@ -234,19 +243,20 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
                                  f"{', '.join(wb.sheetnames)})")
             ws = wb[sheet]
         header: Sequence[object] | None = None
+        header_row = 0
         rows: list[tuple[int, Sequence[object]]] = []
         for rn, rec in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
             if all(_cell(c) is None for c in rec):
                 continue
             if header is None:
-                header = rec
+                header, header_row = rec, rn
             else:
                 rows.append((rn, rec))
     finally:
         wb.close()
     if header is None:
         raise InputError(f"{path}: sheet '{ws.title}' is empty")
-    return _frame(header, rows, f"{path}")
+    return _frame(header, rows, f"{path}", header_row=header_row)
 
 
 def _read_stat(path: Path, kind: str) -> pd.DataFrame:
@@ -560,13 +570,13 @@ class Mapping:
         for canon, spec in pairs.items():
             if isinstance(spec, dict):
                 if spec.get("column") is not None:
-                    columns[str(canon)] = str(spec["column"])
+                    columns[str(canon)] = unicodedata.normalize("NFC", str(spec["column"]))
                 if spec.get("recode"):
                     recodes[str(canon)] = _recode_dict(spec["recode"], source, str(canon))
             elif spec is None:
                 raise InputError(f"{source}: '{canon}' has no user column")
             else:
-                columns[str(canon)] = str(spec)
+                columns[str(canon)] = unicodedata.normalize("NFC", str(spec))
         if structured and obj.get("recode"):
             rec = obj["recode"]
             if not isinstance(rec, dict):

@@ -237,7 +237,8 @@ def total_improvement_score(
         Threshold that defines ``response`` (study A: minimal, TIS >= 20 in adults).
     mmt8_max : {80, 150} or None, default None
         MMT8 scale maximum for the range check; None: the row's ``mmt8_max`` column if present,
-        else 80.
+        else the mapping's ``options: mmt8_max`` (``df.attrs["mmt8_max"]``, set by
+        :func:`myorisk.myositis.cohort.load`), else 80.
     source : str, default "data"
         File name for error messages.
 
@@ -282,11 +283,14 @@ def total_improvement_score(
     errs = CellErrors(source)
     if mmt8_max is not None:
         mmt_hi = np.full(n, float(mmt8_max))
-    elif "mmt8_max" in df.columns:
-        mmt_hi = errs.numbers(df, "mmt8_max", low=80, high=150)
-        mmt_hi = np.where(np.isnan(mmt_hi), 80.0, mmt_hi)
     else:
-        mmt_hi = np.full(n, 80.0)
+        # a cohort loaded with a mapping declaring ``options: mmt8_max`` carries it in attrs
+        declared = float(df.attrs.get("mmt8_max", 80.0))
+        if "mmt8_max" in df.columns:
+            mmt_hi = errs.numbers(df, "mmt8_max", low=80, high=150)
+            mmt_hi = np.where(np.isnan(mmt_hi), declared, mmt_hi)
+        else:
+            mmt_hi = np.full(n, declared)
     values: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for m in ("pga", "ptga", "haq", "extramuscular"):
         lo, hi = _RANGES[m]

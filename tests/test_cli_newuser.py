@@ -1,0 +1,303 @@
+"""A new user's walk through every command: bad input ends with exit code 2 and one clear line on
+stderr (never a traceback or 'internal error'), outputs never overwrite inputs, and rows dropped
+for missing values are always reported."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from myorisk.cli import _run
+from myorisk.datasets import load_dataset
+
+DATA = Path(__file__).parent / "data"
+
+
+def run(capsys, *args: object) -> tuple[int, str, str]:
+    code = _run([str(a) for a in args])
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+def one_error(code: int, err: str) -> str:
+    """Assert exit code 2 and exactly one 'myorisk: error:' line on stderr; return that line."""
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert code == 2, err
+    assert len(lines) == 1, err
+    assert lines[0].startswith("myorisk: error: "), err
+    assert "Traceback" not in err and "internal error" not in err
+    return lines[0]
+
+
+@pytest.fixture()
+def train(tmp_path) -> Path:
+    df = load_dataset("pmdm-train").reset_index(drop=True)
+    path = tmp_path / "train.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture()
+def scored(tmp_path) -> Path:
+    df = load_dataset("pmdm-train").reset_index(drop=True)
+    rng = np.random.default_rng(1)
+    df["risk"] = np.clip(0.3 + 0.3 * (df["sex"] == "male") + rng.normal(0, 0.1, len(df)), 0.01, 0.99)
+    df["risk2"] = rng.uniform(0, 1, len(df))
+    df.loc[[2, 4], "risk"] = np.nan
+    df.loc[6, "nonresponse"] = np.nan
+    path = tmp_path / "scored.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture()
+def with_missing(tmp_path) -> Path:
+    df = load_dataset("pmdm-train").reset_index(drop=True)
+    df.loc[[1, 5], "ck"] = np.nan
+    df.loc[7, "nonresponse"] = np.nan
+    path = tmp_path / "missing.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+# ----------------------------------------------------------------------------- outputs never overwrite inputs
+def test_fit_save_refuses_to_overwrite_the_data(capsys, train):
+    before = train.read_bytes()
+    line = one_error(*run(capsys, "fit", train, "-y", "nonresponse", "-x", "age", "--save", train)[::2])
+    assert "--save" in line and "overwrite" in line
+    assert train.read_bytes() == before
+
+
+def test_evaluate_save_refuses_data_or_model_file(capsys, train, tmp_path):
+    model = tmp_path / "m.json"
+    assert run(capsys, "fit", train, "-y", "nonresponse", "-x", "sex,msuvmax", "--save", model)[0] == 0
+    for target in (train, model):
+        before = target.read_bytes()
+        code, _, err = run(capsys, "evaluate", train, "-y", "nonresponse", "--model", model,
+                           "--recalibrate", "intercept", "--save", target)
+        assert "overwrite" in one_error(code, err)
+        assert target.read_bytes() == before
+
+
+def test_table1_output_refuses_to_overwrite_the_data(capsys, train):
+    before = train.read_bytes()
+    code, _, err = run(capsys, "table1", train, "-v", "age", "--by", "nonresponse", "-o", train)
+    assert "overwrite" in one_error(code, err)
+    assert train.read_bytes() == before
+
+
+# ----------------------------------------------------------------------------- duplicates, empties, typos
+def test_duplicate_score_is_an_input_error_not_an_internal_error(capsys, scored):
+    for cmd in ("roc", "dca"):
+        code, _, err = run(capsys, cmd, scored, "-y", "nonresponse", "-s", "risk2", "-s", "risk2")
+        assert "given twice" in one_error(code, err)
+
+
+def test_univariate_rejects_a_predictor_given_twice(capsys, train):
+    code, _, err = run(capsys, "univariate", train, "-y", "nonresponse", "-x", "age,age")
+    assert "'age' is listed twice" in one_error(code, err)
+
+
+def test_empty_predictor_list_is_an_error(capsys, train):
+    code, _, err = run(capsys, "fit", train, "-y", "nonresponse", "-x", " , ")
+    assert "--predictors" in one_error(code, err)
+
+
+def test_categorical_typo_is_not_ignored(capsys, train):
+    code, _, err = run(capsys, "fit", train, "-y", "nonresponse", "-x", "age", "--categorical", "sexx")
+    line = one_error(code, err)
+    assert "--categorical" in line and "'sexx'" in line
+
+
+def test_all_missing_score_column_says_so(capsys, tmp_path):
+    df = load_dataset("pmdm-train").reset_index(drop=True)
+    df["empty"] = np.nan
+    path = tmp_path / "allna.csv"
+    df.to_csv(path, index=False)
+    code, _, err = run(capsys, "roc", path, "-y", "nonresponse", "-s", "empty")
+    assert "every row has a missing value in empty" in one_error(code, err)
+
+
+# ----------------------------------------------------------------------------- thresholds, bootstrap, seed
+def test_threshold_text_is_printed_as_typed_not_as_emoji(capsys, scored):
+    code, _, err = run(capsys, "dca", scored, "-y", "nonresponse", "-s", "risk2", "--thresholds", "a:b:c")
+    assert "'a:b:c'" in one_error(code, err)
+
+
+def test_huge_threshold_grid_is_refused_before_memory_runs_out(capsys, scored):
+    code, _, err = run(capsys, "dca", scored, "-y", "nonresponse", "-s", "risk2", "--thresholds", "0:0.5:1e-9")
+    assert "at most 100,000" in one_error(code, err)
+
+
+@pytest.mark.parametrize("grid", ["0:1", "0.5:0.1:0.1", "0:1:0", "0:1.5:0.1"])
+def test_malformed_threshold_grids(capsys, scored, grid):
+    code, _, err = run(capsys, "dca", scored, "-y", "nonresponse", "-s", "risk2", "--thresholds", grid)
+    assert "threshold grid" in one_error(code, err)
+
+
+@pytest.mark.parametrize("cmd", ["validate", "calibrate"])
+@pytest.mark.parametrize("b", ["0", "-5", "100000000", "abc"])
+def test_bootstrap_out_of_range(capsys, train, cmd, b):
+    code, _, err = run(capsys, cmd, train, "-y", "nonresponse", "-x", "sex,msuvmax", "-B", b)
+    assert "--bootstrap" in one_error(code, err)
+
+
+@pytest.mark.parametrize("seed", ["-1", "abc"])
+def test_bad_seed_is_an_input_error(capsys, train, seed):
+    code, _, err = run(capsys, "validate", train, "-y", "nonresponse", "-x", "sex,msuvmax", "-B", "10",
+                       "--seed", seed)
+    assert "--seed" in one_error(code, err)
+
+
+def test_demo_rejects_too_few_resamples_without_creating_folders(capsys, tmp_path):
+    target = tmp_path / "new" / "demo"
+    code, _, err = run(capsys, "demo", "-B", "0", "-q", "-o", target)
+    assert "--bootstrap" in one_error(code, err)
+    assert not (tmp_path / "new").exists()
+
+
+def test_study_bootstrap_option_is_named_as_typed(capsys):
+    cfg = Path(__file__).parents[1] / "src" / "myorisk" / "study" / "configs" / "study-a.yaml"
+    code, _, err = run(capsys, "study", cfg, "-B", "0", "--check")
+    assert "'--bootstrap'" in one_error(code, err)
+
+
+# ----------------------------------------------------------------------------- never silently dropped
+def test_select_and_nomogram_report_rows_removed_for_missing_values(capsys, with_missing):
+    for args in (("select", with_missing, "-y", "nonresponse", "-x", "age,ck,sex"),
+                 ("nomogram", with_missing, "-y", "nonresponse", "-x", "age,ck")):
+        code, _, err = run(capsys, *args)
+        assert code == 0, err
+        assert "3 of 64 rows with missing values were excluded" in err
+
+
+def test_missing_outcome_rows_are_reported_with_their_rows(capsys, scored):
+    code, _, err = run(capsys, "evaluate", scored, "-y", "nonresponse", "--prob", "risk")
+    assert code == 0, err
+    assert "missing outcome were excluded" in err and "rows 8" in err
+
+
+def test_table1_reports_rows_without_a_group(capsys, with_missing):
+    code, _, err = run(capsys, "table1", with_missing, "-v", "age", "--by", "nonresponse")
+    assert code == 0, err
+    assert "1 row(s) with a missing 'nonresponse' were excluded" in err
+
+
+# ----------------------------------------------------------------------------- predict
+def test_predict_set_missing_and_duplicate_values(capsys):
+    code, _, err = run(capsys, "predict", "--model", "redmi", "--set", "gi_vas=3")
+    line = one_error(code, err)
+    assert "no value for 'anti_tif1g', 'alopecia'" in line and "--set" in line
+    code, _, err = run(capsys, "predict", "--model", "redmi", "--set", "anti_tif1g=1", "--set", "alopecia=0",
+                       "--set", "gi_vas=3", "--set", "gi_vas=4")
+    assert "'gi_vas' is given twice" in one_error(code, err)
+
+
+def test_predict_out_of_range_and_wrong_type_are_one_line(capsys):
+    base = ["predict", "--model", "redmi", "--set", "anti_tif1g=1", "--set", "alopecia=0"]
+    code, _, err = run(capsys, *base, "--set", "gi_vas=300")
+    assert "'gi_vas'" in one_error(code, err) and "range" in err
+    code, _, err = run(capsys, *base, "--set", "gi_vas=abc")
+    assert "is not a number" in one_error(code, err)
+    code, _, err = run(capsys, "predict", "--model", "redmi", "--set", "anti_tif1g=1", "--set", "alopecia=0",
+                       "--set", "gi_vas=3", "--set", "foo=1")
+    assert "'foo' is not a variable" in one_error(code, err)
+
+
+def test_predict_empty_stdin(capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code, _, err = run(capsys, "predict", "--model", "redmi", "--json")
+    assert "stdin is empty" in one_error(code, err)
+
+
+def test_predict_file_without_output_shows_predictions_only(capsys, train):
+    code, out, err = run(capsys, "predict", "--model", "pmdm-noninvasive", "--input", train)
+    assert code == 0, err
+    assert "probability" in out and "SYN-A-TR-001" in out
+    assert "biopsy_fibrosis" not in out
+
+
+def test_models_lists_the_variables_to_give(capsys):
+    code, out, _ = run(capsys, "models")
+    assert code == 0
+    assert "anti_tif1g, alopecia, gi_vas" in out
+
+
+# ----------------------------------------------------------------------------- other commands
+def test_datasets_export_refuses_a_non_csv_name(capsys, tmp_path):
+    code, _, err = run(capsys, "datasets", "export", "pmdm-train", tmp_path / "x.xlsx")
+    assert "CSV" in one_error(code, err)
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_sample_size_names_options_not_python_arguments(capsys):
+    code, _, err = run(capsys, "sample-size", "--prevalence", "0.3", "--parameters", "5")
+    line = one_error(code, err)
+    assert "--cstatistic" in line and "riley_binary" not in line
+    code, _, err = run(capsys, "sample-size", "--prevalence", "1.3", "--parameters", "5", "--cstatistic", "0.8")
+    assert "riley_binary" not in one_error(code, err)
+
+
+def test_check_with_errors_says_so_on_stderr(capsys):
+    code, _, err = run(capsys, "check", DATA / "cohort_bad.csv")
+    assert "5 error(s)" in one_error(code, err)
+
+
+def test_tis_missing_message_names_the_cli_option(capsys, tmp_path):
+    df = pd.read_csv(DATA / "cohort_study.csv")
+    df["ck_uln"] = 200
+    path = tmp_path / "tis.csv"
+    df.to_csv(path, index=False)
+    code, _, err = run(capsys, "tis", path)
+    line = one_error(code, err)
+    assert "--allow-missing" in line and "missing='allow'" not in line
+
+
+def test_serve_bad_models_folder_and_log_level(capsys, tmp_path):
+    code, _, err = run(capsys, "serve", "--models", tmp_path / "nope")
+    assert "must be a folder" in one_error(code, err)
+    code, _, err = run(capsys, "serve", "--log-level", "loud")
+    assert "--log-level" in one_error(code, err)
+
+
+def test_very_long_error_lines_are_cut(capsys, train):
+    code, _, err = run(capsys, "roc", train, "-y", "nonresponse", "-s", "sex")
+    line = one_error(code, err)
+    assert len(line) < 800 and "more characters" in line
+
+
+def test_ctrl_c_is_reported(capsys, train, monkeypatch):
+    import myorisk.modeling.logistic as lg
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lg, "fit_logistic", interrupted)
+    code, _, err = run(capsys, "fit", train, "-y", "nonresponse", "-x", "age")
+    assert code == 130
+    assert "interrupted" in err and "Traceback" not in err
+
+
+def test_piped_tables_are_not_cut_to_80_columns(capsys, train):
+    code, out, _ = run(capsys, "sample-size", "--prevalence", "0.3", "--parameters", "5", "--cstatistic", "0.8")
+    assert code == 0
+    assert "shrinkage" in out and "r2_nagelkerke" in out and "…" not in out
+
+
+def test_json_outputs_parse_with_contract_keys(capsys, train, tmp_path):
+    code, out, err = run(capsys, "validate", train, "-y", "nonresponse", "-x", "sex,msuvmax", "-B", "20",
+                         "--seed", "1", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert {"B", "seconds", "indexes"} <= set(res)
+    code, out, err = run(capsys, "calibrate", train, "-y", "nonresponse", "-x", "sex,msuvmax", "-B", "20",
+                         "--seed", "1", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert {"B", "seconds", "mean_abs_error", "mean_sq_error", "e90", "curve"} <= set(res)
+    assert {"predicted", "apparent", "corrected"} <= set(res["curve"][0])
