@@ -301,3 +301,32 @@ def test_json_outputs_parse_with_contract_keys(capsys, train, tmp_path):
     res = json.loads(out)
     assert {"B", "seconds", "mean_abs_error", "mean_sq_error", "e90", "curve"} <= set(res)
     assert {"predicted", "apparent", "corrected"} <= set(res["curve"][0])
+
+
+def test_predict_published_model_outside_its_valid_range_needs_extrapolate(capsys):
+    base = ["predict", "--model", "pmdm-noninvasive", "--set", "sex=male", "--set", "msuvmax=3.5", "--json"]
+    code, _, err = run(capsys, *base)
+    assert "outside the model's valid range" in one_error(code, err)
+    code, out, err = run(capsys, *base, "--extrapolate")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["extrapolated"] == ["msuvmax"]
+    assert "extrapolates beyond the range" in err
+    from myorisk.modeling.spec import load_spec
+
+    spec = load_spec("pmdm-noninvasive")
+    lp = spec.coefficients["Intercept"] + spec.coefficients["sex=male"] + 3.5 * spec.coefficients["msuvmax"]
+    assert res["linear_predictor"] == pytest.approx(lp, rel=1e-12)
+
+
+def test_evaluate_saved_model_on_data_beyond_its_development_range(capsys, train, tmp_path):
+    model = tmp_path / "m.json"
+    assert run(capsys, "fit", train, "-y", "nonresponse", "-x", "sex,msuvmax", "--save", model)[0] == 0
+    df = pd.read_csv(train)
+    df.loc[[0, 3], "msuvmax"] = df["msuvmax"].max() + 1.0
+    ext = tmp_path / "ext.csv"
+    df.to_csv(ext, index=False)
+    code, out, err = run(capsys, "evaluate", ext, "-y", "nonresponse", "--model", model, "--json")
+    assert code == 0, err
+    assert json.loads(out)["n"] == len(df)  # no row dropped
+    assert "'msuvmax' outside" in err and "in 2 row(s) (rows 2, 5)" in err  # file lines

@@ -1,7 +1,7 @@
 """Independent R parity on public data the other tests do not use (tests/results/parity_extra.R).
 
 MASS Pima.tr / Pima.te / Pima.tr2 (string outcome, external validation, missing values, a
-three-level factor whose levels collate differently in C and in R's locale), MASS biopsy (missing
+three-level factor whose levels collate differently by code point and in R's ICU collation), MASS biopsy (missing
 values, integer scores, fitted probabilities near 0 and 1), datasets::esoph expanded to one row per
 subject (three factors, sparse cells) and mtcars (n = 32). Each quantity is checked through the
 Python API and through the CLI's ``--json`` output. Tolerances follow docs/conventions.md.
@@ -151,43 +151,33 @@ def test_cli_fit_json_matches_r(capsys, name):
 
 # ============================================================================ factor level order
 L = R["locale_factor"]
-LOCALE_DIFFERS = list(L["locale_levels"]) != list(L["radix_levels"])
 
 
-def test_default_levels_are_c_locale_order():
-    fit = _fit(FITS["pima_tr2_agegrp_radix"])
+def test_default_levels_are_r_factor_order():
+    # R's factor() collates with ICU (root order) in C.UTF-8 and other non-C locales; myorisk too
+    fit = _fit(FITS["pima_tr2_agegrp"])
     agegrp = next(t for t in fit.terms if t.name == "agegrp")
-    assert list(agegrp.levels) == L["radix_levels"]
+    assert list(agegrp.levels) == list(L["locale_levels"])
+    eso = _fit(FITS["esoph"])
+    for t in eso.terms:
+        assert list(t.levels) == list(L["esoph_levels"][t.name])
 
 
-def test_r_default_factor_fit_is_reproduced_with_its_reference_level():
-    # Same model with R's factor() levels (locale collation): equal coefficients term by term
+def test_c_locale_factor_fit_is_reproduced_with_its_reference_level():
+    # Same model with code-point levels (another reference): equal coefficients term by term
     # once the reference level is given, equal likelihood regardless.
-    fit = _fit(L, reference={"agegrp": L["locale_levels"][0]})
+    fit = _fit(L, reference={"agegrp": L["radix_levels"][0]})
     assert sorted(fit.names) == sorted(L["names"])
     mine = fit.coef
     assert_allclose([mine[n] for n in L["names"]], L["coef"], rtol=1e-8)
     assert_allclose(fit.loglik, L["loglik"], rtol=1e-9)
 
 
-@pytest.mark.xfail(LOCALE_DIFFERS, strict=True, reason=(
-    "R's factor() sorts levels with the locale's collation (ICU here, even under C.UTF-8): "
-    "'<30' < '>=50' < '30-49'; myorisk sorts by code point ('30-49' < '<30' < '>=50'), so the "
-    "default reference level and coefficient order differ from a plain R glm/lrm"))
-def test_default_reference_level_is_r_factor_default():
-    if not LOCALE_DIFFERS:
-        pytest.skip("R ran with C collation: both orders agree")
-    fit = _fit(L)
-    assert list(fit.names) == L["names"]
-
-
-@pytest.mark.xfail(list(L["outcome_levels_no_Yes"]) != ["Yes", "no"], strict=True, reason=(
-    "outcome coded 'no'/'Yes': R's factor() (locale collation) makes 'Yes' the event; myorisk's "
-    "code-point sort makes 'no' the event, so every coefficient changes sign"))
 def test_mixed_case_outcome_event_is_r_factor_second_level():
+    # 'no'/'Yes': R's factor() makes 'Yes' (second in collation order) the event
     d = load_data("pima_tr").assign(diab=lambda x: x["type"].map({"No": "no", "Yes": "Yes"}))
     fit = fit_logistic(d, "diab", ["glu", "bmi"])
-    assert fit.event == L["outcome_levels_no_Yes"][1]
+    assert fit.event == L["outcome_levels_no_Yes"][1] == "Yes"
 
 
 # ============================================================================ external validation
@@ -240,17 +230,20 @@ def test_cli_evaluate_json_matches_val_prob(capsys, tmp_path):
     assert_allclose([res["auc"]["ci_low"], res["auc"]["auc"], res["auc"]["ci_high"]], roc["ci"], rtol=1e-10)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "evaluate --model refuses every row whose predictor lies outside the development range "
-    "(17 in Pima.te), so the CLI cannot externally validate a saved model as R's "
-    "val.prob(predict(fit, newdata)) does; there is no option to allow extrapolation"))
 def test_cli_fit_save_then_evaluate_model_on_external_cohort(capsys, tmp_path):
+    # A saved model's ranges are those of its development data: Pima.te rows outside them are
+    # scored by extrapolation, as R's predict(fit, newdata) does, and named on stderr.
     spec = tmp_path / "pima.json"
     code = _run(["fit", str(DATA / "pima_tr.csv"), "-y", "type", "-x", ",".join(FITS["pima_tr"]["predictors"]),
                  "--save", str(spec)])
     capsys.readouterr()
     assert code == 0
-    res = run_json(capsys, "evaluate", DATA / "pima_te.csv", "-y", "type", "--model", spec)
+    code = _run(["evaluate", str(DATA / "pima_te.csv"), "-y", "type", "--model", str(spec), "--json"])
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    res = json.loads(cap.out)
+    assert res["n"] == len(load_data("pima_te"))
+    assert "extrapolate beyond the range" in cap.err
     _check_vp(lambda a: np.nan if res[a] is None else res[a], rtol_scale=1e3)
 
 
@@ -349,25 +342,31 @@ def _check_nomogram(d: dict, c: dict, rtol: float = 1e-7) -> None:
 
 
 @pytest.mark.parametrize("name", ["pima_tr", "esoph", "pima_tr2_complete_dd"])
-def test_nomogram_matches_rms(capsys, name):
+def test_nomogram_matches_rms(capsys, tmp_path, name):
     # lrm 6.5 stops Newton-Raphson early (~1e-9 relative on these coefficients): 1e-7
     c = NOMO[name]
-    fit = fit_logistic(load_data(c["dataset"]), c["outcome"], c["predictors"])
+    d = load_data(c["dataset"])
+    path = DATA / f"{c['dataset']}.csv"
+    if name.endswith("complete_dd"):  # R: datadist(na.omit(data)); here: the complete cases as data
+        d = d.dropna(subset=[c["outcome"], *c["predictors"]])
+        path = tmp_path / "complete.csv"
+        d.to_csv(path, index=False)
+    fit = fit_logistic(d, c["outcome"], c["predictors"])
     assert_allclose(fit.coefficients, c["coef"], rtol=1e-6)
     _check_nomogram(nomogram_from_fit(fit).to_dict(), c)
-    res = run_json(capsys, "nomogram", DATA / f"{c['dataset']}.csv", "-y", c["outcome"], "-x", ",".join(c["predictors"]))
+    res = run_json(capsys, "nomogram", path, "-y", c["outcome"], "-x", ",".join(c["predictors"]))
     _check_nomogram(res, c)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "with missing values, rms takes axis ranges from datadist(data), i.e. every non-missing value "
-    "of each predictor, including rows the model drops; myorisk takes them from the rows used, so "
-    "the age axis stops at 70 where rms 6.5 draws it to 75 (and if the widest predictor's range "
-    "changed, every point would change)"))
-def test_nomogram_with_missing_values_matches_rms_datadist_of_the_data():
+def test_nomogram_with_missing_values_matches_rms_datadist_of_the_data(capsys):
+    # rms takes axis ranges from datadist(data): every non-missing value of each predictor,
+    # including rows the model drops for a missing value elsewhere (age axis to 75, not 70)
     c = NOMO["pima_tr2_missing"]
     fit = fit_logistic(load_data(c["dataset"]), c["outcome"], c["predictors"])
+    assert fit.missing["n_dropped"] > 0
     _check_nomogram(nomogram_from_fit(fit).to_dict(), c)
+    res = run_json(capsys, "nomogram", DATA / f"{c['dataset']}.csv", "-y", c["outcome"], "-x", ",".join(c["predictors"]))
+    _check_nomogram(res, c)
 
 
 def test_versions_recorded():

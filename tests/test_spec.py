@@ -69,6 +69,8 @@ def test_parse_and_round_trip(tmp_path):
         (lambda d: d["provenance"].update(status="guessed"), "key 'provenance.status'"),
         (lambda d: d["outcome"].pop("name"), "key 'outcome.name' is missing"),
         (lambda d: d["variables"].append(dict(d["variables"][1])), "appears twice"),
+        (lambda d: d["variables"][1].update(range="seen"), "key 'variables[1].range' is 'seen'"),
+        (lambda d: d["variables"][2].update(range="observed"), "key 'variables[2].range'"),
     ],
 )
 def test_validation_names_the_key(edit, message):
@@ -122,6 +124,30 @@ def test_predict_refuses_bad_inputs():
         predict(s, df.drop(columns="b"))
 
 
+def test_valid_and_observed_ranges():
+    doc = _doc()
+    df = pd.DataFrame({"sex": ["male", "female"], "x": [12.0, 4.0], "b": [0, 1]}, index=[7, 8])
+    lp_hand = [-1.0 + 0.5 + 0.25 * 12, -1.0 + 0.25 * 4 - 0.75]
+    valid = ModelSpec.from_dict(doc)
+    with pytest.raises(InputError, match="row 7, column 'x': 12 is outside the model's valid range"):
+        predict(valid, df)
+    forced = predict(valid, df, extrapolate=True)  # --extrapolate
+    np.testing.assert_allclose(forced["linear_predictor"], lp_hand, rtol=1e-14)
+    assert forced.attrs["extrapolated"] == {"x": [7]}
+    doc["variables"][1]["range"] = "observed"
+    observed = ModelSpec.from_dict(doc)
+    assert observed.to_dict()["variables"][1]["range"] == "observed"
+    assert "range" not in valid.to_dict()["variables"][1]
+    out = predict(observed, df)  # a development-data range: scored by extrapolation, reported
+    np.testing.assert_allclose(out["linear_predictor"], lp_hand, rtol=1e-14)
+    assert out.attrs["extrapolated"] == {"x": [7]}
+    with pytest.raises(InputError, match="outside the model's development-data range 0-10 mg"):
+        predict(observed, df, extrapolate=False)  # the web calculator
+    one = predict_one(observed, {"sex": "male", "x": 12, "b": 0})
+    assert one["extrapolated"] == ["x"]
+    assert "extrapolated" not in predict_one(observed, {"sex": "male", "x": 2, "b": 0})
+
+
 @pytest.fixture(scope="module")
 def train() -> pd.DataFrame:
     return load_dataset("pmdm-train")
@@ -135,6 +161,7 @@ def test_from_fit(train, tmp_path):
     assert s.status == "fitted"
     assert s.variable("msuvmax").min == train["msuvmax"].min()
     assert s.variable("msuvmax").max == train["msuvmax"].max()
+    assert s.variable("msuvmax").range == "observed"
     assert s.variable("biopsy_bundle_atrophy").kind == "binary"
     assert s.variable("sex").reference == "female"
     assert s.covariance["order"] == list(fit.names)

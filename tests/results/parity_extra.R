@@ -12,7 +12,7 @@ dir.create("data", showWarnings = FALSE)
 # input is rounded to the double its 15-digit text parses to, before R uses it.
 r15 <- function(x) ifelse(is.na(x), NA_real_, suppressWarnings(as.numeric(sprintf("%.15g", x))))
 w <- function(d, name) write.csv(d, file.path("data", paste0(name, ".csv")), row.names = FALSE, na = "")
-radix <- function(x, ref = NULL) {              # C-locale level order (myorisk's documented order)
+radix <- function(x, ref = NULL) {              # C-locale (code-point) level order
   l <- sort(unique(x[!is.na(x)]), method = "radix")
   if (!is.null(ref)) l <- c(ref, setdiff(l, ref))
   factor(x, levels = l)
@@ -115,22 +115,25 @@ bio_x <- c("V1", "V3", "V4", "V6", "V7")
 eso_x <- c("agegp", "alcgp", "tobgp")
 form <- function(y, x) as.formula(paste(y, "~", paste(x, collapse = " + ")))
 
-ptr2_c <- ptr2; ptr2_c$agegrp <- radix(ptr2_c$agegrp)      # C-locale levels
+ptr2_c <- ptr2; ptr2_c$agegrp <- radix(ptr2_c$agegrp)      # C-locale (code-point) levels
 ptr2_l <- ptr2; ptr2_l$agegrp <- factor(ptr2_l$agegrp)     # R's default factor() in this locale
-eso_f <- eso; for (v in eso_x) eso_f[[v]] <- radix(eso_f[[v]])
+eso_f <- eso; for (v in eso_x) eso_f[[v]] <- factor(eso_f[[v]])   # default factor() levels
+# Every fit below lets glm()/lrm() turn character columns into factors as a user's call would:
+# levels in the locale's collation (ICU under C.UTF-8 on Debian), first level the reference.
 fits <- list(
   fit_case("pima_tr", ptr, form("type", pima_x), "pima_tr", "type", pima_x),
   fit_case("pima_tr2_missing", ptr2, form("type", tr2_x), "pima_tr2", "type", tr2_x),
-  fit_case("pima_tr2_agegrp_radix", ptr2_c, form("type", ag_x), "pima_tr2", "type", ag_x),
+  fit_case("pima_tr2_agegrp", ptr2, form("type", ag_x), "pima_tr2", "type", ag_x),
   fit_case("biopsy_missing", bio, form("class", bio_x), "biopsy", "class", bio_x),
   fit_case("esoph", eso_f, form("case", eso_x), "esoph_long", "case", eso_x),
   fit_case("mtcars", mt, am ~ wt + hp, "mtcars", "am", c("wt", "hp"))
 )
-# the same agegrp model with R's default factor() levels (locale collation, here ICU):
-loc <- fit_case("pima_tr2_agegrp_locale", ptr2_l, form("type", ag_x), "pima_tr2", "type", ag_x,
+# the same agegrp model with code-point (C-locale) levels, i.e. another reference level:
+loc <- fit_case("pima_tr2_agegrp_radix", ptr2_c, form("type", ag_x), "pima_tr2", "type", ag_x,
                 firth = FALSE)
 loc$locale_levels <- levels(ptr2_l$agegrp)
 loc$radix_levels <- levels(ptr2_c$agegrp)
+loc$esoph_levels <- lapply(setNames(eso_x, eso_x), function(v) levels(factor(eso[[v]])))
 loc$collate <- Sys.getlocale("LC_COLLATE")
 loc$outcome_levels_no_Yes <- levels(factor(c("no", "Yes")))
 loc$outcome_levels_radix_no_Yes <- sort(c("no", "Yes"), method = "radix")

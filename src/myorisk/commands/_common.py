@@ -55,6 +55,21 @@ class CiMethod(str, Enum):
     profile = "profile"
 
 
+ExtrapolateOpt = Annotated[bool, typer.Option(
+    "--extrapolate",
+    help="Score values outside every variable's range in the model spec (published models refuse them "
+         "otherwise; a fitted model's development-data ranges are always extrapolated, with a note).")]
+
+
+def note_extrapolation(spec: Any, scored: pd.DataFrame, source: str) -> None:
+    """A note on stderr naming the rows a model scored outside its ranges (never silently)."""
+    from myorisk.modeling.spec import extrapolation_note
+
+    msg = extrapolation_note(spec, scored.attrs.get("extrapolated", {}), source)
+    if msg:
+        note(msg)
+
+
 def split(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
 

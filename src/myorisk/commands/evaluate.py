@@ -12,7 +12,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
-from myorisk.commands._common import DataArg, EventOpt, JsonOpt, out
+from myorisk.commands._common import DataArg, EventOpt, ExtrapolateOpt, JsonOpt, out
 from myorisk.errors import InputError
 
 
@@ -57,6 +57,7 @@ def register(app: typer.Typer) -> None:
         model: Annotated[str | None, typer.Option("--model", help="Model spec: a published model's name or a JSON file.")] = None,
         recalibrate: Annotated[str | None, typer.Option("--recalibrate", help="Update the model on these data: intercept, logistic or refit (with --model; writes --save).")] = None,
         save: Annotated[Path | None, typer.Option("--save", help="Where to write the recalibrated model spec.")] = None,
+        extrapolate: ExtrapolateOpt = False,
         event: EventOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
@@ -97,7 +98,8 @@ def register(app: typer.Typer) -> None:
                 rows = ", ".join(str(r) for r in df.index[(~keep & ~miss_out).to_numpy()][:10])
                 common.note(f"{int((~keep & ~miss_out).sum())} rows with missing predictors were excluded (rows {rows})")
             sub = df.loc[keep.to_numpy()]
-            scored = predict(spec, sub, source=data.name)
+            scored = predict(spec, sub, source=data.name, extrapolate=extrapolate or None)
+            common.note_extrapolation(spec, scored, data.name)
             p = scored["probability"].to_numpy(float)
             label = spec.name
         y, ev = common.outcome01(sub, outcome, event, data.name)
@@ -114,7 +116,8 @@ def register(app: typer.Typer) -> None:
 
             frame = sub.copy()
             frame[outcome] = y
-            new = do_recal(spec, frame, method=recalibrate, outcome=outcome, source=data.name)
+            new = do_recal(spec, frame, method=recalibrate, outcome=outcome, source=data.name,
+                           extrapolate=extrapolate or None)
             target = save or Path(f"{spec.name}-{recalibrate}.json")
             save_spec(new, target)
             res["recalibrated"] = {"method": recalibrate, "path": str(target),

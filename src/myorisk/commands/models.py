@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
-from myorisk.commands._common import JsonOpt, out
+from myorisk.commands._common import ExtrapolateOpt, JsonOpt, out
 from myorisk.errors import InputError
 
 
@@ -78,6 +78,7 @@ def register(app: typer.Typer) -> None:
         input: Annotated[Path | None, typer.Option("--input", "-i", help="File of patients to score.")] = None,
         output: Annotated[Path | None, typer.Option("--output", "-o", help="Scored file to write (with --input).")] = None,
         set_: Annotated[list[str] | None, typer.Option("--set", help="One patient's value, VAR=VALUE (repeatable).")] = None,
+        extrapolate: ExtrapolateOpt = False,
         as_json: JsonOpt = False,
     ) -> None:
         """Predicted probability, linear predictor and nomogram points — for one patient (--set or a JSON
@@ -94,10 +95,11 @@ def register(app: typer.Typer) -> None:
         notice = spec.notice()
         if input is not None:
             df = common.read(input)
-            scored = score(spec, df, source=input.name)
+            scored = score(spec, df, source=input.name, extrapolate=extrapolate or None)
             result = pd.concat([df, scored], axis=1)
             if notice:  # after the checks: an error stays one line on stderr
                 common.note(notice)
+            common.note_extrapolation(spec, scored, input.name)
             if output is not None:
                 from myorisk.myositis.io import write_table
 
@@ -144,9 +146,12 @@ def register(app: typer.Typer) -> None:
             how = "--set VAR=VALUE" if source == "--set" else "a key of the JSON object"
             raise InputError(f"{source}: no value for {', '.join(repr(a) for a in absent)} (model '{spec.name}' "
                              f"needs {', '.join(names)}; give each as {how})")
-        res = predict_one(spec, values, source=source)
+        res = predict_one(spec, values, source=source, extrapolate=extrapolate or None)
         if notice:
             common.note(notice)
+        if res.get("extrapolated"):
+            common.note(f"{source}: the prediction extrapolates beyond the range '{spec.name}' was developed on "
+                        f"({', '.join(res['extrapolated'])})")
         if as_json:
             common.dump(res)
             return

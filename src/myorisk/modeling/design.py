@@ -1,7 +1,7 @@
 """Design matrices for binary-outcome models: outcome coding, numeric and categorical predictors.
 
 Categorical predictors get treatment (dummy) coding against a reference level (the first level in
-sorted order, as R's ``factor``, unless chosen), and design columns are named ``var=level`` as rms
+order R's ``factor`` gives them, ICU collation included, unless chosen), and design columns are named ``var=level`` as rms
 names them. Rows with a missing outcome or predictor are removed listwise and *reported*: the
 ``Design`` records which rows went and why.
 """
@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from myorisk.errors import InputError
+from myorisk.modeling._collate import r_sorted
 
 __all__ = ["Term", "Design", "build_design", "code_outcome", "MissingReport"]
 
@@ -230,7 +231,7 @@ def code_outcome(
     """
     vals = y.dropna()
     labels = _labels(vals)
-    uniq = sorted(set(labels), key=_sort_key)
+    uniq = r_sorted(labels)
     if len(uniq) > 2:
         shown = ", ".join(uniq[:6]) + (" …" if len(uniq) > 6 else "")
         raise InputError(
@@ -250,13 +251,6 @@ def code_outcome(
             f"{source}: event value '{event}' does not occur in outcome '{name}' (values: {', '.join(uniq)})"
         )
     return (labels == str(event)).to_numpy(dtype=float), str(event)
-
-
-def _sort_key(v: str) -> tuple:
-    try:
-        return (0, float(v), v)
-    except ValueError:
-        return (1, 0.0, v)
 
 
 def build_design(
@@ -353,7 +347,7 @@ def build_design(
             t = Term(name=p, kind="numeric", columns=(p,))
         else:
             labels = _labels(d[p])
-            levels = sorted(set(labels), key=_sort_key)
+            levels = r_sorted(labels)
             ref = reference.get(p)
             if ref is not None:
                 ref = str(ref)

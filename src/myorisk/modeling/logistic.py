@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -535,6 +535,25 @@ def _term_summaries(design: Design) -> dict:
     return out
 
 
+def _datadist_summaries(data: pd.DataFrame, design: Design) -> dict:
+    """As :func:`_term_summaries`, from every non-missing value of each predictor in ``data``.
+
+    rms takes nomogram axes from ``datadist(data)``: a row the model drops for a missing value
+    in another column still widens the axis of the predictors it has.
+    """
+    from myorisk.modeling.nomogram import term_summary
+
+    out = _term_summaries(design)
+    for t in design.terms:
+        if t.kind == "numeric":
+            col = data[t.name]
+            x = col.astype(float) if pd.api.types.is_bool_dtype(col.dtype) else \
+                pd.to_numeric(col.astype("string").str.strip() if not pd.api.types.is_numeric_dtype(col.dtype)
+                              else col, errors="coerce")
+            out[t.name] = term_summary(x.dropna().to_numpy(dtype=float))
+    return out
+
+
 def fit_logistic(
     data: pd.DataFrame,
     outcome: str,
@@ -591,6 +610,8 @@ def fit_logistic(
         source=source,
     )
     fit = fit_design(design, firth=firth, ci=ci, level=level, source=source)
+    if design.missing.n_dropped:
+        fit = replace(fit, term_summary=_datadist_summaries(data, design))
     for w in fit.warnings:
         if "events per parameter" in w:
             warnings.warn(w, SmallSampleWarning, stacklevel=2)

@@ -37,7 +37,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -60,6 +60,7 @@ __all__ = [
     "save_spec",
     "bundled_models",
     "validate_inputs",
+    "extrapolation_note",
     "predict",
     "predict_one",
     "linear_predictor",
@@ -70,6 +71,7 @@ __all__ = [
 FORMAT = "myorisk-model/1"
 KINDS = ("numeric", "binary", "categorical")
 STATUSES = ("published", "reconstructed", "fitted", "recalibrated")
+RANGES = ("valid", "observed")
 _TRUE = {"1", "1.0", "true", "yes", "y", "t", "present", "positive"}
 _FALSE = {"0", "0.0", "false", "no", "n", "f", "absent", "negative"}
 
@@ -92,7 +94,12 @@ class VariableSpec:
         Human-readable name (nomogram axis, calculator form).
     unit : str
     min, max : float or None
-        Valid range (inclusive) of a numeric variable; inputs outside it are refused.
+        Range (inclusive) of a numeric variable.
+    range : {"valid", "observed"}
+        ``valid``: the range of values the model accepts (published models, written by hand);
+        inputs outside it are refused. ``observed``: the range seen in the development data
+        (``fit --save``); inputs outside it are scored by extrapolation, as R's ``predict``
+        does, and reported (see :func:`validate_inputs`).
     levels : tuple of str
         Categorical: every level (the reference first).
     reference : str or None
@@ -109,6 +116,7 @@ class VariableSpec:
     levels: tuple[str, ...] = ()
     reference: str | None = None
     description: str = ""
+    range: str = "valid"
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -144,6 +152,8 @@ class VariableSpec:
         else:
             d["min"] = self.min
             d["max"] = self.max
+            if self.range != "valid":
+                d["range"] = self.range
         d["description"] = self.description
         return d
 
@@ -311,8 +321,9 @@ class ModelSpec:
     ) -> ModelSpec:
         """Spec of a model fitted by :func:`myorisk.modeling.logistic.fit_logistic`.
 
-        Valid ranges are the observed ranges of ``data`` (the rows used by the fit); numeric
-        predictors taking only 0 and 1 become ``binary``.
+        Numeric ranges are the observed ranges of ``data`` (the rows used by the fit), marked
+        ``range="observed"``: new data outside them is scored by extrapolation and reported.
+        Numeric predictors taking only 0 and 1 become ``binary``.
         """
         from myorisk import __version__
 
@@ -332,7 +343,7 @@ class ModelSpec:
                 variables.append(VariableSpec(t.name, "binary", min=0.0, max=1.0, **common))
             else:
                 variables.append(VariableSpec(t.name, "numeric", min=float(x.min()),
-                                              max=float(x.max()), **common))
+                                              max=float(x.max()), range="observed", **common))
         perf = dict(performance) if performance is not None else {
             "data": source, "n": fit.n, "events": fit.events, "c": fit.c,
             "brier": fit.brier, "r2_nagelkerke": fit.r2_nagelkerke, "apparent": True,
@@ -425,7 +436,11 @@ def _parse(d: Mapping, source: str) -> ModelSpec:
             lo, hi = 0.0, 1.0
         if lo is not None and hi is not None and lo > hi:
             raise InputError(f"{source}: key '{p}min' ({lo:g}) is above '{p}max' ({hi:g})")
-        variables.append(VariableSpec(vname, kind, min=lo, max=hi, **common))
+        basis = rv.get("range", "valid")
+        if basis not in RANGES or kind == "binary" and basis != "valid":
+            raise InputError(f"{source}: key '{p}range' is {basis!r}; use one of {', '.join(RANGES)} "
+                             "(binary variables: valid)")
+        variables.append(VariableSpec(vname, kind, min=lo, max=hi, range=basis, **common))
     coefs = _need(d, "coefficients", "", source, dict)
     spec_cols = ("Intercept", *[c for v in variables for c in v.columns])
     missing = [c for c in spec_cols if c not in coefs]
@@ -534,11 +549,21 @@ def save_spec(spec: ModelSpec, path: str | os.PathLike[str]) -> Path:
 
 
 # ----------------------------------------------------------------------------- prediction
-def validate_inputs(spec: ModelSpec, data: pd.DataFrame, source: str = "data") -> pd.DataFrame:
+def validate_inputs(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
+                    extrapolate: bool | None = None) -> pd.DataFrame:
     """Check and normalise the model's input columns of ``data``.
 
     Returns a DataFrame with one column per model variable: numeric and binary as float,
-    categorical as the spec's level labels (matched case-insensitively).
+    categorical as the spec's level labels (matched case-insensitively). Its
+    ``attrs["extrapolated"]`` maps each numeric variable with accepted values outside the spec's
+    range to those rows (index labels).
+
+    Parameters
+    ----------
+    extrapolate : bool or None
+        Numeric values outside a variable's range: ``None`` (default) refuses them for a
+        ``valid`` range and accepts them for an ``observed`` (development-data) range; ``True``
+        accepts them for every variable; ``False`` refuses them for every variable.
 
     Raises
     ------
@@ -556,6 +581,7 @@ def validate_inputs(spec: ModelSpec, data: pd.DataFrame, source: str = "data") -
         )
     problems: list[str] = []
     out = {}
+    extrapolated: dict[str, list] = {}
     for v in spec.variables:
         s = data[v.name]
         miss = _is_missing(s)
@@ -594,19 +620,40 @@ def validate_inputs(spec: ModelSpec, data: pd.DataFrame, source: str = "data") -
         lo = -np.inf if v.min is None else v.min
         hi = np.inf if v.max is None else v.max
         out_rng = num.notna() & ((num < lo) | (num > hi))
-        for r in s.index[out_rng.to_numpy()]:
-            problems.append(f"row {r}, column '{v.name}': {num[r]:g} is outside the model's valid "
-                            f"range {v.range_text()}")
+        accept = (v.range == "observed") if extrapolate is None else extrapolate
+        if accept and out_rng.any():
+            extrapolated[v.name] = list(s.index[out_rng.to_numpy()])
+        elif not accept:
+            what = "valid range" if v.range == "valid" else "development-data range"
+            for r in s.index[out_rng.to_numpy()]:
+                problems.append(f"row {r}, column '{v.name}': {num[r]:g} is outside the model's {what} "
+                                f"{v.range_text()}")
         out[v.name] = num
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise InputError(f"{source}: " + "; ".join(problems[:5]) + more)
-    return pd.DataFrame(out, index=data.index)
+    clean = pd.DataFrame(out, index=data.index)
+    clean.attrs["extrapolated"] = extrapolated
+    return clean
 
 
-def linear_predictor(spec: ModelSpec, data: pd.DataFrame, source: str = "data") -> np.ndarray:
+def extrapolation_note(spec: ModelSpec, extrapolated: Mapping[str, Sequence], source: str = "data") -> str | None:
+    """One line naming the rows scored outside the model's ranges (``attrs["extrapolated"]``)."""
+    if not extrapolated:
+        return None
+    parts = []
+    for name, rows in extrapolated.items():
+        v = spec.variable(name)
+        shown = ", ".join(str(r) for r in list(rows)[:10]) + (" …" if len(rows) > 10 else "")
+        parts.append(f"'{name}' outside {v.range_text()} in {len(rows)} row(s) (rows {shown})")
+    return (f"{source}: predictions of '{spec.name}' extrapolate beyond the range the model was "
+            f"developed on: " + "; ".join(parts))
+
+
+def linear_predictor(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
+                     extrapolate: bool | None = None) -> np.ndarray:
     """Linear predictor of every row of ``data`` (validated by :func:`validate_inputs`)."""
-    clean = validate_inputs(spec, data, source)
+    clean = validate_inputs(spec, data, source, extrapolate=extrapolate)
     X = [np.ones(len(clean))]
     for v in spec.variables:
         if v.kind == "categorical":
@@ -619,7 +666,7 @@ def linear_predictor(spec: ModelSpec, data: pd.DataFrame, source: str = "data") 
 
 
 def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
-            points: bool = True) -> pd.DataFrame:
+            points: bool = True, extrapolate: bool | None = None) -> pd.DataFrame:
     """Predicted probability, linear predictor and nomogram points for each row.
 
     Parameters
@@ -632,6 +679,9 @@ def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
         Name of the data in messages.
     points : bool, default True
         Add ``points_<variable>`` and ``points_total`` from the model's nomogram.
+    extrapolate : bool or None
+        Values outside the spec's ranges; see :func:`validate_inputs`. Rows scored by
+        extrapolation are listed in the result's ``attrs["extrapolated"]``.
 
     Returns
     -------
@@ -644,8 +694,8 @@ def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
     InputError
         See :func:`validate_inputs`.
     """
-    clean = validate_inputs(spec, data, source)
-    lp = linear_predictor(spec, clean, source)
+    clean = validate_inputs(spec, data, source, extrapolate=extrapolate)
+    lp = linear_predictor(spec, clean, source, extrapolate=True)
     out = pd.DataFrame({"probability": expit(lp), "linear_predictor": lp}, index=data.index)
     if points:
         nomo = spec.nomogram()
@@ -653,6 +703,7 @@ def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
         for v in spec.variables:
             out[f"points_{v.name}"] = pts[v.name].to_numpy()
         out["points_total"] = pts["total"].to_numpy()
+    out.attrs["extrapolated"] = clean.attrs["extrapolated"]
     return out
 
 
@@ -668,6 +719,7 @@ def recalibrate(
     source: str = "data",
     name: str | None = None,
     outcome: str | None = None,
+    extrapolate: bool | None = None,
 ) -> ModelSpec:
     """Update a model on new data and return the new spec, with its lineage.
 
@@ -687,6 +739,8 @@ def recalibrate(
         Name of the new model (default ``"<name>-<method>"``).
     outcome : str, optional
         Outcome column (default: the spec's outcome name).
+    extrapolate : bool or None
+        Values outside the spec's ranges; see :func:`validate_inputs`.
 
     Raises
     ------
@@ -708,8 +762,8 @@ def recalibrate(
         raise InputError(f"{source}: row {data.index[miss.to_numpy()][0]}, column '{ycol}': "
                          "outcome is missing (remove the row or fill it in)")
     y, _ = code_outcome(data[ycol], event=spec.outcome.get("event"), name=ycol, source=source)
-    clean = validate_inputs(spec, data, source)
-    lp = linear_predictor(spec, clean, source)
+    clean = validate_inputs(spec, data, source, extrapolate=extrapolate)
+    lp = linear_predictor(spec, clean, source, extrapolate=True)
     coefs = dict(spec.coefficients)
     cov = None
     if method == "intercept":
@@ -793,14 +847,17 @@ def _check_core(core, source: str) -> None:  # noqa: ANN001
                          "have both outcomes and are not perfectly separated by the model)")
 
 
-def predict_one(spec: ModelSpec, values: Mapping, source: str = "patient") -> dict:
+def predict_one(spec: ModelSpec, values: Mapping, source: str = "patient", *,
+                extrapolate: bool | None = None) -> dict:
     """Prediction for one patient given as a mapping (the JSON object of ``predict --json``).
 
     Returns
     -------
     dict
         ``{probability, linear_predictor, points: {variable: points}, points_total, model,
-        notice}`` (``notice`` is None unless the model is reconstructed).
+        notice}`` (``notice`` is None unless the model is reconstructed), plus
+        ``extrapolated`` (the variables outside the model's range) when the prediction
+        extrapolates (see :func:`validate_inputs`).
 
     Raises
     ------
@@ -812,12 +869,16 @@ def predict_one(spec: ModelSpec, values: Mapping, source: str = "patient") -> di
                          f"{type(values).__name__}")
     row = pd.DataFrame([{k: values.get(k) for k in [v.name for v in spec.variables]
                          if k in values}], index=[1])
-    out = predict(spec, row, source).iloc[0]
-    return _clean({
+    scored = predict(spec, row, source, extrapolate=extrapolate)
+    out = scored.iloc[0]
+    res = {
         "model": spec.name,
         "probability": out["probability"],
         "linear_predictor": out["linear_predictor"],
         "points": {v.name: out[f"points_{v.name}"] for v in spec.variables},
         "points_total": out["points_total"],
         "notice": spec.notice(),
-    })
+    }
+    if scored.attrs["extrapolated"]:
+        res["extrapolated"] = list(scored.attrs["extrapolated"])
+    return _clean(res)

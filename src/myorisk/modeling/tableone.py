@@ -55,6 +55,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from myorisk.errors import InputError
+from myorisk.modeling._collate import r_sorted
 
 __all__ = [
     "CellStats",
@@ -785,6 +786,8 @@ def _ordered_levels(s: pd.Series) -> list[Any]:
     present = [v for v in pd.unique(s) if not _is_missing(v)]
     if isinstance(s.dtype, pd.CategoricalDtype):
         return [c for c in s.cat.categories if c in set(present)]
+    if present and all(isinstance(v, str) for v in present):
+        return r_sorted(present)  # as R's factor(): locale (ICU) collation
     try:
         return sorted(present)
     except TypeError:

@@ -175,7 +175,7 @@ def predict_records(entry: ModelEntry, records: Sequence[BaseModel]) -> list[dic
     """
     frame = pd.DataFrame([r.model_dump() for r in records],
                          columns=[v.name for v in entry.spec.variables])
-    res = predict(entry.spec, frame, source="request")
+    res = predict(entry.spec, frame, source="request", extrapolate=False)
     names = [v.name for v in entry.spec.variables]
     return [
         {
@@ -264,7 +264,7 @@ def _problems(entry: ModelEntry, frame: pd.DataFrame, source: str) -> list[dict]
         if len(found) >= MAX_LISTED:
             return
         try:
-            validate_inputs(entry.spec, frame.loc[idx], source)
+            validate_inputs(entry.spec, frame.loc[idx], source, extrapolate=False)
             return
         except InputError as e:
             if len(idx) > 1:
@@ -305,7 +305,7 @@ def score_frame(entry: ModelEntry, frame: pd.DataFrame, source: str) -> tuple[pd
                                   f"{', '.join(v.name for v in entry.spec.variables)})"}
                       for a in absent]
     try:
-        res = predict(entry.spec, frame, source=source)
+        res = predict(entry.spec, frame, source=source, extrapolate=False)
     except InputError:
         problems = _problems(entry, frame, source)
         if not problems:  # pragma: no cover - predict and validate_inputs refuse the same rows
