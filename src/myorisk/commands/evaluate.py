@@ -88,16 +88,14 @@ def register(app: typer.Typer) -> None:
 
             spec = load_spec(model)
             needed = [v.name for v in spec.variables]
-            miss_out = df[outcome].isna()
-            if miss_out.any():
-                rows = ", ".join(str(r) for r in df.index[miss_out.to_numpy()][:10])
-                common.note(f"{data.name}: {int(miss_out.sum())} rows with a missing outcome were excluded "
-                            f"('{outcome}'; rows {rows}{' …' if miss_out.sum() > 10 else ''})")
-            keep = ~miss_out & ~df[needed].isna().any(axis=1) if all(c in df.columns for c in needed) else ~miss_out
-            if (~keep & ~miss_out).any():
-                rows = ", ".join(str(r) for r in df.index[(~keep & ~miss_out).to_numpy()][:10])
-                common.note(f"{int((~keep & ~miss_out).sum())} rows with missing predictors were excluded (rows {rows})")
-            sub = df.loc[keep.to_numpy()]
+            sub = common.drop_missing_outcome(df, outcome, data.name)
+            if all(c in sub.columns for c in needed):  # else predict names the missing column
+                gone = sub[needed].isna().any(axis=1).to_numpy()
+                if gone.any():
+                    rows = ", ".join(str(r) for r in sub.index[gone][:10])
+                    common.note(f"{data.name}: {int(gone.sum())} rows with missing predictors were excluded "
+                                f"(rows {rows}{' …' if gone.sum() > 10 else ''})")
+                sub = sub.loc[~gone]
             scored = predict(spec, sub, source=data.name, extrapolate=extrapolate or None)
             common.note_extrapolation(spec, scored, data.name)
             p = scored["probability"].to_numpy(float)

@@ -87,7 +87,9 @@ def register(app: typer.Typer) -> None:
         else:
             for line in rep.lines():
                 out.print(line, markup=False)
-            out.print(common.table(rep.missing, title="Missing data per variable"))
+            out.print(common.table(rep.missing, title="Missing data per variable",
+                                   formats={"canonical": lambda v: "yes" if v else "no (not in the data dictionary)",
+                                            "pct_missing": lambda v: f"{v:.1f}%"}))
             out.print(f"{len(rep.errors)} error(s), {len(rep.problems) - len(rep.errors)} warning(s)")
         if not rep.ok:  # exit code 2 always comes with a line on stderr
             common.err.print(f"myorisk: error: {data.name}: {len(rep.errors)} error(s) in the cohort file "
