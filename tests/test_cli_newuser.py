@@ -330,3 +330,73 @@ def test_evaluate_saved_model_on_data_beyond_its_development_range(capsys, train
     assert code == 0, err
     assert json.loads(out)["n"] == len(df)  # no row dropped
     assert "'msuvmax' outside" in err and "in 2 row(s) (rows 2, 5)" in err  # file lines
+
+
+# ----------------------------------------------------------------------------- validate / calibrate options
+@pytest.fixture()
+def idx_file(tmp_path, train) -> Path:
+    n = len(pd.read_csv(train))
+    rng = np.random.default_rng(5)
+    path = tmp_path / "idx.csv"
+    np.savetxt(path, rng.integers(1, n + 1, size=(30, n)), fmt="%d", delimiter=",")
+    return path
+
+
+def test_resamples_exclude_seed_and_a_different_b(capsys, train, idx_file):
+    args = ("validate", train, "-y", "nonresponse", "-x", "sex,msuvmax", "--resamples", idx_file)
+    code, _, err = run(capsys, *args, "--seed", "3")
+    assert "--seed has no effect with --resamples" in one_error(code, err)
+    code, _, err = run(capsys, *args, "-B", "500")
+    assert "--bootstrap 500 does not match the 30 resamples" in one_error(code, err)
+    code, out, err = run(capsys, *args, "-B", "30", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["B"] == 30 and res["seed"] is None and res["resamples"].endswith("idx.csv")
+
+
+def test_resamples_base_can_be_stated(capsys, train, tmp_path):
+    n = len(pd.read_csv(train))
+    rows = np.tile(np.arange(2, n), (3, 1))[:, :n]  # neither 0 nor n occurs: base is ambiguous
+    rows = np.column_stack([rows, np.full((3, n - rows.shape[1]), 5)])
+    path = tmp_path / "few.csv"
+    np.savetxt(path, rows, fmt="%d", delimiter=",")
+    args = ("validate", train, "-y", "nonresponse", "-x", "sex,msuvmax", "--resamples", path, "--json")
+    code, _, err = run(capsys, *args)
+    assert "--resamples-base 1" in one_error(code, err)
+    c1, out1, err1 = run(capsys, *args, "--resamples-base", "1")
+    c0, out0, err0 = run(capsys, *args, "--resamples-base", "0")
+    assert c1 == 0 and c0 == 0, err1 + err0
+    assert json.loads(out1)["indexes"]["Dxy"]["training"] != json.loads(out0)["indexes"]["Dxy"]["training"]
+
+
+def test_drawn_seed_is_reported_and_reproduces(capsys, train):
+    args = ("validate", train, "-y", "nonresponse", "-x", "sex,msuvmax", "-B", "20", "--json")
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    first = json.loads(out)
+    assert isinstance(first["seed"], int)
+    code, out, _ = run(capsys, *args, "--seed", str(first["seed"]))
+    again = json.loads(out)
+    assert again["indexes"]["Dxy"]["corrected"] == first["indexes"]["Dxy"]["corrected"]
+
+
+def test_screen_alpha_goes_with_pscreen(capsys, train):
+    code, _, err = run(capsys, "validate", train, "-y", "nonresponse", "-x", "sex,msuvmax", "-B", "10",
+                       "--screen-alpha", "0.2")
+    assert "--screen-alpha goes with --select pscreen" in one_error(code, err)
+    code, out, err = run(capsys, "validate", train, "-y", "nonresponse", "-x", "sex,msuvmax,age", "-B", "10",
+                         "--seed", "1", "--select", "pscreen", "--screen-alpha", "0.2", "--json")
+    assert code == 0, err
+    assert json.loads(out)["selection"]["screen_alpha"] == 0.2
+
+
+def test_none_and_dash_are_categories_not_missing(capsys, tmp_path):
+    df = load_dataset("pmdm-train").reset_index(drop=True)
+    df["airbags"] = np.where(np.arange(len(df)) % 3 == 0, "None", np.where(np.arange(len(df)) % 3 == 1, "-", "Driver"))
+    path = tmp_path / "cats.csv"
+    df.to_csv(path, index=False)
+    code, out, err = run(capsys, "fit", path, "-y", "nonresponse", "-x", "airbags", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["n"] == len(df)  # nothing dropped
+    assert {t["term"] for t in res["terms"]} == {"Intercept", "airbags=Driver", "airbags=None"}  # '-' first

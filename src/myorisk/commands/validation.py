@@ -27,8 +27,9 @@ from myorisk.commands._common import (
 from myorisk.errors import InputError
 
 MAX_B = 100_000  # as the study configuration's bootstrap.B; more would only exhaust memory
-BootOpt = Annotated[int, typer.Option("--bootstrap", "-B", min=1, max=MAX_B, help="Number of bootstrap resamples.")]
-SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, help="Random seed, a whole number >= 0 (results are reproducible from it).")]
+DEFAULT_B = 1000
+BootOpt = Annotated[int | None, typer.Option("--bootstrap", "-B", min=1, max=MAX_B, help=f"Number of bootstrap resamples (default {DEFAULT_B}; with --resamples, the file's).")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, help="Random seed, a whole number >= 0 (results are reproducible from it; without it a seed is drawn and reported).")]
 SelectOpt = Annotated[
     str | None,
     typer.Option("--select", help="Repeat this selection inside every resample: pscreen or aic (the predictors are then the candidates)."),
@@ -36,7 +37,15 @@ SelectOpt = Annotated[
 AlphaOpt = Annotated[float, typer.Option("--alpha", help="Significance level of the p-value screen.")]
 ResamplesOpt = Annotated[
     Path | None,
-    typer.Option("--resamples", help="CSV of bootstrap row indexes, one resample per line (e.g. drawn in R; 1-based detected)."),
+    typer.Option("--resamples", help="CSV of bootstrap row indexes, one resample per line (e.g. drawn in R); replaces -B and --seed."),
+]
+BaseOpt = Annotated[
+    str,
+    typer.Option("--resamples-base", help="Whether the --resamples indexes start at 1 (as R's) or 0; auto: 1 when the value n occurs, 0 when 0 does."),
+]
+ScreenAlphaOpt = Annotated[
+    float | None,
+    typer.Option("--screen-alpha", help="pscreen: significance level of the univariable screen (default: --alpha)."),
 ]
 PolicyOpt = Annotated[
     str,
@@ -62,9 +71,24 @@ def _progress(label: str, enabled: bool):
         yield cb
 
 
-def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, event, select, alpha, resamples):
+def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, event, select, alpha, resamples,
+             *, bootstrap: int | None, seed: int | None, base: str, screen_alpha: float | None):
+    """Design, selection, index matrix, B and seed of a validate/calibrate call (all checked first)."""
     from myorisk.modeling.design import build_design
     from myorisk.modeling.validation import SelectionSpec, normalize_resamples
+
+    if base not in ("auto", "0", "1"):
+        raise InputError(f"--resamples-base must be auto, 0 or 1, not {base!r}")
+    if resamples is None and base != "auto":
+        raise InputError("--resamples-base goes with --resamples FILE")
+    if resamples is not None and seed is not None:
+        raise InputError("--seed has no effect with --resamples (the file fixes every resample); drop one")
+    if screen_alpha is not None and select != "pscreen":
+        raise InputError("--screen-alpha goes with --select pscreen")
+    if screen_alpha is not None and not 0.0 < screen_alpha < 1.0:
+        raise InputError(f"--screen-alpha must be between 0 and 1, not {screen_alpha}")
+    if not 0.0 < alpha < 1.0:
+        raise InputError(f"--alpha must be between 0 and 1, not {alpha}")
 
     df = common.read(data)
     design = build_design(df, outcome, common.split(predictors), categorical=common.split(categorical),
@@ -76,11 +100,25 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
     if select is not None:
         if select not in ("pscreen", "aic"):
             raise InputError(f"--select must be pscreen or aic, not {select!r}")
-        selection = SelectionSpec(method="pscreen" if select == "pscreen" else "backward_aic", alpha=alpha)
+        selection = SelectionSpec(method="pscreen" if select == "pscreen" else "backward_aic", alpha=alpha,
+                                  screen_alpha=screen_alpha)
     idx = None
     if resamples is not None:
-        idx = normalize_resamples(read_index_matrix(resamples), design.X.shape[0])
-    return design, selection, idx
+        raw = read_index_matrix(resamples)
+        try:
+            idx = normalize_resamples(raw, design.X.shape[0], base=base if base == "auto" else int(base))
+        except InputError as e:
+            msg = str(e).replace("resamples:", f"{resamples.name}:", 1)
+            if base == "auto" and "0- or 1-based" in msg:
+                msg += "; give --resamples-base 1 (R's sample()) or 0"
+            raise InputError(msg) from None
+        if bootstrap is not None and bootstrap != idx.shape[0]:
+            raise InputError(f"--bootstrap {bootstrap} does not match the {idx.shape[0]} resamples in "
+                             f"{resamples.name}; drop --bootstrap")
+        return design, selection, idx, idx.shape[0], None
+    if seed is None:  # reproducible all the same: the drawn seed is reported
+        seed = int(np.random.SeedSequence().entropy % (2**31))
+    return design, selection, idx, bootstrap if bootstrap is not None else DEFAULT_B, seed
 
 
 def read_index_matrix(path: Path) -> np.ndarray:
@@ -126,6 +164,17 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _drawn(seed: int | None, resamples: Path | None) -> str:
+    return f"resamples from {resamples.name}" if resamples is not None else f"seed {seed}"
+
+
+def _note_failures(d: dict) -> None:
+    if d.get("n_failed"):
+        reasons = ", ".join(f"{k} {v}" for k, v in (d.get("failures") or {}).items() if v)
+        common.note(f"{d['n_failed']} of {d['B']} resamples failed and were skipped ({d.get('failure_policy')}"
+                    f"{': ' + reasons if reasons else ''})")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``validate`` and ``calibrate``."""
 
@@ -134,11 +183,13 @@ def register(app: typer.Typer) -> None:
         data: DataArg,
         outcome: OutcomeOpt,
         predictors: PredictorsOpt,
-        bootstrap: BootOpt = 1000,
+        bootstrap: BootOpt = None,
         seed: SeedOpt = None,
         select: SelectOpt = None,
         alpha: AlphaOpt = 0.05,
+        screen_alpha: ScreenAlphaOpt = None,
         resamples: ResamplesOpt = None,
+        resamples_base: BaseOpt = "auto",
         failure_policy: PolicyOpt = "rms65",
         auc: Annotated[bool, typer.Option("--auc", help="Also the AUC in each resample's training fit and out-of-bag patients (.632+).")] = False,
         categorical: CategoricalOpt = None,
@@ -149,18 +200,20 @@ def register(app: typer.Typer) -> None:
         """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp."""
         from myorisk.modeling.validation import validate as run
 
-        design, selection, idx = _prepare(data, outcome, predictors, categorical, reference, event, select, alpha, resamples)
+        design, selection, idx, B, seed = _prepare(
+            data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
+            bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
         with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = run(design, B=bootstrap, seed=seed, resamples=idx, selection=selection,
+            res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
                       failure_policy=failure_policy, auc=auc, progress=cb)
+        d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
         if as_json:
-            common.dump(res.to_dict())
+            common.dump(d)
             return
-        d = res.to_dict()
-        out.print(common.table(res.to_frame(), title=f"Bootstrap validation (B = {d['B']}, {d['seconds']:.2f} s)"))
-        if d.get("n_failed"):
-            common.note(f"{d['n_failed']} resamples failed ({d.get('failure_policy')}): {d.get('failures')}")
+        out.print(common.table(res.to_frame(), title=f"Bootstrap validation (B = {d['B']}, {_drawn(seed, resamples)}, "
+                                                     f"{d['seconds']:.2f} s)"))
+        _note_failures(d)
         if d.get("selection_frequency"):
             fr = pd.DataFrame([{"variable": k, "selected": v} for k, v in d["selection_frequency"].items()])
             out.print(common.table(fr, title="How often each candidate was selected"))
@@ -186,11 +239,13 @@ def register(app: typer.Typer) -> None:
         data: DataArg,
         outcome: OutcomeOpt,
         predictors: PredictorsOpt,
-        bootstrap: BootOpt = 1000,
+        bootstrap: BootOpt = None,
         seed: SeedOpt = None,
         select: SelectOpt = None,
         alpha: AlphaOpt = 0.05,
+        screen_alpha: ScreenAlphaOpt = None,
         resamples: ResamplesOpt = None,
+        resamples_base: BaseOpt = "auto",
         failure_policy: PolicyOpt = "rms65",
         categorical: CategoricalOpt = None,
         reference: ReferenceOpt = None,
@@ -200,15 +255,23 @@ def register(app: typer.Typer) -> None:
         """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
         from myorisk.modeling.calibration import calibrate as run
 
-        design, selection, idx = _prepare(data, outcome, predictors, categorical, reference, event, select, alpha, resamples)
+        design, selection, idx, B, seed = _prepare(
+            data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
+            bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
         with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = run(design, B=bootstrap, seed=seed, resamples=idx, selection=selection,
+            res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
                       failure_policy=failure_policy, progress=cb)
+        d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
         if as_json:
-            common.dump(res.to_dict())
+            common.dump(d)
             return
-        d = res.to_dict()
-        out.print(common.table(res.to_frame(), title=f"Bootstrap calibration (B = {d['B']}, {d['seconds']:.2f} s)"))
-        out.print(f"Mean absolute error {d['mean_abs_error']:.4f}; mean squared error {d['mean_sq_error']:.5f}; "
-                  f"0.9 quantile of absolute error {d['e90']:.4f}")
+        frame = res.to_frame().assign(n=lambda f: f["n"].astype(int))
+        out.print(common.table(frame, title=f"Bootstrap calibration (B = {d['B']}, {_drawn(seed, resamples)}, "
+                                            f"{d['seconds']:.2f} s)"))
+        _note_failures(d)
+        if d["mean_abs_error"] is None:
+            common.note("no usable resample: the bias-corrected curve and its errors are undefined")
+        else:
+            out.print(f"Mean absolute error {d['mean_abs_error']:.4f}; mean squared error {d['mean_sq_error']:.5f}; "
+                      f"0.9 quantile of absolute error {d['e90']:.4f}")

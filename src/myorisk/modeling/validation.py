@@ -391,6 +391,15 @@ def _run(
     """Run the bootstrap; return accumulated per-resample measures and the apparent ones."""
     n, p = prob.X.shape
     app, ll0 = _apparent(prob, selection)
+    if policy != "rms65":  # the policy that skips separated resamples refuses a separated model
+        W1, m1 = np.ones((1, n)), app["mask"][None]
+        f1 = _batch.fit_full(prob.gram, prob.y, W1, mask=m1)
+        if not f1.ok[0] or _separated(prob, W1, f1, f1.ok.copy(), m1)[0]:
+            raise ModelError(
+                "validate: the maximum-likelihood estimate does not exist in the original data "
+                "(complete or quasi-complete separation); merge sparse categories or drop the "
+                "separating predictor (failure policy 'converge')"
+            )
     acc = _Acc()
     chunk = _chunk_size(n, p, chunk_size)
     if resamples is not None:
@@ -483,9 +492,10 @@ def _chunk(
         sep = _separated(prob, W, fit, ok, mask)
         acc.n_separated += int(sep.sum())
         ok &= ~sep
-    for code in np.unique(fit.status[~ok]):
+    failed = fit.status[~fit.ok]  # fits that failed as fits; separated ones are counted below
+    for code in np.unique(failed):
         name = {2: "not converged", 3: "singular", 4: "constant outcome"}.get(int(code), "other")
-        acc.fail_reasons[name] = acc.fail_reasons.get(name, 0) + int(np.sum(fit.status[~ok] == code))
+        acc.fail_reasons[name] = acc.fail_reasons.get(name, 0) + int(np.sum(failed == code))
     if policy != "rms65":
         nsep = int(np.sum(fit.ok & ~ok))
         if nsep:

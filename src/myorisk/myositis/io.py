@@ -55,8 +55,9 @@ __all__ = [
 ]
 
 #: Cell texts read as missing (compared after trimming spaces, case-sensitive as pandas does).
-NA_TOKENS = frozenset({"", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None",
-                       "#N/A", ".", "-"})
+#: Not "None" or "-": those are real categories in clinical files (no air bags, antibody negative),
+#: and R's read.csv keeps them too; a "-" in a numeric column is reported as not a number.
+NA_TOKENS = frozenset({"", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "#N/A", "."})
 READABLE = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".sav", ".zsav", ".dta")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")
