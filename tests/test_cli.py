@@ -157,6 +157,44 @@ def test_help_and_version(capsys):
     assert code == 0 and "myorisk" in out
 
 
+HELP_PANELS = {
+    "Models and performance": ["fit", "univariate", "select", "nomogram", "roc", "dca", "evaluate",
+                               "table1", "sample-size"],
+    "Internal validation": ["validate", "calibrate"],
+    "Myositis instruments and cohort files": ["criteria", "tis", "check", "derive"],
+    "Published models": ["models", "predict", "datasets"],
+    "Studies and reports": ["study", "demo"],
+    "Web": ["serve"],
+}
+
+
+@pytest.mark.parametrize("columns", ["80", "100"])
+def test_top_level_help_lists_every_command_in_its_panel(capsys, monkeypatch, columns):
+    """QA: every command on one line with its whole short help (no '...'), grouped in panels."""
+    import typer
+
+    from myorisk.cli import app
+
+    monkeypatch.setenv("COLUMNS", columns)
+    commands = typer.main.get_command(app).commands
+    assert sorted(commands) == sorted(c for cs in HELP_PANELS.values() for c in cs)
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    lines = out.splitlines()
+    assert "..." not in out.replace("COMMAND [ARGS]...", "")
+    assert max(len(line) for line in lines) <= 80
+    for title, names in HELP_PANELS.items():
+        start = lines.index(f"{title}:")
+        rows = lines[start + 1:start + 1 + len(names)]
+        for name, row in zip(names, rows, strict=True):
+            short = commands[name].short_help
+            assert short and len(short) <= 55, name
+            assert row.split() == [name, *short.split()], (title, row)
+    # the full docstring still shows in the command's own help
+    code, out, _ = run(capsys, "roc", "--help")
+    assert code == 0 and "with --versus, the unpaired DeLong test" in " ".join(out.split())
+
+
 def test_table1_and_sample_size(capsys, tmp_path):
     out_path = tmp_path / "t1.xlsx"
     code, _, err = run(capsys, "table1", DATA / "birthwt.csv", "-v", "age,lwt,race,smoke", "--by", "low", "-o", out_path)

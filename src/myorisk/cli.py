@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from typer.core import TyperGroup
 
 from myorisk import __version__
 from myorisk.commands import _common as common
@@ -34,7 +35,30 @@ from myorisk.commands._common import (
 )
 from myorisk.errors import InputError, MyoriskError
 
+
+class _PanelGroup(TyperGroup):
+    """Plain (non-rich) top-level help, with the commands listed under their ``rich_help_panel``."""
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        commands = [(n, c) for n in self.list_commands(ctx)
+                    if (c := self.get_command(ctx, n)) is not None and not c.hidden]
+        if not commands:
+            return
+        width = max(len(n) for n, _ in commands)  # one name column across every panel
+        limit = formatter.width - 6 - width
+        panels: dict[str, list[tuple[str, str]]] = {"Commands": []}
+        for n, c in commands:
+            text = c.get_short_help_str(limit)
+            panels.setdefault(getattr(c, "rich_help_panel", None) or "Commands", []).append(
+                (n.ljust(width) if text else n, text))
+        for title, rows in panels.items():
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
 app = typer.Typer(
+    cls=_PanelGroup,
     name="myorisk",
     help=(
         "Prediction models for non-response to therapy in polymyositis/dermatomyositis: "
@@ -50,7 +74,7 @@ app = typer.Typer(
 
 
 # ----------------------------------------------------------------------------- fit
-@app.command()
+@app.command(short_help="Fit a logistic regression (ML or Firth)", rich_help_panel="Models and performance")
 def fit(
     data: DataArg,
     outcome: OutcomeOpt,
@@ -102,7 +126,7 @@ def fit(
 
 
 # ----------------------------------------------------------------------------- univariate / select
-@app.command()
+@app.command(short_help="Univariable ORs with CIs and p (Table 2)", rich_help_panel="Models and performance")
 def univariate(
     data: DataArg,
     outcome: OutcomeOpt,
@@ -140,7 +164,7 @@ class SelectMethod(str, Enum):
     aic = "aic"
 
 
-@app.command()
+@app.command(short_help="Select predictors (p-value screen or backward AIC)", rich_help_panel="Models and performance")
 def select(
     data: DataArg,
     outcome: OutcomeOpt,
@@ -178,7 +202,7 @@ def select(
 
 
 # ----------------------------------------------------------------------------- nomogram
-@app.command()
+@app.command(short_help="Fit a logistic model and show its nomogram", rich_help_panel="Models and performance")
 def nomogram(
     data: DataArg,
     outcome: OutcomeOpt,
@@ -213,7 +237,7 @@ def nomogram(
 
 
 # ----------------------------------------------------------------------------- roc
-@app.command()
+@app.command(short_help="ROC curve, AUC with DeLong CI, DeLong tests", rich_help_panel="Models and performance")
 def roc(
     data: DataArg,
     outcome: OutcomeOpt,
@@ -292,7 +316,7 @@ def roc(
 
 
 # ----------------------------------------------------------------------------- dca
-@app.command()
+@app.command(short_help="Decision curves: net benefit vs treat all/none", rich_help_panel="Models and performance")
 def dca(
     data: DataArg,
     outcome: OutcomeOpt,

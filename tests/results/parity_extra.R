@@ -42,9 +42,22 @@ w(long, "esoph_long")
 m <- mtcars
 m$car <- rownames(m)
 w(m[, c("car", "am", "wt", "hp", "mpg", "cyl", "qsec")], "mtcars")
+# airquality: Ozone > 60 (NAs in Ozone and Solar.R), Month as text; fitted probabilities near 0
+# and 1 with a large-scale predictor: profile limits far out in the likelihood's tails
+aq <- airquality
+aq$hi <- ifelse(aq$Ozone > 60, 1L, 0L)
+aq$month <- month.abb[aq$Month]
+w(aq[, c("hi", "Solar.R", "Wind", "Temp", "month")], "airquality_hi")
+# 30 of iris's versicolor/virginica: near-separated (profile limits tens of units out)
+set.seed(3)
+ir <- iris[51:150, ][sample(100, 30), c("Species", "Petal.Width", "Sepal.Length")]
+ir$Species <- as.character(ir$Species)
+w(ir, "iris30")
 
 ptr <- read.csv("data/pima_tr.csv"); pte <- read.csv("data/pima_te.csv")
 ptr2 <- read.csv("data/pima_tr2.csv"); bio <- read.csv("data/biopsy.csv")
+aqh <- read.csv("data/airquality_hi.csv"); ir30 <- read.csv("data/iris30.csv")
+ir30$Species <- factor(ir30$Species)
 eso <- read.csv("data/esoph_long.csv"); mt <- read.csv("data/mtcars.csv")
 for (nm in c("ptr", "pte", "ptr2")) { d <- get(nm); d$type <- factor(d$type); assign(nm, d) }
 bio$class <- factor(bio$class)
@@ -56,26 +69,45 @@ exact_profile <- function(g, level = 0.95) {
   X <- model.matrix(g); y <- g$y; d0 <- deviance(g); q <- qchisq(level, 1)
   b <- coef(g); se <- sqrt(diag(vcov(g)))
   # constrained deviance by Newton-Raphson with step halving (glm.fit's IRLS can diverge here)
-  dev_at <- function(j, v) {
-    Z <- X[, -j, drop = FALSE]; off <- v * X[, j]; beta <- b[-j]
-    dev <- function(bb) { eta <- off + drop(Z %*% bb); -2 * sum(y * eta - log1p(exp(eta))) }
+  softplus <- function(eta) ifelse(eta > 0, eta + log1p(exp(-eta)), log1p(exp(eta)))
+  # Constrained deviance (beta_j fixed at v) by Newton-Raphson with step halving, started from a
+  # nearby constrained solution: the limit is approached along a path of small steps in v, so
+  # each fit starts close to its solution (far out in the tails a cold start saturates plogis).
+  newton_dev <- function(Z, off, beta) {
+    dev <- function(bb) { eta <- off + drop(Z %*% bb); -2 * sum(y * eta - softplus(eta)) }
     cur <- dev(beta)
-    for (it in 1:200) {
+    for (it in 1:500) {
       pr <- plogis(off + drop(Z %*% beta))
-      step <- solve(crossprod(Z, Z * (pr * (1 - pr))), crossprod(Z, y - pr))
+      sc <- crossprod(Z, y - pr)
+      step <- solve(crossprod(Z, Z * (pr * (1 - pr))), sc)
+      # Newton decrement: the deviance is within 1e-14 (relative) of its constrained minimum
+      if (sum(sc * step) < 1e-14 * (abs(cur) + 1)) return(list(dev = cur, beta = beta))
       h <- 1
-      repeat { nb <- beta + h * drop(step); nd <- dev(nb); if (nd <= cur || h < 1e-10) break; h <- h / 2 }
-      done <- abs(cur - nd) < 1e-13 * (abs(nd) + 1)
+      repeat {
+        nb <- beta + h * drop(step); nd <- dev(nb)
+        if (nd <= cur) break
+        h <- h / 2
+        if (h < 1e-12) {
+          if (sum(sc * step) < 1e-10 * (abs(cur) + 1)) return(list(dev = cur, beta = beta))
+          stop("no descent")
+        }
+      }
       beta <- nb; cur <- nd
-      if (done) break
     }
-    cur
+    stop("constrained Newton did not converge")
   }
   lim <- function(j, s) {
-    f <- function(v) dev_at(j, v) - d0 - q
-    k <- 1
-    while (f(b[j] + s * k * se[j]) < 0) k <- 2 * k
-    uniroot(f, sort(c(b[j], b[j] + s * k * se[j])), tol = 1e-13 * max(1, abs(b[j])), maxiter = 200)$root
+    Z <- X[, -j, drop = FALSE]
+    at <- function(v, start) newton_dev(Z, v * X[, j], start)
+    v0 <- b[j]; st0 <- b[-j]
+    repeat {  # walk out in steps of se/4 until the deviance passes d0 + q
+      v1 <- v0 + s * se[j] / 4
+      r1 <- at(v1, st0)
+      if (r1$dev - d0 - q > 0) break
+      v0 <- v1; st0 <- r1$beta
+    }
+    f <- function(v) at(v, st0)$dev - d0 - q
+    uniroot(f, sort(c(v0, v1)), tol = 1e-13 * max(1, abs(b[j])), maxiter = 200)$root
   }
   list(low = sapply(seq_along(b), lim, s = -1), high = sapply(seq_along(b), lim, s = 1))
 }
@@ -126,7 +158,11 @@ fits <- list(
   fit_case("pima_tr2_agegrp", ptr2, form("type", ag_x), "pima_tr2", "type", ag_x),
   fit_case("biopsy_missing", bio, form("class", bio_x), "biopsy", "class", bio_x),
   fit_case("esoph", eso_f, form("case", eso_x), "esoph_long", "case", eso_x),
-  fit_case("mtcars", mt, am ~ wt + hp, "mtcars", "am", c("wt", "hp"))
+  fit_case("mtcars", mt, am ~ wt + hp, "mtcars", "am", c("wt", "hp")),
+  fit_case("airquality_month", aqh, hi ~ Solar.R + Wind + Temp + month, "airquality_hi", "hi",
+           c("Solar.R", "Wind", "Temp", "month")),
+  fit_case("iris30", ir30, Species ~ Petal.Width + Sepal.Length, "iris30", "Species",
+           c("Petal.Width", "Sepal.Length"))
 )
 # the same agegrp model with code-point (C-locale) levels, i.e. another reference level:
 loc <- fit_case("pima_tr2_agegrp_radix", ptr2_c, form("type", ag_x), "pima_tr2", "type", ag_x,

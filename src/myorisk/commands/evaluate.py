@@ -49,7 +49,7 @@ def evaluate_probabilities(
 def register(app: typer.Typer) -> None:
     """Add ``evaluate``, ``table1`` and ``sample-size`` to the CLI."""
 
-    @app.command()
+    @app.command(short_help="Validate predicted risks: C, Brier, calibration, DCA", rich_help_panel="Models and performance")
     def evaluate(
         data: DataArg,
         outcome: Annotated[str, typer.Option("--outcome", "-y", help="Observed binary outcome column.")],
@@ -127,7 +127,7 @@ def register(app: typer.Typer) -> None:
             return
         _print_evaluation(res)
 
-    @app.command("table1")
+    @app.command("table1", short_help="Baseline characteristics by group (Table 1)", rich_help_panel="Models and performance")
     def table1(
         data: DataArg,
         variables: Annotated[str, typer.Option("--variables", "-v", help="Comma-separated columns to describe.")],
@@ -173,7 +173,7 @@ def register(app: typer.Typer) -> None:
         if output is not None:
             out.print(f"written to {output}")
 
-    @app.command("sample-size")
+    @app.command("sample-size", short_help="Minimum sample size for a model (Riley 2020)", rich_help_panel="Models and performance")
     def sample_size(
         prevalence: Annotated[float, typer.Option("--prevalence", help="Anticipated outcome proportion.")],
         parameters: Annotated[int, typer.Option("--parameters", help="Candidate predictor parameters.")],

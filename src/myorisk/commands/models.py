@@ -26,7 +26,7 @@ def _value(text: str) -> object:
 def register(app: typer.Typer) -> None:
     """Add ``datasets``, ``models`` and ``predict``."""
     datasets = typer.Typer(help="The synthetic seed cohorts shipped with myorisk (SYNTHETIC data).", no_args_is_help=True)
-    app.add_typer(datasets, name="datasets")
+    app.add_typer(datasets, name="datasets", short_help="Bundled synthetic cohorts: list, export", rich_help_panel="Published models")
 
     @datasets.command("list")
     def datasets_list(as_json: JsonOpt = False) -> None:
@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
         out.print(f"wrote {written}")
         common.note(SYNTHETIC_NOTICE)
 
-    @app.command("models")
+    @app.command("models", short_help="List the bundled published models", rich_help_panel="Published models")
     def models_list(as_json: JsonOpt = False) -> None:
         """List the bundled published models and their provenance status."""
         from myorisk.published import list_models
@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
             if r.get("notice"):
                 common.note(r["notice"])
 
-    @app.command()
+    @app.command(short_help="Predict risk for one patient or a file of patients", rich_help_panel="Published models")
     def predict(
         model: Annotated[str, typer.Option("--model", help="A published model's name (see `myorisk models`) or a model spec JSON file.")],
         input: Annotated[Path | None, typer.Option("--input", "-i", help="File of patients to score.")] = None,

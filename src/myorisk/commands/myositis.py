@@ -20,7 +20,7 @@ MappingOpt = Annotated[
 def register(app: typer.Typer) -> None:
     """Add the myositis instrument and cohort commands."""
 
-    @app.command()
+    @app.command(short_help="EULAR/ACR 2017 classification criteria", rich_help_panel="Myositis instruments and cohort files")
     def criteria(
         data: DataArg,
         mapping: MappingOpt = None,
@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
             return
         out.print(common.table(r.to_frame(), title="EULAR/ACR 2017 classification criteria"))
 
-    @app.command()
+    @app.command(short_help="ACR/EULAR 2016 Total Improvement Score (TIS)", rich_help_panel="Myositis instruments and cohort files")
     def tis(
         data: DataArg,
         mapping: MappingOpt = None,
@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
             return
         out.print(common.table(r.to_frame(), title="ACR/EULAR 2016 Total Improvement Score"))
 
-    @app.command()
+    @app.command(short_help="Check a cohort file; report missing data", rich_help_panel="Myositis instruments and cohort files")
     def check(
         data: DataArg,
         mapping: MappingOpt = None,
@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
                              f"({'listed in the JSON' if as_json else 'listed above'})", markup=False)
             raise typer.Exit(2)
 
-    @app.command()
+    @app.command(short_help="Add every derivable variable to a cohort file", rich_help_panel="Myositis instruments and cohort files")
     def derive(
         data: DataArg,
         output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.csv, .tsv or .xlsx).")],

@@ -53,7 +53,7 @@ def _progress_bars(quiet: bool):
 def register(app: typer.Typer) -> None:
     """Add ``study`` and ``demo`` to the CLI."""
 
-    @app.command()
+    @app.command(short_help="Run a whole study from a YAML config into a report", rich_help_panel="Studies and reports")
     def study(
         config: Annotated[Path, typer.Argument(help="Study configuration (YAML); see docs/study.md.")],
         out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: <config name>-report).")] = None,
@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
             cb(WRITE_STEP, 1, 1)
         _finish(res, report, time.perf_counter() - t0, as_json)
 
-    @app.command()
+    @app.command(short_help="Run studies A and B on the bundled synthetic cohorts", rich_help_panel="Studies and reports")
     def demo(
         out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("myorisk-demo"),
         pdf: Annotated[bool, typer.Option("--pdf", help="Also render the reports as PDF (needs Chromium).")] = False,

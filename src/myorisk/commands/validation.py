@@ -178,7 +178,7 @@ def _note_failures(d: dict) -> None:
 def register(app: typer.Typer) -> None:
     """Add ``validate`` and ``calibrate``."""
 
-    @app.command()
+    @app.command(short_help="Bootstrap optimism-corrected indexes (rms validate)", rich_help_panel="Internal validation")
     def validate(
         data: DataArg,
         outcome: OutcomeOpt,
@@ -234,7 +234,7 @@ def register(app: typer.Typer) -> None:
             out.print(f"apparent AUC {common.fmt(ra.get('apparent'))}; .632 estimate {common.fmt(ra.get('auc_632'))}; "
                       f".632+ estimate {common.fmt(ra.get('auc_632plus'))}")
 
-    @app.command()
+    @app.command(short_help="Bootstrap bias-corrected calibration (rms calibrate)", rich_help_panel="Internal validation")
     def calibrate(
         data: DataArg,
         outcome: OutcomeOpt,

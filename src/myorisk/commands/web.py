@@ -15,7 +15,7 @@ __all__ = ["register"]
 def register(app: typer.Typer) -> None:
     """Add ``serve`` to the CLI."""
 
-    @app.command()
+    @app.command(short_help="Serve the bedside calculator and JSON API", rich_help_panel="Web")
     def serve(
         host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,

@@ -149,6 +149,12 @@ def newton_logistic(
             step = np.linalg.solve(info, score)
         except np.linalg.LinAlgError:
             step = np.linalg.lstsq(info, score, rcond=None)[0]
+        # A step that moves some linear predictor by more than 10 comes from a nearly singular
+        # information (fitted probabilities saturated at 0/1, e.g. a large offset): shorten it
+        # to a change of 10 at most, which halving alone cannot do in 40 tries.
+        dlp = float(np.max(np.abs(X @ step))) if k else 0.0
+        if np.isfinite(dlp) and dlp > 10.0:
+            step = step * (10.0 / dlp)
         # step-halving: accept a step that raises the (penalised) log-likelihood, or keeps it
         # (to rounding) while shrinking the score. Without the score rule, Fisher scoring on a
         # flat Firth likelihood can jump back and forth across the maximum for ever.
@@ -163,6 +169,9 @@ def newton_logistic(
             ):
                 break
             t *= 0.5
+        else:  # no step length improves: stay at the best point (converged only if the score is ~0)
+            converged = bool(np.max(np.abs(score)) < 1e-8 * scale) if k else True
+            break
         beta, obj, info, score, ll = cand, obj_c, info_c, score_c, ll_c
         if np.max(np.abs(t * step)) < tol * max(1.0, np.max(np.abs(beta))) and np.max(
             np.abs(score)

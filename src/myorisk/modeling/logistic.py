@@ -341,10 +341,17 @@ class LogisticFit:
 
 
 # ---------------------------------------------------------------------------- profile likelihood
-def _constrained_firth(X: np.ndarray, y: np.ndarray, j: int, value: float, start: np.ndarray) -> float:
-    """Maximum of the Firth-penalised log-likelihood with β_j fixed at ``value``."""
+def _constrained_firth(X: np.ndarray, y: np.ndarray, j: int, value: float, start: np.ndarray,
+                       *, full: bool = False):  # noqa: ANN202
+    """Maximum of the Firth-penalised log-likelihood with β_j fixed at ``value``.
+
+    Newton steps on the free coefficients with step-halving; a step moving some linear
+    predictor by more than 10 is shortened first (saturated probabilities make the information
+    nearly singular). Returns the maximum (NaN when it is not reached), or with ``full`` the
+    tuple ``(maximum, beta, converged)``.
+    """
     free = np.array([k for k in range(X.shape[1]) if k != j])
-    beta = start.copy()
+    beta = np.asarray(start, dtype=float).copy()
     beta[j] = value
 
     def pen_ll(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -360,21 +367,46 @@ def _constrained_firth(X: np.ndarray, y: np.ndarray, j: int, value: float, start
         return loglik_logistic(lp, y) + 0.5 * logdet, score, info
 
     obj, score, info = pen_ll(beta)
-    for _ in range(100):
-        sub = info[np.ix_(free, free)]
-        step = np.linalg.solve(sub, score[free])
-        t = 1.0
-        for _ in range(30):
-            cand = beta.copy()
-            cand[free] += t * step
-            o2, s2, i2 = pen_ll(cand)
-            if np.isfinite(o2) and o2 >= obj - 1e-12 * abs(obj):
+    converged = False
+    if np.isfinite(obj):
+        scale = max(1.0, float(y.size))
+        for _ in range(200):
+            sub = info[np.ix_(free, free)]
+            try:
+                step = np.linalg.solve(sub, score[free])
+            except np.linalg.LinAlgError:
+                step = np.linalg.lstsq(sub, score[free], rcond=None)[0]
+            dlp = float(np.max(np.abs(X[:, free] @ step)))
+            if np.isfinite(dlp) and dlp > 10.0:
+                step = step * (10.0 / dlp)
+            t = 1.0
+            for _ in range(40):
+                cand = beta.copy()
+                cand[free] += t * step
+                o2, s2, i2 = pen_ll(cand)
+                if np.isfinite(o2) and o2 >= obj - 1e-12 * abs(obj):
+                    break
+                t *= 0.5
+            else:  # no step length keeps the objective: converged only if the score is ~0
+                converged = bool(np.max(np.abs(score[free])) < 1e-6 * scale)
                 break
-            t *= 0.5
-        beta, obj, score, info = cand, o2, s2, i2
-        if np.max(np.abs(t * step)) < 1e-10:
-            break
-    return obj
+            beta, obj, score, info = cand, o2, s2, i2
+            if np.max(np.abs(t * step)) < 1e-10 * max(1.0, float(np.max(np.abs(beta[free])))) and \
+                    np.max(np.abs(score[free])) < 1e-6 * scale:
+                converged = True
+                break
+    val = obj if converged else np.nan
+    return (val, beta, converged) if full else val
+
+
+def _finite(f):  # noqa: ANN001, ANN202 - a root finder must never see NaN
+    def g(b: float) -> float:
+        v = f(b)
+        if not np.isfinite(v):
+            raise ValueError("constrained fit failed")
+        return v
+
+    return g
 
 
 def _profile_ci(
@@ -396,15 +428,37 @@ def _profile_ci(
         Xo = X[:, others]
         start_o = core.beta[others]
 
-        def dev(b: float, _j: int = j, _Xo: np.ndarray = Xo, _s: np.ndarray = start_o) -> float:
-            if firth:
-                val = _constrained_firth(X, y, _j, b, core.beta)
+        warm = {"beta": start_o, "full": core.beta}
+
+        def dev(b: float, _j: int = j, _Xo: np.ndarray = Xo, _s: np.ndarray = start_o,
+                _warm: dict = warm) -> float:
+            if firth:  # warm-started along the path too, else from the penalised MLE
+                for st in (_warm["full"], core.beta):
+                    val, beta_c, ok = _constrained_firth(X, y, _j, b, st, full=True)
+                    if ok:
+                        break
+                else:
+                    return np.nan
+                _warm["full"] = beta_c
             else:
-                fit = newton_logistic(_Xo, y, offset=b * X[:, _j], start=_s, maxit=100)
+                # Warm-started from the last constrained solution on the way out (a continuation
+                # path), then from the MLE of the other coefficients, then from the default start:
+                # far from the MLE (large offsets) Newton may not get back from a poor start. An
+                # unconverged fit is never taken for the constrained maximum (it would put a
+                # false root in the bracket).
+                off = b * X[:, _j]
+                for st in (_warm["beta"], _s, None):
+                    fit = newton_logistic(_Xo, y, offset=off, start=st, maxit=200)
+                    if fit.converged:
+                        break
+                else:
+                    return np.nan
+                _warm["beta"] = fit.beta
                 val = fit.loglik
             return 2.0 * (top - val) - crit
 
         for sign, out in ((-1.0, lo), (1.0, hi)):
+            warm["beta"], warm["full"] = start_o, core.beta
             b0 = core.beta[j]
             width = max(se[j], 1e-3) if np.isfinite(se[j]) else 1.0
             a = b0
@@ -412,15 +466,19 @@ def _profile_ci(
             for _ in range(60):
                 b1 = b0 + sign * width
                 f1 = dev(b1)
-                if np.isfinite(f1) and f1 > 0:
+                if np.isnan(f1):  # the constrained fit failed here: no limit can be trusted
+                    break
+                if f1 > 0:
                     found = True
                     break
                 a = b1
                 width *= 1.6
             if found:
-                root = optimize.brentq(dev, min(a, b1), max(a, b1), xtol=1e-10, rtol=1e-12)
-                out[j] = root
-            else:
+                try:
+                    out[j] = optimize.brentq(_finite(dev), min(a, b1), max(a, b1), xtol=1e-10, rtol=1e-12)
+                except ValueError:  # a failed constrained fit inside the bracket
+                    out[j] = np.nan
+            elif not np.isnan(f1):
                 out[j] = sign * np.inf
     return lo, hi
 
@@ -484,6 +542,10 @@ def fit_design(
         lo, hi = core.beta - zq * se, core.beta + zq * se
     else:
         lo, hi = _profile_ci(X, y, core, firth=firth, level=level)
+        failed = [design.columns[j] for j in range(len(lo)) if np.isnan(lo[j]) or np.isnan(hi[j])]
+        if failed:
+            notes.append(f"{source}: the profile-likelihood limit of {', '.join(failed)} could not be "
+                         "computed (the constrained fits did not converge); use --ci wald for those terms")
     return LogisticFit(
         outcome=design.outcome,
         event=design.event,
