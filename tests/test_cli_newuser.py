@@ -400,3 +400,42 @@ def test_none_and_dash_are_categories_not_missing(capsys, tmp_path):
     res = json.loads(out)
     assert res["n"] == len(df)  # nothing dropped
     assert {t["term"] for t in res["terms"]} == {"Intercept", "airbags=Driver", "airbags=None"}  # '-' first
+
+
+def test_notes_are_dropped_when_the_command_then_fails(capsys, scored, tmp_path):
+    df = pd.read_csv(scored)
+    df.loc[3, "risk2"] = 1.7  # and row 8 has a missing outcome (a note on success)
+    path = tmp_path / "bad_prob.csv"
+    df.to_csv(path, index=False)
+    code, _, err = run(capsys, "evaluate", path, "-y", "nonresponse", "--prob", "risk2")
+    assert "outside [0, 1]" in one_error(code, err)  # one line: the note is not printed
+    code, _, err = run(capsys, "evaluate", scored, "-y", "nonresponse", "--prob", "risk2")
+    assert code == 0 and "missing outcome were excluded" in err  # on success it is
+
+
+def test_table1_refuses_a_typo_in_a_numeric_column(capsys, tmp_path):
+    df = load_dataset("pmdm-train").reset_index(drop=True)
+    df["age"] = df["age"].astype(object)
+    df.loc[4, "age"] = "6o"
+    path = tmp_path / "typo.csv"
+    df.to_csv(path, index=False)
+    code, _, err = run(capsys, "table1", path, "-v", "age,sex", "--by", "nonresponse")
+    line = one_error(code, err)
+    assert "typo.csv: row 6, column 'age': '6o' is not a number" in line
+    code, out, err = run(capsys, "table1", path, "-v", "age", "--by", "nonresponse", "--categorical", "age", "--json")
+    assert code == 0, err  # declared categorical: every value a level, as asked
+
+
+def test_univariate_flags_a_separating_candidate_and_goes_on(capsys, tmp_path):
+    df = load_dataset("pmdm-train").reset_index(drop=True)
+    df["sep"] = df["nonresponse"]
+    path = tmp_path / "sep.csv"
+    df.to_csv(path, index=False)
+    code, out, err = run(capsys, "univariate", path, "-y", "nonresponse", "-x", "sex,sep", "--json")
+    assert code == 0, err
+    rows = {r["term"]: r for r in json.loads(out)["rows"]}
+    assert rows["sex=male"]["or"] == pytest.approx(6.697, abs=1e-3)  # Table 2 of study A
+    assert rows["sep"]["or"] is None and "separation" in rows["sep"]["problem"]
+    assert "sep: " in err and "--firth" in err
+    code, _, err = run(capsys, "univariate", path, "-y", "nonresponse", "-x", "sep")
+    assert "complete separation" in one_error(code, err)  # nothing left to show: an error

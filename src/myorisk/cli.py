@@ -428,6 +428,18 @@ def _shorten(msg: str) -> str:
 
 
 def _run(argv: Sequence[str] | None) -> int:
+    """Run the CLI; notes reach stderr only when the command succeeds (a failure is one line)."""
+    common.hold_notes()
+    try:
+        code = _run_held(argv)
+    except BaseException:
+        common.release_notes(show=False)
+        raise
+    common.release_notes(show=code == 0)
+    return code
+
+
+def _run_held(argv: Sequence[str] | None) -> int:
     """Run the CLI and turn every failure into an exit code and one line on stderr."""
     ex = _exc_types()
     cmd = typer.main.get_command(app)

@@ -147,8 +147,30 @@ def dump(obj: Any) -> None:
     )
 
 
+_held: list[str] | None = None
+
+
 def note(msg: str) -> None:
-    err.print(f"note: {msg}", markup=False)
+    """A note on stderr (rows excluded, extrapolation, …); held back while a command runs."""
+    if _held is not None:
+        _held.append(msg)
+    else:
+        err.print(f"note: {msg}", markup=False)
+
+
+def hold_notes() -> None:
+    """Keep notes until :func:`release_notes`: an error must stay one line on stderr."""
+    global _held
+    _held = []
+
+
+def release_notes(show: bool = True) -> None:
+    """Print the held notes (after a success) or drop them (after an error), and stop holding."""
+    global _held
+    held, _held = _held or [], None
+    if show:
+        for msg in held:
+            note(msg)
 
 
 def fmt(v: Any, digits: int = 4) -> str:
@@ -166,7 +188,9 @@ def fmt(v: Any, digits: int = 4) -> str:
     return f"{v:.{digits}f}"
 
 
-def fmt_p(p: float) -> str:
+def fmt_p(p: float | None) -> str:
+    if p is None or not np.isfinite(p):
+        return "NA"
     return "<0.0001" if p < 1e-4 else f"{p:.4f}"
 
 

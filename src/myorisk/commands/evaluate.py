@@ -149,8 +149,12 @@ def register(app: typer.Typer) -> None:
                 vals = set(pd.unique(df[v].dropna()))
                 if vals and vals <= {0, 1}:
                     cats.append(v)
-        res = t1.table_one(df, by=by, variables=common.split(variables),
-                           categorical=cats or None, nonnormal=nn)
+        try:
+            res = t1.table_one(df, by=by, variables=common.split(variables),
+                               categorical=cats or None, nonnormal=nn)
+        except InputError as e:  # the engine does not know the file: every message names it
+            msg = str(e)
+            raise InputError(msg if msg.startswith(f"{data.name}:") else f"{data.name}: {msg}") from None
         if output is not None:
             ext = output.suffix.lower()
             if ext == ".csv":

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from myorisk._json import clean as _clean
-from myorisk.errors import InputError
+from myorisk.errors import InputError, ModelError
 from myorisk.modeling._newton import newton_logistic
 from myorisk.modeling.design import Design, build_design
 from myorisk.modeling.logistic import LogisticFit, fit_design
@@ -220,7 +220,18 @@ def univariate(
         design = build_design(
             data, outcome, [v], categorical=cat, reference=ref, event=event, source=source
         )
-        fit = fit_design(design, firth=firth, ci=ci, level=level, source=source)
+        try:
+            fit = fit_design(design, firth=firth, ci=ci, level=level, source=source)
+        except ModelError as e:  # e.g. a candidate that separates the outcome: flag its row
+            notes.append(f"{v}: {e}")
+            ev = design.event
+            nan = float("nan")
+            for col in design.columns[1:]:
+                rows.append({"variable": v, "term": col, "n": int(design.y.size),
+                             "events": int(design.y.sum()), "coef": nan, "se": nan, "or": nan,
+                             "or_low": nan, "or_high": nan, "p": nan, "term_p": nan,
+                             "problem": str(e)})
+            continue
         ev = fit.event
         msg = design.missing.message()
         if msg:
@@ -243,6 +254,9 @@ def univariate(
                     "term_p": float(tt["lr_p"].iloc[0]),
                 }
             )
+    if rows and all("problem" in r for r in rows):
+        raise ModelError(notes[0].split(": ", 1)[1] if len(notes) == 1 else
+                         "no candidate could be fitted alone: " + "; ".join(notes))
     return UnivariateTable(
         rows=pd.DataFrame(rows),
         ci_method=ci,

@@ -750,6 +750,32 @@ def _is_missing(v: Any) -> bool:
         return False
 
 
+def _numbers_as_text(s: pd.Series, col: str) -> bool:
+    """Whether a text column holds numbers only; a column of numbers with a few texts is refused.
+
+    Most non-missing values (at least 80%, and at least 5 of them) numbers but some not is a
+    typo, not a categorical variable: the texts are listed by row, and declaring the column
+    categorical (or fixing the cells) decides.
+    """
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) or \
+            isinstance(s.dtype, pd.CategoricalDtype):
+        return False
+    vals = [(i, v) for i, v in s.items() if not _is_missing(v)]
+    bad = []
+    for i, v in vals:
+        try:
+            float(v)
+        except (TypeError, ValueError):
+            bad.append((i, v))
+    n_num = len(vals) - len(bad)
+    if bad and n_num >= 5 and n_num >= 0.8 * len(vals):
+        shown = "; ".join(f"row {i}, column '{col}': {str(v)!r} is not a number" for i, v in bad[:5])
+        more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
+        raise InputError(f"{shown}{more}; the other {n_num} values of '{col}' are numbers: fix the "
+                         f"cell(s), or declare '{col}' categorical to tabulate every value as a level")
+    return bool(vals) and not bad and not all(isinstance(v, bool) for _, v in vals)
+
+
 def _as_numeric(data: pd.DataFrame, col: str) -> np.ndarray:
     s = data[col]
     if pd.api.types.is_bool_dtype(s):
@@ -980,6 +1006,10 @@ def table_one(
             not declared_cont
             and (not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
         )
+        if is_cat and var not in categorical and not declared_cont:
+            # numbers stored as text (a column with a typo somewhere, even in a row without a
+            # group) are numbers: a typo is refused, an all-numeric text column is continuous
+            is_cat = not _numbers_as_text(data[var], var)
         if not is_cat:
             x = _as_numeric(d, var)
             cells = {g: _cont_cell(x[mask_of(g)]) for g in columns}
