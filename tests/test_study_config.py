@@ -187,3 +187,76 @@ def test_bundled_demo_configs_are_valid(name):
     c = demo_config(name, B=200)
     assert c.bootstrap.B == 200 and "B = 200" in c.bootstrap_note
     prepare(c)
+
+
+def test_fixed_model_predictor_missing_names_its_key(tmp_path):
+    p = _write_study(tmp_path, _cohort(), models=[{"name": "m", "predictors": ["sex", "msuvmaxx"]}])
+    with pytest.raises(InputError, match=r"column 'msuvmaxx' not found \(key 'models\[0\].predictors'"):
+        prepare(load_config(p))
+
+
+def test_fixed_model_predictor_outside_candidates_is_type_checked(tmp_path):
+    df = _cohort().astype({"age": object})
+    df.loc[2, "age"] = "sixty"
+    p = _write_study(tmp_path, df, models=[{"name": "m", "predictors": ["sex", "age"]}])
+    with pytest.raises(InputError, match=r"row 4, column 'age'"):
+        prepare(load_config(p))
+
+
+def test_a_mapping_file_renames_the_users_columns(tmp_path):
+    df = _cohort().rename(columns={"msuvmax": "PET mSUVmax", "nonresponse": "NR at 12 weeks"})
+    df.to_csv(tmp_path / "mine.csv", index=False)
+    (tmp_path / "map.yaml").write_text("msuvmax: PET mSUVmax\nnonresponse: NR at 12 weeks\n")
+    d = cfg()
+    d["data"] = {"sets": {"training": {"file": "mine.csv", "mapping": "map.yaml"}}}
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(d, sort_keys=False))
+    prep = prepare(load_config(p))
+    assert {"msuvmax", "nonresponse"} <= set(prep.frames["training"].columns)
+    assert prep.frames["training"]["msuvmax"].tolist() == df["PET mSUVmax"].tolist()
+    d["data"]["sets"]["training"]["mapping"] = "nomap.yaml"
+    p.write_text(yaml.safe_dump(d, sort_keys=False))
+    with pytest.raises(InputError, match=r"mapping file 'nomap.yaml' not found \(key 'data.sets.training.mapping'"):
+        prepare(load_config(p))
+
+
+def test_cli_refuses_a_foreign_output_folder_before_any_work(tmp_path, capsys, monkeypatch):
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(BASE, sort_keys=False))
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "keep.txt").write_text("mine")
+    import myorisk.study.pipeline as pl
+
+    def no_work(*a, **k):
+        raise AssertionError("the analysis started")
+
+    monkeypatch.setattr(pl, "prepare", no_work)
+    assert _run(["study", str(p), "-q", "--out", str(busy)]) == 2
+    e = capsys.readouterr().err.strip()
+    assert len(e.splitlines()) == 1 and "not an earlier myorisk report" in e
+    assert (busy / "keep.txt").read_text() == "mine"
+
+
+def test_single_predictor_roc_direction_follows_the_development_medians(tmp_path):
+    # a skewed marker whose logistic slope is negative while cases have the higher median
+    import numpy as np
+
+    from myorisk.study.pipeline import run
+
+    rng = np.random.default_rng(3)
+    n = 120
+    y = rng.uniform(size=n) < 0.4
+    marker = np.where(y, rng.lognormal(5.6, 0.4, n), rng.lognormal(5.2, 0.4, n))
+    marker[np.flatnonzero(~y)[:3]] = 20000.0  # three extreme controls pull the slope down
+    df = pd.DataFrame({"y": y.astype(int), "marker": marker, "score": rng.normal(size=n) + y})
+    df.to_csv(tmp_path / "d.csv", index=False)
+    d = {"data": {"sets": {"dev": {"file": "d.csv"}}}, "outcome": {"column": "y"},
+         "predictors": {"candidates": ["marker", "score"]},
+         "models": [{"name": "m", "predictors": ["marker", "score"]}], "bootstrap": {"B": 20, "seed": 1}}
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(d, sort_keys=False))
+    res = run(prepare(load_config(p)))
+    single = {s.variable: s for e in res.evaluations for s in e.singles}["marker"]
+    assert np.median(marker[y]) > np.median(marker[~y])
+    assert single.direction == "<" and single.roc.auc > 0.5

@@ -11,6 +11,7 @@ import typer
 
 from myorisk.commands import _common as common
 from myorisk.commands._common import err, out
+from myorisk.errors import InputError
 
 WRITE_STEP = "Write report, figures and tables"
 
@@ -50,6 +51,18 @@ def _progress_bars(quiet: bool):
     return prog, factory
 
 
+def _check_target(target: Path) -> None:
+    """Refuse an output folder the report could not be written to (as ``report.write`` would)."""
+    from myorisk.report.write import _is_previous_output
+
+    out = target.absolute()
+    if not out.parent.exists():
+        raise InputError(f"--out {target}: folder '{out.parent}' does not exist")
+    if not _is_previous_output(out):
+        raise InputError(f"--out {target}: exists and is not an earlier myorisk report (no results.json); "
+                         "choose another folder")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``study`` and ``demo`` to the CLI."""
 
@@ -70,12 +83,14 @@ def register(app: typer.Typer) -> None:
         from myorisk.study.pipeline import prepare, run
 
         cfg = load_config(config).with_bootstrap(B=bootstrap, seed=seed)
+        target = out_dir or Path(f"{config.stem}-report")
+        if not check:
+            _check_target(target)  # a folder that cannot take the report: say so before any work
         prep = prepare(cfg)  # every check before any work
         if check:
             sets = ", ".join(f"{k}: {len(v)} rows" for k, v in prep.frames.items())
             out.print(f"{config.name}: configuration and data are valid ({sets})")
             return
-        target = out_dir or Path(f"{config.stem}-report")
         if pdf:
             from myorisk.report.pdf import find_chromium
 

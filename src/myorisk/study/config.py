@@ -59,6 +59,9 @@ class SetSource(_Strict):
         Value of ``data.split_column`` selecting this set's rows from ``data.file``/``data.dataset``.
     sheet : str or int, optional
         XLSX sheet.
+    mapping : str, optional
+        Column mapping file (YAML or CSV, as ``myorisk check --mapping``) renaming this file's
+        columns to the names the configuration uses, and recoding values.
     label : str, optional
         Name shown in the report (default: the set's key).
     """
@@ -67,6 +70,7 @@ class SetSource(_Strict):
     dataset: str | None = None
     split: str | None = None
     sheet: str | int | None = None
+    mapping: str | None = None
     label: str | None = None
 
     @model_validator(mode="after")
@@ -90,6 +94,8 @@ class DataConfig(_Strict):
     split_column : str, optional
         Column whose values pick each set's rows (``sets.<name>.split``).
     sheet : str or int, optional
+    mapping : str, optional
+        Column mapping file for ``file`` (see :class:`SetSource`).
     """
 
     sets: dict[str, SetSource] = Field(min_length=1)
@@ -97,6 +103,7 @@ class DataConfig(_Strict):
     dataset: str | None = None
     split_column: str | None = None
     sheet: str | int | None = None
+    mapping: str | None = None
 
     @model_validator(mode="after")
     def _splits(self) -> DataConfig:

@@ -93,7 +93,11 @@ def _is_synthetic(df: pd.DataFrame) -> bool:
     return False
 
 
-def _read(config: StudyConfig, *, file: str | None, dataset: str | None, sheet) -> tuple[pd.DataFrame, str, dict]:
+def _read(config: StudyConfig, *, file: str | None, dataset: str | None, sheet,
+          mapping: str | None = None, key: str = "data") -> tuple[pd.DataFrame, str, dict]:
+    if mapping is not None and file is None:
+        raise InputError(f"{config.source}: key '{key}.mapping' goes with '{key}.file' (a bundled dataset "
+                         "already has the canonical names)")
     if dataset is not None:
         from myorisk.datasets import _info, load_dataset
 
@@ -105,7 +109,16 @@ def _read(config: StudyConfig, *, file: str | None, dataset: str | None, sheet) 
     path = config.resolve(file)
     if not path.exists():
         raise InputError(f"{config.source}: data file '{file}' not found (looked for {path})")
-    return read_data(path, sheet=sheet), path.name, {}
+    df = read_data(path, sheet=sheet)
+    if mapping is not None:
+        from myorisk.myositis.io import apply_mapping, read_mapping
+
+        mpath = config.resolve(mapping)
+        if not mpath.exists():
+            raise InputError(f"{config.source}: mapping file '{mapping}' not found (key '{key}.mapping'; "
+                             f"looked for {mpath})")
+        df, _ = apply_mapping(df, read_mapping(mpath), path.name)
+    return df, path.name, {}
 
 
 def load_sets(config: StudyConfig) -> tuple[dict, dict, dict, dict]:
@@ -120,7 +133,8 @@ def load_sets(config: StudyConfig) -> tuple[dict, dict, dict, dict]:
     d = config.data
     whole = None
     if d.split_column is not None:
-        whole, whole_src, s = _read(config, file=d.file, dataset=d.dataset, sheet=d.sheet)
+        whole, whole_src, s = _read(config, file=d.file, dataset=d.dataset, sheet=d.sheet,
+                                    mapping=d.mapping, key="data")
         seeds.update(s)
         if d.split_column not in whole.columns:
             raise InputError(f"{whole_src}: split column '{d.split_column}' not found (key "
@@ -140,7 +154,9 @@ def load_sets(config: StudyConfig) -> tuple[dict, dict, dict, dict]:
             frames[name], sources[name] = df, whole_src
         else:
             df, source, s = _read(config, file=src.file, dataset=src.dataset,
-                                  sheet=src.sheet if src.sheet is not None else d.sheet)
+                                  sheet=src.sheet if src.sheet is not None else d.sheet,
+                                  mapping=src.mapping if src.mapping is not None else d.mapping,
+                                  key=f"data.sets.{name}" if src.mapping is not None else "data")
             seeds.update(s)
             frames[name], sources[name] = df, source
         synth[name] = _is_synthetic(frames[name])
@@ -190,13 +206,23 @@ def prepare(config: StudyConfig) -> Prepared:
             key = "predictors.candidates" if miss[0] in cands else "table1.variables"
             raise InputError(f"{src}: column '{miss[0]}' not found (key '{key}' in {config.source})")
     dev_df = frames[dev]
+    for i, m in enumerate(config.models):  # a fixed model's predictors are checked as candidates are
+        for c in m.predictors or ():
+            if c not in dev_df.columns:
+                raise InputError(f"{sources[dev]}: column '{c}' not found (key 'models[{i}].predictors' "
+                                 f"in {config.source}, model '{m.name}'; columns are: "
+                                 f"{', '.join(map(str, dev_df.columns[:25]))})")
+    extra = [c for m in config.models for c in (m.predictors or ()) if c not in cands]
+    cands = [*cands, *dict.fromkeys(extra)]
     design = build_design(dev_df, out_col, cands, categorical=config.predictors.categorical,
                           reference=config.predictors.reference, event=config.outcome.event,
                           source=sources[dev])
     numeric = [t.name for t in design.terms if t.kind == "numeric"]
-    levels = {t.name: set(t.levels) for t in design.terms if t.kind == "categorical"}
     from myorisk.modeling.design import _level_label
 
+    # every level seen in the development set (also in rows a complete-case design drops)
+    levels = {t.name: set(dev_df[t.name].dropna().map(_level_label)) for t in design.terms
+              if t.kind == "categorical"}
     for name, df in frames.items():
         src = sources[name]
         cols = [c for c in numeric if c in df.columns]
@@ -204,7 +230,7 @@ def prepare(config: StudyConfig) -> Prepared:
         frames[name][cols] = coerce_numeric(df, cols, src)[cols]
         frames[name].attrs.update(df.attrs)
         for c, levs in levels.items():
-            if c not in df.columns:
+            if c not in df.columns or name == dev:
                 continue
             lab = df[c].dropna().map(_level_label)
             bad = lab[~lab.isin(levs)]
@@ -348,14 +374,26 @@ def _spec(fit, df, mcfg, config, source):
     )
 
 
-def _direction(univ: pd.DataFrame, variable: str) -> str:
-    rows = univ.loc[univ["variable"] == variable]
-    if len(rows) == 1:
-        return "<" if float(rows["coef"].iloc[0]) >= 0 else ">"
-    return "<"
+def _directions(config, model: ModelResult, dev_df: pd.DataFrame, source: str) -> dict[str, str]:
+    """ROC direction of each numeric predictor alone, fixed on the development data by pROC's
+    rule (``"<"`` when the median of the controls is at most that of the cases), then used
+    unchanged on every other set."""
+    from myorisk.modeling.design import code_outcome
+
+    out_col = config.outcome.column
+    fit = model.fit
+    dirs = {}
+    for t in fit.terms:
+        if t.kind != "numeric":
+            continue
+        sub = _complete(dev_df, [out_col, t.name])
+        y, _ = code_outcome(sub[out_col], event=fit.event, name=out_col, source=source)
+        x = pd.to_numeric(sub[t.name], errors="coerce").to_numpy(float)
+        dirs[t.name] = "<" if np.median(x[y == 0]) <= np.median(x[y == 1]) else ">"
+    return dirs
 
 
-def _evaluate(config, model: ModelResult, set_name, df, source, univ, apparent) -> Evaluation | str:
+def _evaluate(config, model: ModelResult, set_name, df, source, directions, apparent) -> Evaluation | str:
     from myorisk.modeling.design import code_outcome
     from myorisk.modeling.performance import val_prob
     from myorisk.modeling.roc import best_threshold, delong_test, roc_curve
@@ -396,7 +434,7 @@ def _evaluate(config, model: ModelResult, set_name, df, source, univ, apparent) 
         x = sub[t.name].to_numpy(float)
         if np.unique(x).size <= 2:  # binary predictors: one point, not a curve
             continue
-        d = _direction(univ, t.name)
+        d = directions.get(t.name, "<")
         r = roc_curve(y, x, direction=d)
         test = delong_test(y, prob, x, direction1="<", direction2=d)
         singles.append(SinglePredictor(t.name, d, r, test))
@@ -558,8 +596,9 @@ def run(config: StudyConfig | Prepared, progress: Progress | None = None) -> Res
     provisional = [ModelResult(validation=None, calibration=None, **p) for p in pending]
     evaluations: list[Evaluation] = []
     for m in provisional:
+        directions = _directions(cfg, m, dev_df, sources[dev])
         for s in cfg.sets_to_validate:
-            ev = _evaluate(cfg, m, s, frames[s], sources[s], univ, apparent=(s == dev))
+            ev = _evaluate(cfg, m, s, frames[s], sources[s], directions, apparent=(s == dev))
             if isinstance(ev, str):
                 notes.append(ev)
             else:
