@@ -439,3 +439,16 @@ def test_univariate_flags_a_separating_candidate_and_goes_on(capsys, tmp_path):
     assert "sep: " in err and "--firth" in err
     code, _, err = run(capsys, "univariate", path, "-y", "nonresponse", "-x", "sep")
     assert "complete separation" in one_error(code, err)  # nothing left to show: an error
+
+
+def test_roc_lists_every_tied_youden_optimum_and_warns_on_opposite_directions(capsys, tmp_path):
+    path = tmp_path / "tie.csv"
+    pd.DataFrame({"y": [0, 0, 1, 1, 0, 0, 1, 1], "s": [1, 3, 2, 4, 1, 3, 2, 4],
+                  "r": [8, 7, 2, 1, 6, 5, 4, 3]}).to_csv(path, index=False)
+    code, out, err = run(capsys, "roc", path, "-y", "y", "-s", "s", "--json")
+    assert code == 0, err
+    best = json.loads(out)["curves"][0]["best_all"]
+    assert [b["threshold"] for b in best] == [1.5, 3.5]  # pROC coords("best") returns both
+    assert [b["sensitivity"] for b in best] == [1.0, 0.5]
+    code, out, err = run(capsys, "roc", path, "-y", "y", "-s", "s", "-s", "r")
+    assert code == 0 and "opposite directions" in err

@@ -273,12 +273,19 @@ def roc(
         curves.append({"score": s, "auc": r.auc, "ci_low": r.ci_low, "ci_high": r.ci_high, "se": r.se,
                        "direction": r.direction, "n_cases": r.n_cases, "n_controls": r.n_controls,
                        "best": {"threshold": b.threshold, "sensitivity": b.sensitivity,
-                                "specificity": b.specificity, "ppv": b.ppv, "npv": b.npv, "youden": b.youden}})
+                                "specificity": b.specificity, "ppv": b.ppv, "npv": b.npv, "youden": b.youden},
+                       # every tied optimum, as pROC's coords(x = "best") returns them
+                       "best_all": [{k: row[k] for k in ("threshold", "sensitivity", "specificity", "ppv", "npv")}
+                                    for row in b.rows]})
     result: dict[str, Any] = {"outcome": outcome, "event": ev, "level": level, "curves": curves}
     if len(score) == 2:
         t = delong_test(y, sub[score[0]].to_numpy(float), sub[score[1]].to_numpy(float), level=level,
                         direction1=res_list[0].direction, direction2=res_list[1].direction)
         result["delong"] = {"z": t.z, "p": t.p, "diff": t.diff, "ci_low": t.ci_low, "ci_high": t.ci_high}
+        if res_list[0].direction != res_list[1].direction:  # pROC warns the same
+            common.note(f"'{score[0]}' and '{score[1]}' have opposite directions ({res_list[0].direction} and "
+                        f"{res_list[1].direction}): DeLong's test should not be applied to ROC curves "
+                        "with different directions; fix one with --direction")
     if versus is not None:
         df2 = common.read(versus)
         if outcome not in df2.columns:
@@ -305,6 +312,9 @@ def roc(
         b = c["best"]
         out.print(f"{c['score']}: Youden-optimal threshold {common.fmt(b['threshold'])} — sensitivity "
                   f"{common.fmt(b['sensitivity'])}, specificity {common.fmt(b['specificity'])}, PPV {common.fmt(b['ppv'])}, NPV {common.fmt(b['npv'])}")
+        for t in c["best_all"][1:]:
+            out.print(f"  tied optimum: threshold {common.fmt(t['threshold'])} — sensitivity {common.fmt(t['sensitivity'])}, "
+                      f"specificity {common.fmt(t['specificity'])}, PPV {common.fmt(t['ppv'])}, NPV {common.fmt(t['npv'])}")
     if "delong_unpaired" in result:
         d = result["delong_unpaired"]
         out.print(f"DeLong unpaired test {data.name} vs {versus.name}: difference {common.fmt(d['diff'])}, "

@@ -146,7 +146,12 @@ def register(app: typer.Typer) -> None:
             how = "--set VAR=VALUE" if source == "--set" else "a key of the JSON object"
             raise InputError(f"{source}: no value for {', '.join(repr(a) for a in absent)} (model '{spec.name}' "
                              f"needs {', '.join(names)}; give each as {how})")
-        res = predict_one(spec, values, source=source, extrapolate=extrapolate or None)
+        try:
+            res = predict_one(spec, values, source=source, extrapolate=extrapolate or None)
+        except InputError as e:  # one patient: no rows, the variables are named as typed
+            import re
+
+            raise InputError(re.sub(r"row 1, column ('[^']+'): ", r"\1: ", str(e))) from None
         if notice:
             common.note(notice)
         if res.get("extrapolated"):

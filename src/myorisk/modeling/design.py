@@ -234,9 +234,13 @@ def code_outcome(
     uniq = r_sorted(labels)
     if len(uniq) > 2:
         shown = ", ".join(uniq[:6]) + (" …" if len(uniq) > 6 else "")
+        # the row of the value least often seen: the likely typo
+        counts = labels.value_counts()
+        rare = str(counts.idxmin())
+        row = labels.index[(labels == rare).to_numpy()][0]
         raise InputError(
             f"{source}: outcome '{name}' has {len(uniq)} distinct values ({shown}); a binary outcome "
-            "needs exactly 2"
+            f"needs exactly 2 (the rarest, '{rare}', is at row {row})"
         )
     if len(uniq) < 2:
         only = uniq[0] if uniq else "none"
