@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,8 @@ from myorisk.errors import InputError
 from myorisk.modeling.spec import load_spec, predict
 from myorisk.web import create_app
 from myorisk.web.app import _NoValues, access_log_config
-from myorisk.web.registry import DEFAULT_BANDS, band_of
+from myorisk.web.registry import BINARY_FALSE, BINARY_TRUE, DEFAULT_BANDS, band_of
+from myorisk.web.svg import nomogram_svg
 
 BUNDLED = ["pmdm-comprehensive", "pmdm-noninvasive", "redmi"]
 PATIENT = {"anti_tif1g": 1, "alopecia": 0, "gi_vas": 3.5}
@@ -125,12 +127,31 @@ def test_predict_list_and_extra_keys(client: TestClient) -> None:
            "msg": "GI disease activity VAS: 12 is outside the allowed range (allowed: 0-10 cm)"}]),
         ({"anti_tif1g": 2, "alopecia": 0, "gi_vas": 1},
          [{"loc": ["body", "anti_tif1g"], "type": "less_than_equal",
-           "msg": "Anti-TIF1-γ: 2 is not 0 or 1 (allowed: 0 or 1)"}]),
+           "msg": "Anti-TIF1-γ: 2 is not 0 or 1 (allowed: 0 or 1, no or yes, false or true)"}]),
         ({"anti_tif1g": 1, "gi_vas": "abc"},
          [{"loc": ["body", "alopecia"], "type": "missing",
-           "msg": "Alopecia is required (allowed: 0 or 1)"},
+           "msg": "Alopecia is required (allowed: 0 or 1, no or yes, false or true)"},
           {"loc": ["body", "gi_vas"], "type": "float_type",
-           "msg": "GI disease activity VAS: 'abc' is not a number (allowed: 0-10 cm)"}]),
+           "msg": 'GI disease activity VAS: "abc" is not a number (allowed: 0-10 cm)'}]),
+        # a number sent as a string: shown as JSON shows it, with what to send instead
+        ({"anti_tif1g": 1, "alopecia": 0, "gi_vas": "3.5"},
+         [{"loc": ["body", "gi_vas"], "type": "float_type",
+           "msg": 'GI disease activity VAS: "3.5" is text, not a number: send 3.5 without '
+                  "quotes (allowed: 0-10 cm)"}]),
+        # JSON null and true are echoed as JSON, not as Python's None and True
+        ({"anti_tif1g": None, "alopecia": 0, "gi_vas": True},
+         [{"loc": ["body", "anti_tif1g"], "type": "int_type",
+           "msg": "Anti-TIF1-γ: null is not 0 or 1 (allowed: 0 or 1, no or yes, false or true)"},
+          {"loc": ["body", "gi_vas"], "type": "float_type",
+           "msg": "GI disease activity VAS: true is not a number (allowed: 0-10 cm)"}]),
+        ({"anti_tif1g": "maybe", "alopecia": 0.5, "gi_vas": None},
+         [{"loc": ["body", "anti_tif1g"], "type": "binary_parsing",
+           "msg": 'Anti-TIF1-γ: "maybe" is not 0 or 1 (allowed: 0 or 1, no or yes, false or '
+                  "true)"},
+          {"loc": ["body", "alopecia"], "type": "int_type",
+           "msg": "Alopecia: 0.5 is not 0 or 1 (allowed: 0 or 1, no or yes, false or true)"},
+          {"loc": ["body", "gi_vas"], "type": "float_type",
+           "msg": "GI disease activity VAS: null is not a number (allowed: 0-10 cm)"}]),
         ([], [{"loc": ["body"], "type": "too_short", "msg": "the list of patients is empty"}]),
         ("x", [{"loc": ["body"], "type": "model_type",
                 "msg": "each patient must be a JSON object whose keys are the model's variables"}]),
@@ -149,7 +170,7 @@ def test_predict_refuses_list_items_by_position(client: TestClient) -> None:
     assert r.status_code == 422
     assert r.json() == {"detail": [
         {"loc": ["body", 1, "sex"], "type": "literal_error",
-         "msg": "Sex: 'other' is not one of the model's levels (allowed: female, male)"},
+         "msg": 'Sex: "other" is not one of the model\'s levels (allowed: female, male)'},
         {"loc": ["body", 1, "msuvmax"], "type": "less_than_equal",
          "msg": "mSUVmax: 9 is outside the allowed range (allowed: 0.1-3 ratio to mean liver SUV)"},
     ]}
@@ -219,13 +240,200 @@ def test_form_refuses_out_of_range_and_malformed(client: TestClient) -> None:
     r = client.post("/models/redmi", data={"anti_tif1g": "1", "alopecia": "", "gi_vas": "30"})
     assert r.status_code == 422
     assert 'id="probability"' not in r.text
-    assert "Alopecia is required (allowed: 0 or 1)" in r.text
+    assert "Alopecia is required (allowed: 0 or 1, no or yes, false or true)" in r.text
     assert "GI disease activity VAS: 30 is outside the allowed range (allowed: 0-10 cm)" in r.text
     assert 'aria-invalid="true"' in r.text and 'href="#f-gi_vas"' in r.text
-    r = client.post("/models/redmi", data={"anti_tif1g": "yes", "alopecia": "0", "gi_vas": "1,5"})
+    r = client.post("/models/redmi", data={"anti_tif1g": "maybe", "alopecia": "0", "gi_vas": "1,5"})
     assert r.status_code == 422
-    assert "Anti-TIF1-γ: &#39;yes&#39; is not 0 or 1" in r.text
-    assert "&#39;1,5&#39; is not a number" in r.text
+    assert "Anti-TIF1-γ: &#34;maybe&#34; is not 0 or 1" in r.text
+    assert "GI disease activity VAS: &#34;1,5&#34; is not a number (allowed: 0-10 cm)" in r.text
+
+
+# ----------------------------------------------------------------------------- values as text
+@pytest.mark.parametrize(("word", "value"), [
+    *[(w, 1) for w in ("yes", "Yes", "TRUE", "1", "1.0", "present", "Positive", " y ", "t")],
+    *[(w, 0) for w in ("no", "NO", "false", "0", "0.0", "absent", "negative", "n", "F")],
+])
+def test_binary_words_are_accepted_alike_by_api_form_and_batch(client: TestClient, word: str,
+                                                                value: int) -> None:
+    """yes/no, true/false, 0/1… (the engine's words, any case) mean the same on every face."""
+    exp = _expected("redmi", [{"anti_tif1g": value, "alopecia": 0, "gi_vas": 3.5}]).iloc[0]
+    r = client.post("/api/models/redmi/predict",
+                    json={"anti_tif1g": word, "alopecia": 0, "gi_vas": 3.5})
+    assert r.status_code == 200, r.text
+    assert r.json()["probability"] == pytest.approx(exp["probability"], rel=1e-15)
+    r = client.post("/models/redmi", data={"anti_tif1g": word, "alopecia": "no", "gi_vas": "3.5"})
+    assert r.status_code == 200, r.text
+    shown = float(re.search(r'id="probability" data-value="([^"]+)"', r.text).group(1))
+    assert shown == pytest.approx(exp["probability"], rel=1e-15)
+    # the form comes back with the matching radio button ticked
+    assert re.search(rf'name="anti_tif1g" value="{value}"\s+checked', r.text)
+    csv = f"anti_tif1g,alopecia,gi_vas\n{word},no,3.5\n"
+    r = client.post("/models/redmi/batch", files={"file": ("c.csv", csv, "text/csv")})
+    assert r.status_code == 200, r.text
+    assert pd.read_csv(pd.io.common.StringIO(r.text))["probability"][0] == pytest.approx(
+        exp["probability"], rel=1e-15)
+
+
+def test_json_booleans_for_binary(client: TestClient) -> None:
+    exp = _expected("redmi", [PATIENT]).iloc[0]
+    r = client.post("/api/models/redmi/predict",
+                    json={"anti_tif1g": True, "alopecia": False, "gi_vas": 3.5})
+    assert r.status_code == 200
+    assert r.json()["probability"] == pytest.approx(exp["probability"], rel=1e-15)
+
+
+def test_form_reads_numbers_as_batch_csv_does(client: TestClient) -> None:
+    exp = _expected("redmi", [PATIENT]).iloc[0]["probability"]
+    for text in ("3.5", " 3.5 ", "3.5e0", "+3.50"):
+        r = client.post("/models/redmi", data={"anti_tif1g": "1", "alopecia": "0", "gi_vas": text})
+        assert r.status_code == 200, text
+        assert float(re.search(r'id="probability" data-value="([^"]+)"', r.text).group(1)) == \
+            pytest.approx(exp, rel=1e-15)
+    for text in ("1,5", "nan", "3.5cm"):
+        r = client.post("/models/redmi", data={"anti_tif1g": "1", "alopecia": "0", "gi_vas": text})
+        assert r.status_code == 422
+        assert f"GI disease activity VAS: &#34;{text}&#34; is not a number" in r.text
+        csv = f"anti_tif1g,alopecia,gi_vas\n1,0,{text}\n".replace("1,5", '"1,5"')
+        r = client.post("/models/redmi/batch", files={"file": ("c.csv", csv, "text/csv")})
+        assert r.status_code == 422 and "is not a number" in r.text
+
+
+def test_level_in_another_case_gets_a_hint(client: TestClient) -> None:
+    r = client.post("/api/models/pmdm-noninvasive/predict", json={"sex": "Male", "msuvmax": 1})
+    assert r.json()["detail"] == [{"loc": ["body", "sex"], "type": "literal_error", "msg":
+                                   'Sex: "Male" is not one of the model\'s levels (allowed: '
+                                   'female, male): write "male"'}]
+
+
+def test_openapi_binary_schema_lists_the_accepted_forms(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    prop = doc["components"]["schemas"]["RedmiInput"]["properties"]["anti_tif1g"]
+    kinds = {b["type"]: b for b in prop["anyOf"]}
+    assert kinds["integer"] == {"type": "integer", "minimum": 0, "maximum": 1}
+    assert kinds["boolean"] == {"type": "boolean"}
+    pattern = re.compile(kinds["string"]["pattern"])
+    for w in (*BINARY_TRUE, *BINARY_FALSE):
+        assert pattern.search(w) and pattern.search(w.upper()) and pattern.search(f" {w}\t")
+    for w in ("maybe", "2", "yess", "1.5", ""):
+        assert not pattern.search(w)
+    assert "yes/no" in prop["description"]
+
+
+# ----------------------------------------------------------------------------- nomogram SVG
+_NS = "{http://www.w3.org/2000/svg}"
+
+
+def _extreme(name: str, high: bool) -> dict[str, str]:
+    """Form values giving the model's lowest (or highest) possible total points."""
+    spec = load_spec(name)
+    out = {}
+    for v in spec.variables:
+        if v.kind == "categorical":
+            eff = {lv: (0.0 if lv == v.reference else spec.coefficients[f"{v.name}={lv}"])
+                   for lv in v.levels}
+            out[v.name] = (max if high else min)(eff, key=eff.__getitem__)
+            continue
+        lo, hi = (0.0, 1.0) if v.kind == "binary" else (v.min, v.max)
+        up = (spec.coefficients[v.name] > 0) == high
+        out[v.name] = f"{hi if up else lo:g}"
+    return out
+
+
+def _svgs(html: str) -> list[ET.Element]:
+    return [ET.fromstring(m) for m in re.findall(r'<svg xmlns=.*?</svg>', html, re.S)]
+
+
+def _geometry(svg: ET.Element) -> dict:
+    """Axis lines (by y, top to bottom), marks (circles) and mark labels of a drawn nomogram."""
+    axes = sorted((float(e.get("y1")), float(e.get("x1")), float(e.get("x2")))
+                  for e in svg.iter(f"{_NS}line")
+                  if e.get("stroke-width") == "1.2" and e.get("y1") == e.get("y2"))
+    circles = [(float(e.get("cx")), float(e.get("cy"))) for e in svg.iter(f"{_NS}circle")]
+    labels = [(float(e.get("x")), float(e.get("y")), e.get("text-anchor"), e.text)
+              for e in svg.iter(f"{_NS}text") if e.get("fill") == "#b3261e"]
+    ticks = {}
+    for y, _, _ in axes:
+        ticks[y] = [(float(e.get("x")), e.text) for e in svg.iter(f"{_NS}text")
+                    if abs(float(e.get("y")) - (y + 19)) < 0.05 and e.get("fill") == "#1f2328"]
+    return {"axes": axes, "circles": circles, "labels": labels, "ticks": ticks}
+
+
+@pytest.mark.parametrize("high", [False, True], ids=["min", "max"])
+@pytest.mark.parametrize("name", BUNDLED)
+def test_nomogram_marks_lie_on_drawn_axes(client: TestClient, name: str, high: bool) -> None:
+    """Lowest and highest possible patients: every mark sits on its axis line; the total-points,
+    linear-predictor and probability axes span 0 to the maximum total; the marks are placed
+    where the patient's linear predictor is on the LP ticks; mark labels clear the marks."""
+    values = _extreme(name, high)
+    api = client.post(f"/api/models/{name}/predict", json=values)  # numbers as text: refused
+    assert api.status_code == 422
+    r = client.post(f"/models/{name}", data=values)
+    assert r.status_code == 200
+    res = json.loads(json.dumps(_expected(name, [{
+        k: (float(v) if load_spec(name).variable(k).kind != "categorical" else v)
+        for k, v in values.items()}]).iloc[0].to_dict()))
+    for svg in _svgs(r.text):  # desktop and phone layouts
+        g = _geometry(svg)
+        axes = g["axes"]
+        n = len(load_spec(name).variables)
+        assert len(axes) == 1 + n + 3
+        by_y = {round(y, 1): (x1, x2) for y, x1, x2 in axes}
+        for cx, cy in g["circles"]:
+            x1, x2 = by_y[round(cy, 1)]  # every mark is on an axis ...
+            assert x1 - 0.05 <= cx <= x2 + 0.05, (cx, x1, x2)  # ... and on its drawn line
+        assert len(g["circles"]) == n + 2
+        total, lp, prob = axes[-3:]
+        ruler_x0 = axes[0][1]
+        assert total[1:] == lp[1:] == prob[1:]  # the three lower axes share one span
+        assert total[1] == pytest.approx(ruler_x0)
+        # the marks of the total and of the probability sit at this patient's linear predictor
+        lp_ticks = [(x, float(t)) for x, t in g["ticks"][lp[0]]]
+        (xa, va), (xb, vb) = lp_ticks[0], lp_ticks[-1]
+        x_lp = xa + (res["linear_predictor"] - va) * (xb - xa) / (vb - va)
+        marks = {round(cy, 1): cx for cx, cy in g["circles"]}
+        assert marks[round(total[0], 1)] == pytest.approx(x_lp, abs=0.2)
+        assert marks[round(prob[0], 1)] == pytest.approx(x_lp, abs=0.2)
+        if high:
+            assert marks[round(total[0], 1)] == pytest.approx(total[2], abs=0.05)
+        # mark labels: above their axis line and beside (not across) the mark's dashed line
+        for x, y, anchor, text in g["labels"]:
+            ax_y = min((a[0] for a in axes if a[0] > y), default=None)
+            assert ax_y is not None and 0 < ax_y - y <= 8, text
+            cx = marks[round(ax_y, 1)]
+            assert (x >= cx + 5) if anchor == "start" else (anchor == "end" and x <= cx - 5), text
+        assert any(t == f"{100 * res['probability']:.1f}%" for *_, t in g["labels"])
+
+
+def test_nomogram_desc_reads_labels_values_and_points(client: TestClient) -> None:
+    r = client.post("/models/redmi", data={"anti_tif1g": "1", "alopecia": "0", "gi_vas": "3.5"})
+    desc = _svgs(r.text)[0].find(f"{_NS}desc").text
+    assert desc == ("This patient: Anti-TIF1-γ: yes, 100 points; Alopecia: no, 0 points; "
+                    "GI disease activity VAS: 3.5 cm, 27.6 points; total 127.6 points; "
+                    "predicted probability 64.4%.")
+    r = client.post("/models/pmdm-noninvasive", data={"sex": "male", "msuvmax": "1.2"})
+    exp = _expected("pmdm-noninvasive", [{"sex": "male", "msuvmax": 1.2}]).iloc[0]
+    assert (round(exp["points_sex"], 1), round(exp["points_msuvmax"], 1)) == (16.3, 40.0)
+    desc = _svgs(r.text)[1].find(f"{_NS}desc").text  # the phone layout says the same
+    assert desc == ("This patient: Sex: male, 16.3 points; mSUVmax: 1.2 ratio to mean liver "
+                    "SUV, 40 points; total 56.3 points; predicted probability "
+                    f"{100 * exp['probability']:.1f}%.")
+    assert client.get("/models/redmi/nomogram.svg").text.count(
+        "Empty nomogram: no patient entered.") == 1
+
+
+def test_nomogram_svg_ticks_inside_span_when_few_given() -> None:
+    """A nomogram whose given LP/probability ticks miss the span still gets labelled axes."""
+    nomo = load_spec("redmi").nomogram().to_dict()
+    nomo["linear_predictor"] = {"values": [-5.0], "points": [-300.0]}
+    nomo["probability"] = {"values": [0.01], "points": [-300.0]}
+    g = _geometry(ET.fromstring(nomogram_svg(nomo, [v.to_dict() for v in
+                                                    load_spec("redmi").variables])))
+    assert len(g["axes"]) == 1 + 3 + 3  # Points, three predictors, total, LP, probability
+    lp, prob = g["axes"][-2:]
+    assert len(g["ticks"][lp[0]]) >= 3 and len(g["ticks"][prob[0]]) >= 3
+    for y, x1, x2 in (lp, prob):
+        assert all(x1 - 0.05 <= x <= x2 + 0.05 for x, _ in g["ticks"][y])
 
 
 def test_index_and_api_help(client: TestClient) -> None:

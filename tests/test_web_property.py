@@ -42,8 +42,9 @@ def test_openapi_contract_holds(case: schemathesis.Case) -> None:
 def _value(v: VariableSpec) -> st.SearchStrategy:
     if v.kind == "categorical":
         return st.sampled_from(list(v.levels))
-    if v.kind == "binary":
-        return st.sampled_from([0, 1])
+    if v.kind == "binary":  # every form the API and batch CSV accept, as the engine reads them
+        return st.sampled_from([0, 1, 0.0, 1.0, True, False, "yes", "No", "TRUE", "false",
+                                "1", "0", "present", "Negative", " y "])
     return st.floats(min_value=v.min, max_value=v.max, allow_nan=False, allow_infinity=False)
 
 

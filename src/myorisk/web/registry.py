@@ -31,11 +31,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+import pandas as pd
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    create_model,
+)
 from pydantic_core import PydanticCustomError
 
 from myorisk.errors import InputError
-from myorisk.modeling.spec import ModelSpec, VariableSpec, bundled_models, load_spec
+from myorisk.modeling.spec import _FALSE, _TRUE, ModelSpec, VariableSpec, bundled_models, load_spec
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -44,6 +53,9 @@ __all__ = [
     "ModelEntry",
     "load_models",
     "band_of",
+    "allowed_text",
+    "BINARY_TRUE",
+    "BINARY_FALSE",
 ]
 
 
@@ -123,6 +135,37 @@ def _parse_bands(raw: object, source: str) -> tuple[tuple[RiskBand, ...], str]:
 
 
 # ----------------------------------------------------------------------------- input models
+#: Words a binary variable takes (case-insensitive): exactly the engine's, so that the JSON API,
+#: the form and batch CSV (scored by :func:`myorisk.modeling.spec.predict`) accept the same values.
+BINARY_TRUE: tuple[str, ...] = tuple(sorted(_TRUE))
+BINARY_FALSE: tuple[str, ...] = tuple(sorted(_FALSE))
+_BLANKS = " \t\r\n"
+
+
+def allowed_text(v: VariableSpec) -> str:
+    """Allowed values in words, as the web faces accept them: ``0-10 cm``,
+    ``0 or 1, no or yes, false or true``, ``female, male``."""
+    if v.kind == "binary":
+        return "0 or 1, no or yes, false or true"
+    return v.range_text()
+
+
+def _caseless(word: str) -> str:
+    """Regular expression matching ``word`` in any case (JSON Schema has no ``(?i)``)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+def _binary_schema() -> dict:
+    words = "|".join(_caseless(w) for w in sorted((*BINARY_TRUE, *BINARY_FALSE), key=len,
+                                                   reverse=True))
+    return {"anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": 1},
+        {"type": "boolean"},
+        {"type": "string", "pattern": f"^[ \\t\\r\\n]*(?:{words})[ \\t\\r\\n]*$",
+         "examples": ["yes", "no"]},
+    ]}
+
+
 def _field_for(v: VariableSpec) -> tuple[Any, Any]:
     """pydantic (type, Field) of one variable."""
     desc = v.label or v.name
@@ -130,27 +173,52 @@ def _field_for(v: VariableSpec) -> tuple[Any, Any]:
         desc += f" ({v.unit})"
     if v.description:
         desc += f". {v.description.rstrip('.')}"
-    desc += f". Allowed: {v.range_text()}."
+    if v.kind == "binary":
+        desc += (". Allowed: 0 or 1; also true/false, or the words yes/no, y/n, t/f, "
+                 "present/absent, positive/negative (any case).")
+    else:
+        desc += f". Allowed: {v.range_text()}."
     if v.kind == "categorical":
         return Literal[tuple(v.levels)], Field(..., description=desc,  # type: ignore[valid-type]
                                                title=v.label or v.name)
     if v.kind == "binary":
-        return Annotated[int, Field(ge=0, le=1), BeforeValidator(_binary)], Field(..., description=desc,
-                                                        title=v.label or v.name)
+        return (Annotated[int, Field(ge=0, le=1), BeforeValidator(_binary),
+                          WithJsonSchema(_binary_schema())],
+                Field(..., description=desc, title=v.label or v.name))
     kw: dict[str, Any] = {"allow_inf_nan": False}
     if v.min is not None:
         kw["ge"] = v.min
     if v.max is not None:
         kw["le"] = v.max
-    return Annotated[float, Field(**kw)], Field(..., description=desc, title=v.label or v.name)
+    return (Annotated[float, Field(**kw), BeforeValidator(_number)],
+            Field(..., description=desc, title=v.label or v.name))
 
 
 def _binary(x: object) -> object:
-    """0/1 as JSON numbers (1 and 1.0 alike, as JSON Schema's ``integer``); never true/false."""
+    """0/1 from a JSON number (1 and 1.0 alike), a boolean or a yes/no word (the engine's set)."""
     if isinstance(x, bool):
-        raise PydanticCustomError("int_type", "Input should be 0 or 1, not a boolean")
+        return int(x)
     if isinstance(x, float) and x in (0.0, 1.0):
         return int(x)
+    if isinstance(x, str):
+        t = x.strip(_BLANKS).lower()
+        if t in _TRUE:
+            return 1
+        if t in _FALSE:
+            return 0
+        raise PydanticCustomError("binary_parsing", "Input should be 0 or 1, yes or no, true or false")
+    return x
+
+
+def _number(x: object, info: ValidationInfo) -> object:
+    """Numbers: JSON numbers; text (form fields, with ``context={"text": True}``) is read as the
+    engine reads CSV cells (``pandas.to_numeric`` of the trimmed text: ``3.5``, ``1e3``; not
+    ``1,5``)."""
+    if isinstance(x, str) and (info.context or {}).get("text"):
+        num = pd.to_numeric(pd.Series([x], dtype="string").str.strip(), errors="coerce").iloc[0]
+        if pd.isna(num):
+            raise PydanticCustomError("float_parsing", "Input should be a number")
+        return float(num)
     return x
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from myorisk.errors import InputError
 from myorisk.modeling.spec import VariableSpec, predict, validate_inputs
-from myorisk.web.registry import ModelEntry, band_of
+from myorisk.web.registry import ModelEntry, allowed_text, band_of
 
 __all__ = [
     "FieldError",
@@ -63,13 +65,26 @@ class FieldError:
 
 
 def _show(value: object) -> str:
-    text = str(value)
-    if isinstance(value, str):
-        try:
-            float(value)
-        except ValueError:
-            text = repr(value)
+    """The refused value as JSON writes it: ``"3.5"`` (a string), ``3.5``, ``null``, ``true``."""
+    if isinstance(value, str) and len(value) > 37:
+        return json.dumps(value[:36] + "…", ensure_ascii=False)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))  # 12, as typed in the form (read as 12.0)
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=True)
+    except (TypeError, ValueError):
+        text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _numeric_text(value: object) -> bool:
+    """True for a string holding a number (``"3.5"``): the JSON API wants the number itself."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return math.isfinite(float(value.strip()))
+    except ValueError:
+        return False
 
 
 def _friendly(v: VariableSpec | None, err: Mapping) -> str:
@@ -83,21 +98,26 @@ def _friendly(v: VariableSpec | None, err: Mapping) -> str:
             return "expected a JSON object (one patient) or a list of them"
         return str(err.get("msg", "invalid value"))
     what = v.label or v.name
-    allowed = f"allowed: {v.range_text()}"
+    allowed = f"allowed: {allowed_text(v)}"
     if kind == "missing":
         return f"{what} is required ({allowed})"
+    if v.kind == "binary" and kind in ("greater_than_equal", "less_than_equal", "binary_parsing",
+                                       "int_parsing", "int_type", "int_from_float"):
+        return f"{what}: {_show(given)} is not 0 or 1 ({allowed})"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        if v.kind == "binary":
-            return f"{what}: {_show(given)} is not 0 or 1 ({allowed})"
         return f"{what}: {_show(given)} is outside the allowed range ({allowed})"
     if kind == "finite_number":
         return f"{what}: must be a finite number ({allowed})"
+    if kind == "float_type" and _numeric_text(given):
+        return (f"{what}: {_show(given)} is text, not a number: send {given.strip()} without "
+                f"quotes ({allowed})")
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
-        if v.kind == "binary":
-            return f"{what}: {_show(given)} is not 0 or 1 ({allowed})"
         return f"{what}: {_show(given)} is not a number ({allowed})"
     if kind in ("literal_error", "enum"):
-        return f"{what}: {_show(given)} is not one of the model's levels ({allowed})"
+        near = [lv for lv in v.levels if isinstance(given, str)
+                and given.strip().lower() == lv.lower()]
+        hint = f": write {_show(near[0])}" if near else ""
+        return f"{what}: {_show(given)} is not one of the model's levels ({allowed}){hint}"
     return f"{what}: {err.get('msg', 'invalid value')} ({allowed})"
 
 
@@ -121,8 +141,10 @@ def field_errors(entry: ModelEntry, exc: ValidationError, prefix: tuple = ("body
 def validate_records(entry: ModelEntry, body: object) -> tuple[list[BaseModel], bool]:
     """Validate an API body: one patient (object) or a list of them.
 
-    Validation is strict, as the OpenAPI document states the types: numbers must be JSON
-    numbers (not strings), binary variables the integers 0 or 1 (not true/false), levels exact.
+    Validation follows the OpenAPI document: numbers must be JSON numbers (``"3.5"`` is refused
+    with a message saying so); a binary variable takes 0 or 1, true or false, or one of the
+    engine's yes/no words (``"yes"``, ``"no"``, ``"present"``…, any case), as batch CSV does;
+    levels exactly as listed.
 
     Returns
     -------

@@ -3,7 +3,10 @@
 The drawing follows the rms layout: a 0-100 *Points* ruler on top, one axis per predictor placed
 on that ruler, then *Total points*, *Linear predictor* and the probability axis on the total-points
 scale. A patient's value on each predictor axis is circled and joined to the Points ruler; the
-total is marked on the Total points axis and carried down to the probability axis.
+total is marked on the Total points axis and carried down to the probability axis. Those three
+axes span every possible total (0 to the sum of the predictors' maximum points), with the
+nomogram's "pretty" ticks that fall inside, so that every patient's mark lies on them. The
+``<desc>`` reads each predictor by its label with the patient's value and points.
 
 Only presentation attributes are used (no ``<style>`` element or ``style=""``), so the drawing
 works under a strict Content-Security-Policy and as a stand-alone file.
@@ -14,6 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from html import escape
 
+from scipy.special import expit, logit
+
+from myorisk.modeling.nomogram import pretty
+
 __all__ = ["nomogram_svg"]
 
 _W = 760
@@ -23,13 +30,29 @@ _ROW = 50
 _TOP = 14
 _FONT = 12
 _CHAR = 6.6  # average glyph width at 12 px (system sans-serif)
+_CHAR_BOLD = 7.4  # the same, bold
 _INK = "#1f2328"
 _MUTED = "#57606a"
 _MARK = "#b3261e"
+_PROB_TAILS = (0.001, 0.01, 0.05, 0.95, 0.99, 0.999)
 
 
 def _fmt(v: float) -> str:
     return f"{v:.4g}" if abs(v) < 1e4 else f"{v:.0f}"
+
+
+def _points_text(points: float) -> str:
+    """``27.6 points``, ``100 points``, ``1 point``."""
+    t = f"{points:.1f}".removesuffix(".0")
+    if t == "-0":
+        t = "0"
+    return f"{t} point" + ("" if t == "1" else "s")
+
+
+def _inside(ticks: Sequence[tuple[float, float]], tmax: float) -> list[tuple[float, float]]:
+    """The ``(points, value)`` ticks that lie on the drawn span ``[0, tmax]`` of total points."""
+    eps = 1e-9 * max(1.0, tmax)
+    return [(p, v) for p, v in ticks if -eps <= p <= tmax + eps]
 
 
 def _thin(xs: Sequence[float], labels: Sequence[str]) -> list[bool]:
@@ -46,39 +69,48 @@ def _thin(xs: Sequence[float], labels: Sequence[str]) -> list[bool]:
 
 
 class _Canvas:
-    def __init__(self, left: float, stacked: bool) -> None:
+    def __init__(self, left: float, width: float, stacked: bool) -> None:
         self.parts: list[str] = []
+        self.under: list[str] = []  # drawn first: the dashed lines of the patient's marks
         self.left = left
+        self.width = width
         self.stacked = stacked
 
     def line(self, x1: float, y1: float, x2: float, y2: float, color: str = _INK,
-             width: float = 1.0, dash: str | None = None) -> None:
+             width: float = 1.0, dash: str | None = None, under: bool = False) -> None:
         d = f' stroke-dasharray="{dash}"' if dash else ""
-        self.parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+        (self.under if under else self.parts).append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
                           f'stroke="{color}" stroke-width="{width}"{d}/>')
 
     def text(self, x: float, y: float, s: str, anchor: str = "middle", color: str = _INK,
              size: int = _FONT, bold: bool = False) -> None:
         w = ' font-weight="700"' if bold else ""
+        # a white halo (stroke painted under the fill) keeps text legible where a dashed mark
+        # line runs behind it
         self.parts.append(f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" '
-                          f'font-size="{size}" fill="{color}"{w}>{escape(s)}</text>')
+                          f'font-size="{size}" fill="{color}"{w} stroke="#ffffff" '
+                          f'stroke-width="3" stroke-linejoin="round" paint-order="stroke">'
+                          f'{escape(s)}</text>')
 
     def mark_label(self, x: float, y: float, s: str) -> None:
-        """Label of a patient mark on the axis at ``y``: above it, or right of it when stacked
-        (so that it cannot run into the axis title)."""
-        if self.stacked:
-            self.text(x + 8, y - 4, s, anchor="start", color=_MARK, bold=True)
+        """Label of a patient mark on the axis at ``y``: above the axis line and beside the mark,
+        to its right (to its left near the right edge), so that it crosses neither the dashed
+        line through the mark nor the tick marks and labels below the axis."""
+        dy = 4 if self.stacked else 6
+        if x + 8 + len(s) * _CHAR_BOLD > self.width - 4:
+            self.text(x - 8, y - dy, s, anchor="end", color=_MARK, bold=True)
         else:
-            self.text(x, y - 9, s, color=_MARK, bold=True)
+            self.text(x + 8, y - dy, s, anchor="start", color=_MARK, bold=True)
 
     def circle(self, x: float, y: float, r: float = 5.0, color: str = _MARK) -> None:
         self.parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{color}" '
                           f'stroke="#ffffff" stroke-width="1.5"/>')
 
     def axis(self, y: float, xs: Sequence[float], labels: Sequence[str], title: str,
-             subtitle: str = "") -> None:
-        """Horizontal axis at ``y`` with ticks at ``xs`` and labels below."""
-        if not xs:
+             subtitle: str = "", span: tuple[float, float] | None = None) -> None:
+        """Horizontal axis at ``y`` with ticks at ``xs`` and labels below; the axis line runs
+        over ``span`` (default: from the first tick to the last)."""
+        if not xs and span is None:
             return
         if self.stacked:  # title above the axis, left-aligned (narrow screens)
             self.text(self.left - 8, y - 16, title + (f" ({subtitle})" if subtitle else ""),
@@ -87,7 +119,8 @@ class _Canvas:
             self.text(self.left - 12, y + 4, title, anchor="end", bold=True)
             if subtitle:
                 self.text(self.left - 12, y + 18, subtitle, anchor="end", color=_MUTED, size=11)
-        self.line(min(xs), y, max(xs), y, width=1.2)
+        lo, hi = span if span is not None else (min(xs), max(xs))
+        self.line(lo, y, hi, y, width=1.2)
         keep = _thin(xs, labels)
         for x, lab, k in zip(xs, labels, keep, strict=True):
             self.line(x, y, x, y + (6 if k else 4))
@@ -117,7 +150,10 @@ def nomogram_svg(
         Title of the probability axis.
     patient : mapping, optional
         ``{"points": {variable: points}, "values": {variable: display text},
-        "points_total": float, "probability": float}``: marked on the drawing when given.
+        "points_total": float, "probability": float}``: marked on the drawing when given
+        (``values`` of numeric variables label their marks). An optional ``"spoken"``
+        ``{variable: text}`` gives the values as the text alternative reads them (default
+        ``values``), e.g. with the full unit.
     title : str
         Accessible title of the image.
     stacked : bool
@@ -134,8 +170,12 @@ def nomogram_svg(
     by_name = {v["name"]: v for v in variables}
     axes = nomogram["axes"]
     maxscale = float(nomogram["maxscale"])
-    totals = [float(t) for t in nomogram["total_points"]]
-    tmax = max(totals) if totals else maxscale
+    # The total-points, linear-predictor and probability axes all span the possible totals,
+    # 0 (every predictor at its lowest-points value) to the sum of every axis's maximum, so that
+    # any patient's total falls on each of them.
+    tmax = sum(max((float(p) for p in ax["points"]), default=0.0) for ax in axes)
+    if not tmax > 0:
+        tmax = maxscale
     width = 420 if stacked else _W
     left = 24.0 if stacked else float(_LEFT)
     row = 62 if stacked else _ROW
@@ -147,10 +187,11 @@ def nomogram_svg(
     def xt(total: float) -> float:
         return x0 + total / tmax * (x1 - x0)
 
+    span = (xt(0.0), xt(tmax))
     n_rows = 1 + len(axes) + 3
     top = _TOP + (22 if stacked else 0)
     height = top + n_rows * row + 8
-    c = _Canvas(left, stacked)
+    c = _Canvas(left, width, stacked)
     y = top + 12.0
     ruler = [i * maxscale / 10 for i in range(11)]
     c.axis(y, [xp(p) for p in ruler], [f"{p:g}" for p in ruler], "Points")
@@ -169,40 +210,63 @@ def nomogram_svg(
         if patient is not None and ax["variable"] in patient["points"]:
             shown = str(patient["values"].get(ax["variable"], "")) \
                 if var.get("kind") == "numeric" else ""
-            marks.append((y, float(patient["points"][ax["variable"]]), shown))
+            marks.append((ax["variable"], y, float(patient["points"][ax["variable"]]), shown))
     y += row
-    c.axis(y, [xt(t) for t in totals], [f"{t:g}" for t in totals], "Total points")
+    ticks = _inside([(float(t), float(t)) for t in nomogram["total_points"]], tmax)
+    c.axis(y, [xt(p) for p, _ in ticks], [f"{t:g}" for _, t in ticks], "Total points", span=span)
     y_total = y
     y += row
+    icpt, scale = float(nomogram["intercept"]), float(nomogram["scale"])
     lp = nomogram["linear_predictor"]
-    keep = [(float(p), float(v)) for p, v in zip(lp["points"], lp["values"], strict=True)
-            if -1e-9 <= float(p) <= tmax + 1e-9]
-    c.axis(y, [xt(p) for p, _ in keep], [_fmt(v) for _, v in keep], "Linear predictor")
+    ticks = _inside(list(zip(map(float, lp["points"]), map(float, lp["values"]), strict=True)),
+                    tmax)
+    if len(ticks) < 2:  # too few of the given ticks on the drawn span: choose ticks for it
+        ticks = _inside([((v - icpt) * scale, float(v))
+                         for v in pretty(icpt, icpt + tmax / scale, n=5)], tmax)
+    c.axis(y, [xt(p) for p, _ in ticks], [_fmt(v) for _, v in ticks], "Linear predictor",
+           span=span)
     y += row
     pr = nomogram["probability"]
-    keep = [(float(p), float(v)) for p, v in zip(pr["points"], pr["values"], strict=True)
-            if -1e-9 <= float(p) <= tmax + 1e-9]
-    c.axis(y, [xt(p) for p, _ in keep], [f"{v:g}" for _, v in keep], outcome_label)
+    ticks = _inside(list(zip(map(float, pr["points"]), map(float, pr["values"]), strict=True)),
+                    tmax)
+    if len(ticks) < 2:
+        ticks = _inside([((logit(v) - icpt) * scale, float(v))
+                         for v in pretty(expit(icpt), expit(icpt + tmax / scale), n=5)
+                         if 0.0 < v < 1.0], tmax)
+    if ticks:  # the usual tail ticks where the span reaches beyond the given ones
+        lo_v, hi_v = min(v for _, v in ticks), max(v for _, v in ticks)
+        tails = _inside([((logit(v) - icpt) * scale, v) for v in _PROB_TAILS
+                         if v < lo_v or v > hi_v], tmax)
+        for p, v in tails:  # only where its label leaves room for those of the given ticks
+            w = len(f"{v:g}") * _CHAR
+            if all(abs(xt(p) - xt(q)) >= (w + len(f"{u:g}") * _CHAR) / 2 + 6 for q, u in ticks):
+                ticks.append((p, v))
+        ticks.sort()
+    c.axis(y, [xt(p) for p, _ in ticks], [f"{v:g}" for _, v in ticks], outcome_label, span=span)
     y_prob = y
 
     desc = "Empty nomogram: no patient entered."
     if patient is not None:
+        spoken = patient.get("spoken") or patient["values"]
         parts = []
-        for (ym, pts, val), ax in zip(marks, axes, strict=False):
+        for name, ym, pts, val in marks:
             xm = xp(pts)
-            c.line(xm, y_points + 2, xm, ym - 2, color=_MARK, dash="3 3")
+            c.line(xm, y_points + 2, xm, ym - 2, color=_MARK, dash="3 3", under=True)
             c.circle(xm, ym)
             if val:
                 c.mark_label(xm, ym, val)
-            parts.append(f"{ax['variable']} {val}: {pts:.1f} points")
+            var = by_name.get(name, {})
+            said = str(spoken.get(name, "")).strip()
+            parts.append(f"{var.get('label') or name}: " + (f"{said}, " if said else "")
+                         + _points_text(pts))
         tot = float(patient["points_total"])
         xm = xt(min(max(tot, 0.0), tmax))
-        c.line(xm, y_total + 2, xm, y_prob - 2, color=_MARK, dash="3 3")
+        c.line(xm, y_total + 2, xm, y_prob - 2, color=_MARK, dash="3 3", under=True)
         c.circle(xm, y_total)
         c.mark_label(xm, y_total, f"{tot:.1f}")
         c.circle(xm, y_prob)
         c.mark_label(xm, y_prob, f"{100 * float(patient['probability']):.1f}%")
-        desc = ("This patient: " + "; ".join(parts) + f"; total {tot:.1f} points; "
+        desc = ("This patient: " + "; ".join(parts) + f"; total {_points_text(tot)}; "
                 f"predicted probability {100 * float(patient['probability']):.1f}%.")
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" '
@@ -212,5 +276,5 @@ def nomogram_svg(
         f'<title id="{id_prefix}-title">{escape(title)}</title>'
         f'<desc id="{id_prefix}-desc">{escape(desc)}</desc>'
         f'<rect x="0" y="0" width="{width}" height="{height:.0f}" fill="#ffffff"/>'
-        + "".join(c.parts) + "</svg>"
+        + "".join(c.under) + "".join(c.parts) + "</svg>"
     )

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 
 from myorisk.errors import InputError
-from myorisk.web.registry import ModelEntry
+from myorisk.web.registry import ModelEntry, allowed_text
 from myorisk.web.scoring import (
     MAX_PATIENTS,
     FieldError,
@@ -111,7 +111,7 @@ def _predict_endpoint(entry: ModelEntry) -> Callable[[Request], Coroutine[Any, A
 
     predict.__doc__ = (
         f"Predict with **{entry.spec.title}**. Body: one patient as a JSON object with "
-        + ", ".join(f"`{v.name}` ({v.range_text()})" for v in entry.spec.variables)
+        + ", ".join(f"`{v.name}` ({allowed_text(v)})" for v in entry.spec.variables)
         + f", or a list of up to {MAX_PATIENTS} such objects. Other keys are ignored."
         + (f"\n\n{entry.spec.notice()}" if entry.spec.notice() else "")
     )

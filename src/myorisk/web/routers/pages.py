@@ -22,7 +22,7 @@ from starlette.requests import Request
 from myorisk import __version__
 from myorisk.errors import InputError
 from myorisk.modeling.spec import VariableSpec
-from myorisk.web.registry import ModelEntry, band_of
+from myorisk.web.registry import BINARY_FALSE, BINARY_TRUE, ModelEntry, allowed_text, band_of
 from myorisk.web.scoring import (
     MAX_UPLOAD_BYTES,
     csv_bytes,
@@ -37,6 +37,7 @@ __all__ = ["build_router"]
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 templates.env.globals["version"] = __version__
+templates.env.filters["allowed"] = allowed_text
 
 
 def _num(x: float | None) -> str:
@@ -88,12 +89,15 @@ def _flat(d: object, prefix: str = "") -> list[tuple[str, str]]:
     return out
 
 
-def _value_text(v: VariableSpec, value: object) -> str:
+def _value_text(v: VariableSpec, value: object, *, full: bool = False) -> str:
+    """A patient's value as text: ``yes``/``no``, the level, or the number with its unit (a unit
+    longer than 12 characters only when ``full``, as the nomogram's text alternative reads it)."""
     if v.kind == "binary":
         return "yes" if float(value) == 1 else "no"  # type: ignore[arg-type]
     if v.kind == "categorical":
         return str(value)
-    return f"{float(value):g}" + (f" {v.unit}" if v.unit and len(v.unit) <= 12 else "")  # type: ignore[arg-type]
+    short = v.unit and (full or len(v.unit) <= 12)
+    return f"{float(value):g}" + (f" {v.unit}" if short else "")  # type: ignore[arg-type]
 
 
 def _fields(entry: ModelEntry, values: Mapping[str, str], errors: Mapping[str, str]) -> list[dict]:
@@ -103,7 +107,7 @@ def _fields(entry: ModelEntry, values: Mapping[str, str], errors: Mapping[str, s
         out.append({
             "name": v.name, "label": v.label or v.name, "unit": v.unit, "kind": v.kind,
             "description": v.description, "min": _num(v.min), "max": _num(v.max), "options": options,
-            "levels": list(v.levels), "allowed": v.range_text(),
+            "levels": list(v.levels), "allowed": allowed_text(v),
             "value": values.get(v.name, ""), "error": errors.get(v.name),
         })
     return out
@@ -146,6 +150,7 @@ def _page(request: Request, entry: ModelEntry, values: Mapping[str, str] | None 
     patient = None
     if result is not None:
         patient = {"points": result["points"], "values": result["values"],
+                   "spoken": result["spoken"],
                    "points_total": result["points_total"], "probability": result["probability"]}
     nomo = entry.nomogram.to_dict()
     svg = nomogram_svg(nomo, variables, patient=patient, outcome_label="Probability",
@@ -174,6 +179,7 @@ def _result(entry: ModelEntry, record: Any) -> dict:
     maxscale = entry.nomogram.maxscale
     data = record.model_dump()
     values = {v.name: _value_text(v, data[v.name]) for v in entry.spec.variables}
+    spoken = {v.name: _value_text(v, data[v.name], full=True) for v in entry.spec.variables}
     contributions = []
     for v in entry.spec.variables:
         pts = res["points"][v.name]
@@ -181,7 +187,7 @@ def _result(entry: ModelEntry, record: Any) -> dict:
             "name": v.name, "label": v.label or v.name, "value": values[v.name], "points": pts,
             "odds": math.exp(pts / scale), "bar": max(0.0, min(1.0, pts / maxscale)),
         })
-    return {**res, "band": band, "values": values, "contributions": contributions,
+    return {**res, "band": band, "values": values, "spoken": spoken, "contributions": contributions,
             "percent": f"{100 * p:.1f}%", "n_bands": len(entry.bands)}
 
 
@@ -225,8 +231,14 @@ def build_router(models: dict[str, ModelEntry]) -> APIRouter:
         form = await request.form()
         values = {v.name: str(form.get(v.name, "")).strip()[:100] for v in entry.spec.variables}
         data = {k: val for k, val in values.items() if val != ""}
+        for v in entry.spec.variables:  # "yes" ticks the Yes button when the page comes back
+            if v.kind == "binary":
+                word = values[v.name].lower()
+                values[v.name] = "1" if word in BINARY_TRUE else "0" if word in BINARY_FALSE \
+                    else values[v.name]
         try:
-            record = entry.input_model.model_validate(data)
+            # form fields are text: numbers are read as batch CSV cells are (see _number)
+            record = entry.input_model.model_validate(data, strict=True, context={"text": True})
         except ValidationError as e:
             errs: dict[str, str] = {}
             for fe in field_errors(entry, e, ()):
