@@ -17,6 +17,8 @@ import pandas as pd
 __all__ = [
     "PALETTE",
     "forest_plot",
+    "forest_limits",
+    "forest_clipped",
     "nomogram_plot",
     "roc_plot",
     "calibration_plot",
@@ -115,6 +117,30 @@ def _fmt_p(p: float) -> str:
 
 
 # ----------------------------------------------------------------------------- forest
+def forest_limits(rows: pd.DataFrame) -> tuple[float, float]:
+    """The x-axis range :func:`forest_plot` uses for ``rows`` (log scale, 1e-4 to 1e5 at most)."""
+    est = rows["or"].to_numpy(float)
+    lo = rows["or_low"].to_numpy(float)
+    hi = rows["or_high"].to_numpy(float)
+    finite = np.isfinite(est) & (est > 0)
+    vals = np.concatenate([est[finite], lo[np.isfinite(lo) & (lo > 0)], hi[np.isfinite(hi)]])
+    xmin = max(min(vals.min() if vals.size else 0.1, 0.5) / 1.5, 1e-4)
+    xmax = min(max(vals.max() if vals.size else 10, 2) * 1.5, 1e5)
+    return xmin, xmax
+
+
+def forest_clipped(rows: pd.DataFrame) -> bool:
+    """True when :func:`forest_plot` draws an arrow: an estimable row's CI runs past the axis."""
+    xmin, xmax = forest_limits(rows)
+    est = rows["or"].to_numpy(float)
+    lo = rows["or_low"].to_numpy(float)
+    hi = rows["or_high"].to_numpy(float)
+    ok = np.isfinite(est) & (est > 0)
+    with np.errstate(invalid="ignore"):
+        past = ~(np.isfinite(hi) & (hi <= xmax)) | ~(np.isfinite(lo) & (lo >= xmin))
+    return bool(np.any(ok & past))
+
+
 def forest_plot(rows: pd.DataFrame, *, title: str = "Odds ratios", ax=None,
                 watermark: str | None = None, xlabel: str = "Odds ratio (95% CI, log scale)"):
     """Forest plot of odds ratios with their CIs and a text column ``OR (CI)  p``.
@@ -137,9 +163,7 @@ def forest_plot(rows: pd.DataFrame, *, title: str = "Odds ratios", ax=None,
         lo = rows["or_low"].to_numpy(float)
         hi = rows["or_high"].to_numpy(float)
         finite = np.isfinite(est) & (est > 0)
-        vals = np.concatenate([est[finite], lo[np.isfinite(lo) & (lo > 0)], hi[np.isfinite(hi)]])
-        xmin = max(min(vals.min() if vals.size else 0.1, 0.5) / 1.5, 1e-4)
-        xmax = min(max(vals.max() if vals.size else 10, 2) * 1.5, 1e5)
+        xmin, xmax = forest_limits(rows)
         ax.set_xscale("log")
         ax.set_xlim(xmin, xmax)
         ax.axvline(1.0, color=_GREY, lw=0.8, ls="--", zorder=0)
@@ -324,7 +348,7 @@ def calibration_plot(cal, predictions: np.ndarray, *, title: str = "Calibration"
     predictions : ndarray
         The model's predicted risks in the development data (the rug and histogram).
     y : ndarray, optional
-        Outcomes: events are rugged at the top, non-events at the bottom.
+        Outcomes: patients with the event are marked by orange ticks at the top.
     title, ax, watermark
     """
     with _apply_rc():
@@ -341,7 +365,8 @@ def calibration_plot(cal, predictions: np.ndarray, *, title: str = "Calibration"
                    edgecolor="none", zorder=0, label="Predictions (histogram)")
         if y is not None:
             yy = np.asarray(y)
-            ax.vlines(p[yy == 1], 0.97, 1.0, color=PALETTE[1], lw=0.6, alpha=0.7)
+            ax.vlines(p[yy == 1], 0.97, 1.0, color=PALETTE[1], lw=0.6, alpha=0.7,
+                      label="Patients with the outcome (ticks)")
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_aspect("equal")

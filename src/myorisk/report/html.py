@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html as _html
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -46,7 +47,7 @@ def format_value(col: str, v) -> str:
         return v
     try:
         if pd.isna(v):
-            return ""
+            return "—" if isinstance(v, float | np.floating) else ""
     except (TypeError, ValueError):
         return str(v)
     if isinstance(v, int | np.integer):
@@ -62,10 +63,14 @@ def format_value(col: str, v) -> str:
         a = abs(f)
         if a != 0 and (a < 1e-3 or a >= 1e5):
             return f"{f:.2e}"
-        if a >= 100:
-            return f"{f:.1f}"
-        return f"{f:.3f}"
+        txt = f"{f:.1f}" if a >= 100 else f"{f:.3f}"
+        if float(txt) == 0:  # no negative zero
+            txt = txt.lstrip("-")
+        return txt
     return str(v)
+
+
+_NUMERIC = re.compile(r"^[<−-]?\d[\d.,]*(?:e[+−-]?\d+)?$")
 
 
 def frame_html(frame: pd.DataFrame, *, caption: str | None = None, note: str = "",
@@ -77,13 +82,20 @@ def frame_html(frame: pd.DataFrame, *, caption: str | None = None, note: str = "
         parts.append(f"<caption>{esc(caption)}</caption>")
     parts.append("<thead><tr>" + "".join(f"<th>{esc(str(c))}</th>" for c in frame.columns) + "</tr></thead><tbody>")
     shown = frame if max_rows is None or len(frame) <= max_rows else frame.iloc[:max_rows]
+    # pre-formatted text: right-align a column only when every filled cell in it is a number
+    num_cols = {c for c in frame.columns
+                if preformatted and any(_NUMERIC.match(str(v)) for v in shown[c])
+                and all(_NUMERIC.match(str(v)) or str(v) in ("", "—") for v in shown[c])}
     for _, row in shown.iterrows():
         cells = []
         for c in frame.columns:
             v = row[c]
             txt = str(v) if preformatted else format_value(str(c), v)
-            num = not preformatted and isinstance(v, int | float | np.integer | np.floating)
+            num = (c in num_cols if preformatted
+                   else isinstance(v, int | float | np.integer | np.floating))
             cls = ' class="num"' if num else ""
+            if txt == "—":
+                cls = ' class="num na"' if num else ' class="na"'
             if preformatted and c == frame.columns[0] and str(v).startswith("  "):
                 cls = ' class="level"'
                 txt = txt.strip()

@@ -52,6 +52,151 @@ def _term_label(term: str, cfg) -> str:
     return cfg.label(term)
 
 
+DASH = "—"
+
+
+def fmt_fixed(v, digits: int) -> str:
+    """``v`` with ``digits`` decimals; values that round to zero print without a sign; NaN → "—"."""
+    if v is None:
+        return DASH
+    f = float(v)
+    if not np.isfinite(f):
+        return DASH if np.isnan(f) else ("∞" if f > 0 else "−∞")
+    txt = f"{f:.{digits}f}"
+    if float(txt) == 0:
+        txt = f"{0.0:.{digits}f}"
+    return txt
+
+
+def join_notes(notes) -> str:
+    """Footnote sentences joined into one paragraph (no ".;" between sentences)."""
+    out = []
+    for n in notes:
+        n = str(n).strip()
+        if not n:
+            continue
+        if n[-1] not in ".!?":
+            n += "."
+        out.append(n)
+    return " ".join(out)
+
+
+def _table1_display(t1) -> tuple[pd.DataFrame, str]:
+    """Table 1's display with cells of a set without any value shown as "—" and no test there.
+
+    Returns the display frame and an extra footnote (empty when nothing was changed).
+    """
+    disp = t1.to_display().copy()
+    cols = list(t1.columns)
+    has_test = "p" in disp.columns
+    i = 1  # row 0 is "n"
+    changed = untested = False
+    for v in t1.variables:
+        if v.kind == "continuous":
+            rows = [(i, "")]
+            i += 1
+        elif v.binary_one_row:
+            rows = [(i, v.levels[-1])]
+            i += 1
+        else:
+            rows = [(i + 1 + k, lvl) for k, lvl in enumerate(v.levels)]
+            head = i
+            i += 1 + len(v.levels)
+        first = rows[0][0] if (v.kind == "continuous" or v.binary_one_row) else head
+        for c in cols:
+            cells = v.cells[next(iter(v.cells))]
+            if cells[c].n == 0:  # no non-missing value in this group
+                changed = True
+                for r, _lvl in rows:
+                    disp.at[r, c] = DASH
+        t = v.test
+        if has_test and t is not None and not np.isfinite(t.p_value):
+            untested = True
+            disp.at[first, "p"] = DASH
+            disp.at[first, "test"] = "not done"
+            if "statistic" in disp.columns:
+                disp.at[first, "statistic"] = t.note or ""
+        if any(v.missing(c) > 0 for c in cols):
+            i += 1
+    notes = []
+    if changed:
+        notes.append(f"{DASH}: not measured in that group (no non-missing value).")
+    if untested:
+        notes.append(f"Test “not done”: a group without any value (or with a single observed "
+                     f"level) leaves too few groups or values to test; p is shown as {DASH}.")
+    return disp, " ".join(notes)
+
+
+EMAX_VALIDATE = "Emax (recalibration line)"
+NO_PREDICTOR = "(no predictor kept)"
+
+
+def in_sentence(label: str) -> str:
+    """A display label inside a sentence: "Comprehensive model" → "comprehensive model", but
+    acronyms and names with inner capitals ("ReDMI model", "CK") keep their case."""
+    word = label.split(" ", 1)[0]
+    if len(word) > 1 and word[0].isupper() and word[1:] == word[1:].lower():
+        return label[0].lower() + label[1:]
+    return label
+
+
+def _formatted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as display text (the HTML's rounding), NaN as "—"."""
+    from myorisk.report.html import format_value
+
+    out = frame.copy().astype(object)
+    for c in out.columns:
+        out[c] = [DASH if (isinstance(v, float | np.floating) and np.isnan(v)) else format_value(str(c), v)
+                  for v in frame[c]]
+    return out
+
+
+def validation_n_notes(res) -> list[str]:
+    """Footnotes explaining the ``n`` column of the bootstrap validation table."""
+    empty_parts, other_parts, failed_parts, short_all = [], [], [], []
+    for m in res.models:
+        v = m.validation
+        if v is None:
+            continue
+        n_all = int(v.n.get("Dxy", 0))
+        short = [k for k in v.n if k != "Emax" and int(v.n[k]) < n_all]
+        n_min = min((int(v.n[k]) for k in short), default=n_all)
+        empty = getattr(v, "selection_empty", float("nan"))
+        k_empty = int(round(empty * n_all)) if np.isfinite(empty) else 0
+        name = in_sentence(m.label)
+        if v.n_failed:
+            failed_parts.append(f"{v.n_failed} for the {name}")
+        if k_empty:
+            empty_parts.append(f"{k_empty} of {n_all} resamples for the {name} (n = {n_min})")
+        if n_all - n_min > k_empty:
+            other_parts.append(f"{n_all - n_min - k_empty} for the {name}")
+        short_all += [k for k in short if k not in short_all]
+    if not (empty_parts or other_parts or failed_parts):
+        return []
+    notes = ["n: resamples in which the index is defined."]
+    failed = (f"Failed fits (divergence or singularity; skipped): {_list_and(failed_parts)}."
+              if failed_parts else "No resample failed to fit (n_failed = 0).")
+    notes.append(failed)
+    undefined = _list_and(short_all) if short_all else "R2, Intercept, Slope, D, U, Q, g and gp"
+    if empty_parts:
+        notes.append(
+            "When the selection kept no predictor, the resample's model is intercept-only: every "
+            "patient gets the same linear predictor, so the recalibration fit on the original "
+            f"sample is singular and {undefined} are undefined there, while Dxy and Brier (B) "
+            f"remain defined. This happened in {_list_and(empty_parts)}; see the “{NO_PREDICTOR}” "
+            "row of the selection-frequency table. These resamples are kept, not failed.")
+    if other_parts:
+        notes.append(f"Other resamples with a singular recalibration fit: {_list_and(other_parts)}.")
+    notes.append(f"{EMAX_VALIDATE} is computed from the corrected intercept and slope; its n "
+                 "repeats Dxy's, as in rms.")
+    return notes
+
+
+def _list_and(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def study_tables(res) -> list[Table]:
     """Every table of the report, in order.
 
@@ -76,17 +221,19 @@ def study_tables(res) -> list[Table]:
     disp = miss[["variable", "label"]].copy()
     for s in res.sets:
         disp[f"{s.label} (n = {s.n})"] = [
-            "–" if k is None else ("0" if k == 0 else f"{k} ({p:.0f}%)")
+            DASH if k is None else ("0" if k == 0 else f"{k} ({p:.0f}%)")
             for k, p in zip(miss[f"{s.name}_n_missing"], miss[f"{s.name}_pct_missing"], strict=True)]
     out.append(Table("missing_data", "Missing values per variable and set: n (%)", miss, "data",
                      "Analyses use complete cases; a model is not evaluated in a set where one of its "
                      "predictors was not recorded.", display=disp))
+    disp1, extra = _table1_display(res.table1_outcome)
     out.append(Table("table1_by_outcome", f"Characteristics by outcome: {res.development.label}",
-                     res.table1_outcome.to_frame(), "table1", "; ".join(res.table1_outcome.notes),
-                     display=res.table1_outcome.to_display()))
+                     res.table1_outcome.to_frame(), "table1",
+                     join_notes([*res.table1_outcome.notes, extra]), display=disp1))
     if res.table1_sets is not None:
+        disp1, extra = _table1_display(res.table1_sets)
         out.append(Table("table1_by_set", "Characteristics by set", res.table1_sets.to_frame(),
-                         "table1", "; ".join(res.table1_sets.notes), display=res.table1_sets.to_display()))
+                         "table1", join_notes([*res.table1_sets.notes, extra]), display=disp1))
     uv = res.univariate.copy()
     cols = [c for c in ["variable", "label", "term", "n", "events", "coef", "se", "or", "or_low",
                         "or_high", "p", "method"] if c in uv.columns]
@@ -112,25 +259,31 @@ def study_tables(res) -> list[Table]:
     disp = None
     if len(perf):
         def ci(a, lo, hi):
-            return f"{a:.3f} ({lo:.3f}–{hi:.3f})" if np.isfinite(lo) else f"{a:.3f}"
+            return (f"{fmt_fixed(a, 3)} ({fmt_fixed(lo, 3)}–{fmt_fixed(hi, 3)})" if np.isfinite(lo)
+                    else fmt_fixed(a, 3))
 
         disp = pd.DataFrame({
             "Model": perf["model_label"], "Set": perf["set_label"],
             "n (events)": [f"{n} ({e})" for n, e in zip(perf["n"], perf["events"], strict=True)],
             "AUC (95% CI)": [ci(a, lo, hi) for a, lo, hi in zip(perf["auc"], perf["auc_low"], perf["auc_high"], strict=True)],
-            "Brier": perf["brier"].map(lambda v: f"{v:.3f}"),
-            "Cal. intercept": perf["cal_intercept"].map(lambda v: f"{v:.2f}"),
-            "Cal. slope": perf["cal_slope"].map(lambda v: f"{v:.2f}"),
-            "CITL": perf["citl"].map(lambda v: f"{v:.2f}"),
-            "Emax": perf["emax"].map(lambda v: f"{v:.3f}"),
-            "HL χ² (df), p": [f"{c:.2f} ({int(d)}), {'<0.001' if p < 0.001 else f'{p:.3f}'}" if np.isfinite(c) else "–"
+            "Brier": perf["brier"].map(lambda v: fmt_fixed(v, 3)),
+            "Cal. intercept": perf["cal_intercept"].map(lambda v: fmt_fixed(v, 2)),
+            "Cal. slope": perf["cal_slope"].map(lambda v: fmt_fixed(v, 2)),
+            "CITL": perf["citl"].map(lambda v: fmt_fixed(v, 2)),
+            "Emax (loess curve)": perf["emax"].map(lambda v: fmt_fixed(v, 3)),
+            "HL χ² (df), p": [f"{fmt_fixed(c, 2)} ({int(d)}), {'<0.001' if p < 0.001 else fmt_fixed(p, 3)}"
+                              if np.isfinite(c) else DASH
                               for c, d, p in zip(perf["hl_chi2"], perf["hl_df"], perf["hl_p"], strict=True)],
             "Apparent": perf["apparent"].map(lambda v: "yes" if v else "no"),
         })
     out.append(Table("performance", "Performance of each model in each set", perf, "discrimination",
                      "Development-set values are apparent (optimistic). AUC CI: DeLong. Calibration "
-                     "intercept/slope: logistic recalibration (rms val.prob); citl: calibration-in-the-large. "
-                     "HL: Hosmer–Lemeshow with 10 groups. Threshold: Youden-optimal (descriptive; in the CSV).",
+                     "intercept/slope: logistic recalibration (rms val.prob); CITL: calibration-in-the-large. "
+                     "Emax (loess curve): maximum absolute difference between the lowess-smoothed "
+                     "calibration curve and the ideal line over the observed predictions (rms val.prob); "
+                     "a different quantity from the Emax (recalibration line) of the bootstrap "
+                     "validation table. HL: Hosmer–Lemeshow with 10 groups. Threshold: Youden-optimal "
+                     "(descriptive; in the CSV).",
                      display=disp))
     singles = []
     for e in res.evaluations:
@@ -159,12 +312,22 @@ def study_tables(res) -> list[Table]:
                                        for c in res.set_comparisons]), "discrimination"))
     val = res.validation_frame()
     if len(val):
+        vdisp = val.copy()
+        vdisp.insert(1, "model_label", [res.model(m).label for m in vdisp["model"]])
+        vdisp = vdisp.drop(columns=["model"]).rename(columns={"model_label": "model"})
+        vdisp["index"] = vdisp["index"].replace({"Emax": EMAX_VALIDATE})
         out.append(Table("bootstrap_validation",
                          f"Bootstrap internal validation (B = {cfg.bootstrap.B}"
                          + (", selection repeated in each resample" if any(m.method != "fixed" for m in res.models) else "")
                          + ")", val, "validation",
-                         "rms validate: optimism = mean(training) − mean(test); corrected = apparent − optimism. "
-                         "Dxy = 2(AUC − 0.5)."))
+                         join_notes(["rms validate: optimism = mean(training) − mean(test); corrected = "
+                                     "apparent − optimism. Dxy = 2(AUC − 0.5).",
+                                     f"{EMAX_VALIDATE}: maximum |recalibrated − predicted probability| "
+                                     "implied by the corrected calibration intercept and slope (rms validate); "
+                                     "its apparent value is 0 by construction. It is not the Emax (loess "
+                                     "curve) of the performance table.",
+                                     *validation_n_notes(res)]),
+                         display=_formatted(vdisp)))
         aucs, freq = [], []
         for m in res.models:
             a = m.validation.auc
@@ -181,22 +344,33 @@ def study_tables(res) -> list[Table]:
                 freq.append({"model": m.name, "variable": term, "label": cfg.label(term), "frequency": f})
             empty = getattr(m.validation, "selection_empty", float("nan"))
             if m.validation.selection_frequency and np.isfinite(empty):
-                freq.append({"model": m.name, "variable": "(no predictor kept)",
-                             "label": "No predictor kept (separated or nothing significant)",
+                freq.append({"model": m.name, "variable": NO_PREDICTOR,
+                             "label": "No predictor kept (intercept-only model)",
                              "frequency": empty})
         if aucs:
             out.append(Table("resampled_auc", "AUC in bootstrap resamples (training) and out-of-bag patients (test)",
-                             pd.DataFrame(aucs), "validation"))
+                             pd.DataFrame(aucs), "validation",
+                             "n_failed: resamples whose fit failed (divergence or singularity) and were "
+                             "skipped. A resample in which the selection kept no predictor is not a "
+                             "failure: its intercept-only model is kept (AUC 0.5)."))
         if freq:
             ff = pd.DataFrame(freq)
             wide = ff.pivot_table(index=["variable", "label"], columns="model", values="frequency",
-                                  sort=False).reset_index()
-            wide = wide.loc[wide[[c for c in wide.columns if c not in ("variable", "label")]].fillna(0).max(axis=1) > 0]
+                                  sort=False, dropna=False).reset_index()
+            mcols = [c for c in wide.columns if c not in ("variable", "label")]
+            wide = wide.loc[wide[mcols].fillna(0).max(axis=1) > 0]
             wide.columns.name = None
+            absent = bool(wide[mcols].isna().to_numpy().any())
+            wide[mcols] = wide[mcols].map(lambda v: DASH if v is None or not np.isfinite(v) else fmt_fixed(v, 2))
+            wide = wide.rename(columns={m.name: m.label for m in res.models})
+            note = [f"{DASH}: not a candidate for this model." if absent else "",
+                    f"“{NO_PREDICTOR}”: share of resamples in which the selection kept no predictor; "
+                    "the bootstrap validation table explains its effect on n."
+                    if (ff["variable"] == NO_PREDICTOR).any() else ""]
             out.append(Table("selection_frequency",
                              "How often each candidate was selected in the bootstrap resamples "
-                             "(candidates never selected omitted)", ff, "validation",
-                             display=wide.map(lambda v: f"{v:.2f}" if isinstance(v, float) else ("" if v is None else str(v)))))
+                             "(candidates never selected omitted)", ff, "validation", join_notes(note),
+                             display=wide.reset_index(drop=True)))
         for m in res.models:
             if m.calibration is not None:
                 out.append(Table(f"calibration_{m.name}", f"Bootstrap calibration curve: {m.label}",
@@ -228,6 +402,7 @@ def study_tables(res) -> list[Table]:
     ss = a.requirement.to_frame() if a.requirement is not None else pd.DataFrame()
     out.append(Table("sample_size", "Minimum sample size (Riley et al. 2020, binary outcome)", ss,
                      "sample_size"))
+    # the HTML shows the checklist once, colour-coded, from the template; the table is a file only
     out.append(Table("tripod_ai", "TRIPOD+AI checklist (items the software can address)",
-                     pd.DataFrame(list(res.tripod)), "tripod"))
+                     pd.DataFrame(list(res.tripod)), "tripod", html=False))
     return out

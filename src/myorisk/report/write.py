@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from myorisk.errors import InputError
+from myorisk.report.tables import in_sentence
 
-__all__ = ["Figure", "study_figures", "write"]
+__all__ = ["Figure", "in_sentence", "study_figures", "write"]
 
 
 @dataclass(frozen=True)
@@ -71,15 +72,15 @@ def study_figures(res) -> list[Figure]:
     })
     out.append(Figure("forest_univariate", "Univariable odds ratios",
                       f"Each candidate fitted alone in the {dev.label} set; squares: odds ratio, lines: 95% CI "
-                      "(log scale; arrows: interval beyond the axis).", "univariate",
+                      f"({_forest_scale(F, rows)}).", "univariate",
                       F.forest_plot(rows, title="Univariable odds ratios", watermark=wm)))
     for m in res.models:
         fr = m.fit.to_frame().iloc[1:]
         rows = pd.DataFrame({"label": [_lab(cfg, t) for t in fr["term"]], "or": fr["or"],
                              "or_low": fr["or_low"], "or_high": fr["or_high"], "p": fr["p"]})
         out.append(Figure(f"forest_{m.name}", f"{m.label}: odds ratios",
-                          f"Multivariable odds ratios of the final {m.label.lower()} with Wald 95% CI "
-                          f"(n = {m.fit.n}, {m.fit.events} events).", "models",
+                          f"Multivariable odds ratios of the final {in_sentence(m.label)} with Wald 95% CI "
+                          f"(n = {m.fit.n}, {m.fit.events} events; {_forest_scale(F, rows)}).", "models",
                           F.forest_plot(rows, title=f"{m.label}: adjusted odds ratios", watermark=wm)))
         out.append(Figure(f"nomogram_{m.name}", f"{m.label}: nomogram",
                           "Read each predictor's points on the top axis, add them, and read the predicted "
@@ -113,8 +114,9 @@ def study_figures(res) -> list[Figure]:
             e = res.evaluation(m.name, dev.name)
             out.append(Figure(f"calibration_{m.name}", f"{m.label}: bootstrap calibration",
                               f"Apparent (dotted), bias-corrected (solid) and ideal (dashed) calibration of the "
-                              f"{m.label.lower()} in the {dev.label} set, rms calibrate with B = {m.calibration.B}; "
-                              "grey bars: distribution of predicted risks; red ticks: patients with the outcome.",
+                              f"{in_sentence(m.label)} in the {dev.label} set, rms calibrate with B = {m.calibration.B}; "
+                              "grey bars: distribution of predicted risks; orange ticks at the top: patients "
+                              "with the outcome.",
                               "validation",
                               F.calibration_plot(m.calibration, m.fit.probability, y=m.fit.y,
                                                  title=f"{m.label}: calibration", watermark=wm)))
@@ -155,6 +157,10 @@ def study_figures(res) -> list[Figure]:
                           F.index_plot(res.index, watermark=wm,
                                        outcome_label="Predicted probability")))
     return out
+
+
+def _forest_scale(F, rows) -> str:
+    return "log scale; arrows: interval beyond the axis" if F.forest_clipped(rows) else "log scale"
 
 
 def _lab(cfg, term: str) -> str:

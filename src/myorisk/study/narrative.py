@@ -26,6 +26,26 @@ def _pct(a: int, b: int) -> str:
     return f"{100.0 * a / b:.1f}%" if b else "–"
 
 
+def _evaluation_sentence(res: Results) -> str:
+    """Where the models were developed and evaluated, grammatical for one set or several."""
+    cfg = res.config
+    dev = res.development
+    evaluated = list(cfg.sets_to_validate)
+    others = [res.set_info(s).label for s in evaluated if s != dev.name]
+    if not others:
+        if dev.name in evaluated:
+            return (f"Models were developed and evaluated in the {dev.label} set (apparent "
+                    "performance; there was no separate evaluation set, so internal validation "
+                    "relies on the bootstrap).")
+        return f"Models were developed in the {dev.label} set; no set was evaluated."
+    where = _list(others)
+    noun = "set" if len(others) == 1 else "sets"
+    if dev.name in evaluated:
+        return (f"Models were developed in the {dev.label} set and evaluated there (apparent "
+                f"performance) and in the {where} {noun}.")
+    return f"Models were developed in the {dev.label} set and evaluated in the {where} {noun}."
+
+
 def sample_size_warning(res: Results) -> str | None:
     """Plain-language warning when the development data are too small (None when adequate)."""
     a = res.sample_size
@@ -67,8 +87,7 @@ def methods_text(res: Results) -> list[str]:
              if res.synthetic else "")
     out.append(
         f"Data. The outcome was {cfg.outcome.label} (column '{cfg.outcome.column}'). "
-        f"Models were developed in the {dev.label} set and evaluated in "
-        f"{_list([res.set_info(s).label for s in cfg.sets_to_validate])}. {sets}.{synth}"
+        f"{_evaluation_sentence(res)} {sets}.{synth}"
     )
     miss_total = sum(int(s.missing["n_missing"].sum()) for s in res.sets)
     out.append((
@@ -81,7 +100,9 @@ def methods_text(res: Results) -> list[str]:
     firth = sorted(set(res.univariate.loc[res.univariate["method"] == "firth", "variable"]))
     out.append(
         f"Descriptive statistics and univariable analysis. Table 1 compares patients with and "
-        f"without the outcome in the {dev.label} set (and the sets with each other): mean ± SD with "
+        f"without the outcome in the {dev.label} set"
+        + (" (and the sets with each other)" if len(res.sets) > 1 else "")
+        + ": mean ± SD with "
         "Welch's t-test, or median (IQR) with the Mann–Whitney test when the Shapiro–Wilk test "
         "rejected normality, counts (%) with the χ² test, or Fisher's exact test when an expected "
         f"count was below 5. Each of the {len(cands)} candidate predictors was fitted alone by "
@@ -122,18 +143,24 @@ def methods_text(res: Results) -> list[str]:
         "model"
         + (" after repeating the whole selection procedure inside the resample, so the corrected "
            "estimates account for the optimism of selection" if any_sel else "")
-        + ". Corrected Somers' Dxy, Nagelkerke R², calibration intercept and slope, Emax, Brier "
+        + ". Corrected Somers' Dxy, Nagelkerke R², calibration intercept and slope, Emax (the largest "
+        "gap between the corrected recalibration line and the ideal line), Brier "
         "score and the bias-corrected lowess calibration curve (apparent, bias-corrected and ideal "
         "lines; mean absolute error) are reported, with the AUC of each resample's model in its "
         "resample and in the patients it left out (out-of-bag)."
     )
+    several = len(res.sets) > 1
+    paired = "model vs predictor" + (" and between models on the same patients"
+                                     if len(res.models) > 1 else "")
     out.append(
-        "Performance in each set. Discrimination: AUC with DeLong 95% CI (pROC); each model's "
+        ("Performance in each set. " if several else "Performance. ")
+        + "Discrimination: AUC with DeLong 95% CI (pROC); each model's "
         "continuous predictors alone as scores (direction fixed from the development data) and "
-        "paired DeLong tests of model vs predictor and between models on the same patients; an "
-        "unpaired DeLong test compares a model's AUC between the development set and each other "
-        "set. Calibration: rms val.prob (calibration intercept and slope, calibration-in-the-large, "
-        "Emax, Brier score) and the Hosmer–Lemeshow test with 10 groups (low power in small "
+        f"paired DeLong tests of {paired}"
+        + ("; an unpaired DeLong test compares a model's AUC between the development set and each "
+           "other set" if res.set_comparisons else "")
+        + ". Calibration: rms val.prob (calibration intercept and slope, calibration-in-the-large, "
+        "Emax of the lowess calibration curve, Brier score) and the Hosmer–Lemeshow test with 10 groups (low power in small "
         "samples: a non-significant result does not show good calibration). Clinical utility: "
         f"decision curves (net benefit, dcurves rules) over thresholds {cfg.decision.start:g}–"
         f"{cfg.decision.stop:g}. The Youden-optimal threshold is shown for description only; it is "
@@ -184,9 +211,7 @@ def tripod_items(res: Results) -> list[dict]:
          "Sample-size section: events per parameter and Riley et al. (2020) minimum sample size."),
         ("11", "Missing data", "reported",
          "Data section: missing values per variable and set; complete-case analysis."),
-        ("12a", "How the data were used (partitioning)", "reported",
-         f"Development set {res.development.label}; evaluation in "
-         f"{_list([res.set_info(s).label for s in cfg.sets_to_validate])}."),
+        ("12a", "How the data were used (partitioning)", "reported", _evaluation_sentence(res)),
         ("12b", "Predictor handling", "reported", "Continuous predictors linear, not dichotomised; categorical predictors dummy-coded."),
         ("12c", "Model type, model building, internal validation", "reported",
          f"Logistic regression; selection by {_list([_METHOD_WORDS[m] for m in sel_methods])}; "
