@@ -216,18 +216,23 @@ def complete(df: pd.DataFrame, columns: Sequence[str], source: str) -> pd.DataFr
     if len(sub) and miss.all():
         raise InputError(f"{source}: every row has a missing value in {', '.join(columns)}: nothing to analyse")
     if miss.any():
-        rows = ", ".join(str(r) for r in sub.index[miss][:10])
-        note(f"{int(miss.sum())} of {len(sub)} rows with missing values in {', '.join(columns)} were excluded (rows {rows}{' …' if miss.sum() > 10 else ''})")
+        note(f"{int(miss.sum())} of {len(sub)} rows with missing values in {', '.join(columns)} were excluded "
+             f"({rows_text(sub.index[miss])})")
     return coerce_numeric(sub.loc[~miss], [c for c in columns], source) if len(columns) else sub
+
+
+def rows_text(index: Sequence[Any], limit: int = 10) -> str:
+    """``rows 3, 7, …``: the first ``limit`` row labels of a note about removed rows."""
+    labels = list(index)
+    return "rows " + ", ".join(str(r) for r in labels[:limit]) + (" …" if len(labels) > limit else "")
 
 
 def drop_missing_outcome(df: pd.DataFrame, outcome: str, source: str) -> pd.DataFrame:
     """Rows with a non-missing ``outcome``; removed rows are reported on stderr (as R's na.omit drops them)."""
     miss = df[outcome].isna()
     if miss.any():
-        rows = ", ".join(str(r) for r in df.index[miss.to_numpy()][:10])
-        note(f"{source}: {int(miss.sum())} rows with a missing outcome were excluded ('{outcome}'; rows {rows}"
-             f"{' …' if miss.sum() > 10 else ''})")
+        note(f"{source}: {int(miss.sum())} rows with a missing outcome were excluded ('{outcome}'; "
+             f"{rows_text(df.index[miss.to_numpy()])})")
     return df.loc[~miss.to_numpy()]
 
 

@@ -92,9 +92,8 @@ def register(app: typer.Typer) -> None:
             if all(c in sub.columns for c in needed):  # else predict names the missing column
                 gone = sub[needed].isna().any(axis=1).to_numpy()
                 if gone.any():
-                    rows = ", ".join(str(r) for r in sub.index[gone][:10])
                     common.note(f"{data.name}: {int(gone.sum())} rows with missing predictors were excluded "
-                                f"(rows {rows}{' …' if gone.sum() > 10 else ''})")
+                                f"({common.rows_text(sub.index[gone])})")
                 sub = sub.loc[~gone]
             scored = predict(spec, sub, source=data.name, extrapolate=extrapolate or None)
             common.note_extrapolation(spec, scored, data.name)

@@ -11,7 +11,6 @@ import typer
 
 from myorisk.commands import _common as common
 from myorisk.commands._common import err, out
-from myorisk.errors import InputError
 
 WRITE_STEP = "Write report, figures and tables"
 
@@ -51,18 +50,6 @@ def _progress_bars(quiet: bool):
     return prog, factory
 
 
-def _check_target(target: Path) -> None:
-    """Refuse an output folder the report could not be written to (as ``report.write`` would)."""
-    from myorisk.report.write import _is_previous_output
-
-    out = target.absolute()
-    if not out.parent.exists():
-        raise InputError(f"--out {target}: folder '{out.parent}' does not exist")
-    if not _is_previous_output(out):
-        raise InputError(f"--out {target}: exists and is not an earlier myorisk report (no results.json); "
-                         "choose another folder")
-
-
 def register(app: typer.Typer) -> None:
     """Add ``study`` and ``demo`` to the CLI."""
 
@@ -78,14 +65,14 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary (paths, AUCs) on stdout.")] = False,
     ) -> None:
         """Run a whole prediction-model study from a YAML configuration into one report folder."""
-        from myorisk.report.write import write
+        from myorisk.report.write import check_output_folder, write
         from myorisk.study.config import load_config
         from myorisk.study.pipeline import prepare, run
 
         cfg = load_config(config).with_bootstrap(B=bootstrap, seed=seed)
         target = out_dir or Path(f"{config.stem}-report")
         if not check:
-            _check_target(target)  # a folder that cannot take the report: say so before any work
+            check_output_folder(target)  # a folder that cannot take the report: say so before any work
         prep = prepare(cfg)  # every check before any work
         if check:
             sets = ", ".join(f"{k}: {len(v)} rows" for k, v in prep.frames.items())

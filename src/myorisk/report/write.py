@@ -179,6 +179,21 @@ def _is_previous_output(p: Path) -> bool:
     return not names or "results.json" in names or "report.html" in names
 
 
+def check_output_folder(out_dir: str | os.PathLike[str]) -> Path:
+    """The absolute output folder, if a report can be written there; else ``InputError``.
+
+    Its parent must exist, and it must be absent, empty or an earlier myorisk report (which is
+    replaced). ``myorisk study`` calls this before any work, :func:`write` again before writing.
+    """
+    out = Path(out_dir).absolute()
+    if not out.parent.exists():
+        raise InputError(f"{out}: folder '{out.parent}' does not exist")
+    if not _is_previous_output(out):
+        raise InputError(f"{out}: exists and is not an earlier myorisk report (no results.json); "
+                         "choose another --out folder")
+    return out
+
+
 def _write_tables(tables, folder: Path) -> None:
     import pandas as pd
 
@@ -227,12 +242,7 @@ def write(results, out_dir: str | os.PathLike[str], *, pdf: bool = False,
     from myorisk.report.html import render
     from myorisk.report.tables import study_tables
 
-    out = Path(out_dir).absolute()
-    if not out.parent.exists():
-        raise InputError(f"{out}: folder '{out.parent}' does not exist")
-    if not _is_previous_output(out):
-        raise InputError(f"{out}: exists and is not an earlier myorisk report (no results.json); "
-                         "choose another --out folder")
+    out = check_output_folder(out_dir)
     if pdf:
         from myorisk.report.pdf import find_chromium
 

@@ -379,6 +379,7 @@ def _directions(config, model: ModelResult, dev_df: pd.DataFrame, source: str) -
     rule (``"<"`` when the median of the controls is at most that of the cases), then used
     unchanged on every other set."""
     from myorisk.modeling.design import code_outcome
+    from myorisk.modeling.roc import roc_curve
 
     out_col = config.outcome.column
     fit = model.fit
@@ -389,7 +390,7 @@ def _directions(config, model: ModelResult, dev_df: pd.DataFrame, source: str) -
         sub = _complete(dev_df, [out_col, t.name])
         y, _ = code_outcome(sub[out_col], event=fit.event, name=out_col, source=source)
         x = pd.to_numeric(sub[t.name], errors="coerce").to_numpy(float)
-        dirs[t.name] = "<" if np.median(x[y == 0]) <= np.median(x[y == 1]) else ">"
+        dirs[t.name] = roc_curve(y, x, direction="auto").direction
     return dirs
 
 
