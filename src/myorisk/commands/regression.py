@@ -181,3 +181,52 @@ def nomogram(
             out.print(common.table(pd.DataFrame({"value": a.labels, "points": a.points}), title=a.variable))
         out.print(common.table(pd.DataFrame({"total points": nom.prob_positions, "probability": nom.prob_values}),
                          title="Total points → probability"))
+
+
+# ----------------------------------------------------------------------------- anova
+def anova(
+    data: DataArg,
+    outcome: OutcomeOpt,
+    predictors: PredictorsOpt,
+    firth: Annotated[bool, typer.Option("--firth", help="Firth's penalised likelihood (brglm2 AS_mean / logistf).")] = False,
+    categorical: CategoricalOpt = None,
+    reference: ReferenceOpt = None,
+    event: EventOpt = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Dot chart of χ² − d.f. per factor (PNG, SVG or PDF by extension).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Wald χ² per factor with its nonlinear and interaction parts, and totals (rms anova).
+
+    Terms in R's notation: -x "age, rcs(msuvmax, 4), sex*msuvmax".
+    """
+    from myorisk.modeling.anova import anova as run
+    from myorisk.modeling.logistic import fit_logistic
+
+    preds = common.columns_list(predictors)
+    cats = common.categorical_list(categorical, preds)
+    if plot is not None:
+        common.guard_output(plot, "--plot", data)
+        if plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise InputError(f"--plot {plot}: give a .png, .svg or .pdf file name")
+    df = common.read(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = fit_logistic(df, outcome, preds, firth=firth, categorical=cats,
+                           reference=common.refs(reference), event=event, source=data.name)
+    res = run(fit)
+    for w in fit.warnings:
+        common.note(w)
+    if plot is not None:
+        from myorisk.report.figures import anova_chart, save
+
+        save(anova_chart(res), plot.with_suffix(""), formats=(plot.suffix.lower()[1:],))
+    if as_json:
+        common.dump(res.to_dict())
+        return
+    fr = res.to_frame()
+    fr["factor"] = [r.label for r in res.rows]  # rms' layout: sub-rows indented under their factor
+    out.print(common.table(fr[["factor", "chi2", "df", "p"]].rename(columns={"chi2": "χ²", "df": "d.f."}),
+                           title=f"Wald statistics (rms anova), outcome {outcome} = {fit.event}",
+                           formats={"p": common.fmt_p}))
+    if plot is not None:
+        out.print(f"figure written to {plot}")

@@ -336,6 +336,7 @@ class LogisticFit:
                 "iterations": self.n_iter,
                 "warnings": list(self.warnings),
                 "missing": self.missing,
+                "knots": {t.name: list(t.knots) for t in self.terms if t.kind == "rcs"},
             }
         )
 
@@ -590,9 +591,9 @@ def _term_summaries(design: Design) -> dict:
 
     out = {}
     for t, sl in zip(design.terms, design.term_slices(), strict=True):
-        if t.kind == "numeric":
-            out[t.name] = term_summary(design.X[:, sl.start])
-        else:
+        if t.kind in ("numeric", "rcs"):
+            out[t.name] = term_summary(design.X[:, sl.start])  # a spline's first column is x itself
+        elif t.kind == "categorical":
             out[t.name] = {"levels": list(t.levels)}
     return out
 
@@ -607,7 +608,7 @@ def _datadist_summaries(data: pd.DataFrame, design: Design) -> dict:
 
     out = _term_summaries(design)
     for t in design.terms:
-        if t.kind == "numeric":
+        if t.kind in ("numeric", "rcs"):
             col = data[t.name]
             x = col.astype(float) if pd.api.types.is_bool_dtype(col.dtype) else \
                 pd.to_numeric(col.astype("string").str.strip() if not pd.api.types.is_numeric_dtype(col.dtype)
