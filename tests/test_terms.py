@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import RESULTS, load_r
 
 from myorisk.errors import InputError
 from myorisk.modeling.anova import anova
 from myorisk.modeling.logistic import fit_logistic
 from myorisk.modeling.terms import parse_terms, rcs_basis, split_terms
+
+from conftest import RESULTS, load_r
 
 pytestmark = pytest.mark.r_parity
 R = load_r("terms")

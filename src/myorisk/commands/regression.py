@@ -22,6 +22,7 @@ from myorisk.commands._common import (
     ReferenceOpt,
     out,
 )
+from myorisk.errors import InputError
 
 
 # ----------------------------------------------------------------------------- fit
