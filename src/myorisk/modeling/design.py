@@ -17,7 +17,7 @@ import pandas as pd
 from myorisk.errors import InputError
 from myorisk.modeling._collate import r_sorted
 
-__all__ = ["Term", "Design", "build_design", "code_outcome", "MissingReport"]
+__all__ = ["Term", "Design", "build_design", "code_outcome", "MissingReport", "penalty_matrix"]
 
 
 @dataclass(frozen=True)
@@ -478,6 +478,30 @@ def build_design(
         rows=d.index,
         missing=report,
     )
+
+
+def penalty_matrix(design: Design) -> np.ndarray:
+    """rms' default penalty matrix (``Penalty.matrix``), with a zero row and column for the intercept.
+
+    Each design column is penalised by its variance (divisor n − 1), which makes the penalty
+    invariant to the predictors' units; a categorical predictor's dummies get the block
+    ``I − 1/(L + 1)`` (L dummies), which penalises differences between every pair of levels
+    alike, the reference included.
+    """
+    X = design.X[:, 1:]
+    k = X.shape[1]
+    pen = np.zeros((k + 1, k + 1))
+    if k == 0:
+        return pen
+    v = np.var(X, axis=0, ddof=1)
+    block = np.diag(v)
+    for t, sl in zip(design.terms, design.term_slices(), strict=True):
+        if t.kind == "categorical":
+            a, b = sl.start - 1, sl.stop - 1
+            m = b - a
+            block[a:b, a:b] = np.eye(m) - 1.0 / (m + 1)
+    pen[1:, 1:] = block
+    return pen
 
 
 def encode_new(terms: Sequence[Term], data: pd.DataFrame, source: str = "data") -> np.ndarray:
