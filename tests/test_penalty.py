@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import RESULTS, load_r
 
 from myorisk.errors import InputError
 from myorisk.modeling.design import build_design, penalty_matrix
 from myorisk.modeling.logistic import fit_logistic
 from myorisk.modeling.penalty import heuristic_shrinkage, pentrace, shrink
+
+from conftest import RESULTS, load_r
 
 R = load_r("penalty")
 
