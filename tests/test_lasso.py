@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import RESULTS, load_r
 
 from myorisk.modeling.design import build_design
 from myorisk.modeling.lasso import lasso_cv, lasso_path
+
+from conftest import RESULTS, load_r
 
 R = load_r("lasso")
 
