@@ -102,3 +102,63 @@ def test_small_cells_are_never_stored():
         assert b["n"] is None or b["n"] == 0 or b["n"] >= 5
     with pytest.raises(InputError, match="fewer than 5 events"):
         site_performance([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], np.full(10, 0.2), min_cell=5)
+
+
+# ---- sample size for external validation (pmvalsampsize) ----------------------------------------
+@pytest.mark.r_parity
+def test_r_random_streams_replayed():
+    from myorisk.modeling.sample_size import _r_mt_state, r_rbeta, r_rbinom1, r_rnorm
+
+    s = R["streams"]
+    assert np.allclose(r_rnorm(5, -5, 2.5, _r_mt_state(123456)), s["rnorm5"], rtol=0, atol=1e-13)
+    rb = r_rbeta(2000, 0.5, 0.5, _r_mt_state(123456))  # algorithm BC
+    assert np.allclose(rb[:20], s["rbeta_head"], rtol=0, atol=1e-14)
+    assert _close(float(np.sum(np.log(rb))), s["rbeta_sum_log"], 1e-12)  # every draw, in order
+    rb2 = r_rbeta(500, 2, 5, _r_mt_state(99))  # algorithm BB
+    assert np.allclose(rb2[:10], s["rbeta25_head"], rtol=0, atol=1e-14)
+    assert _close(float(rb2.sum()), s["rbeta25_sum"], 1e-12)
+    bg = _r_mt_state(1234)
+    assert r_rbinom1(0.018, 2000, bg).tolist() == s["rbinom_const"]
+    p = 1 / (1 + np.exp(-np.linspace(-6, 6, 2000)))
+    assert r_rbinom1(p, 2000, bg).tolist() == s["rbinom_vec"]
+
+
+# The three worked examples of pmvalsampsize's help page (Riley et al. 2021, Stat Med, the
+# mechanical heart valve example), with the per-criterion sizes its own tests/testthat/test_bin.R
+# asserts (O/E, slope, C, final). Published numbers, not produced by an R script here: the
+# package is not in Debian; its random stream is replayed exactly (test above), so they agree exactly.
+PMVAL_EXAMPLES = [
+    (dict(lpnormal=(-5, 2.5), simobs=1000), (905, 4501, 4252, 4501)),
+    (dict(lpbeta=(0.5, 0.5), simobs=1000), (905, 1641, 4252, 4252)),
+    (dict(lpcstat=-4.7, seed=1234, simobs=10000), (905, 16175, 4252, 16175)),
+]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("kw", "expected"), PMVAL_EXAMPLES)
+def test_pmvalsampsize_worked_examples(kw, expected):
+    from myorisk.modeling.sample_size import riley_validation
+
+    res = riley_validation(prevalence=0.018, cstatistic=0.8, oeciwidth=1, **kw)
+    assert tuple(c.n for c in res.criteria) + (res.n,) == expected
+    assert res.events == pytest.approx(res.n * 0.018)
+
+
+@pytest.mark.unit
+def test_validation_net_benefit_criterion():
+    from myorisk.modeling.sample_size import riley_validation
+
+    a = riley_validation(prevalence=0.018, cstatistic=0.8, oeciwidth=1, lpnormal=(-5, 2.5), simobs=1000,
+                         sensitivity=0.7, specificity=0.8, threshold=0.02)
+    nb = a.criteria[-1]
+    assert nb.name == "net_benefit"
+    t, phi = 0.02, 0.018
+    assert nb.performance == pytest.approx((0.7 * phi - 0.2 * (1 - phi) * t / (1 - t)) / phi)
+    b = riley_validation(prevalence=0.018, cstatistic=0.8, oeciwidth=1, lpnormal=(-5, 2.5), simobs=1000,
+                         sensitivity=0.7, specificity=0.8, threshold=0.02, nbciwidth=0.1)
+    assert 3.5 < b.criteria[-1].n / nb.n < 4.5  # half the width, about four times the patients
+    c = riley_validation(prevalence=0.018, cstatistic=0.8, oeciwidth=1, lpnormal=(-5, 2.5), simobs=1000,
+                         threshold=0.02)  # sensitivity/specificity from the simulated LP
+    assert 0 < c.sensitivity < 1 and 0 < c.specificity < 1
+    with pytest.raises(InputError, match="exactly one LP distribution"):
+        riley_validation(prevalence=0.1, cstatistic=0.8)
