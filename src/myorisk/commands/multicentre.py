@@ -18,9 +18,6 @@ from myorisk.commands import _common as common
 from myorisk.commands._common import DataArg, EventOpt, ExtrapolateOpt, JsonOpt, out
 from myorisk.errors import InputError
 
-PANEL = "Multi-centre validation"
-
-
 def _floats(text: str, option: str) -> list[float]:
     vals = []
     for t in common.split(text):
@@ -229,11 +226,3 @@ def _print_meta(res: Any) -> None:
                            "(REML, Hartung–Knapp–Sidik–Jonkman; C pooled on the logit scale, O/E on the log scale)"))
     for n in res.notes:
         common.note(n)
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``site-summary`` and ``meta``."""
-    app.command("site-summary", short_help="One centre's shareable performance summary (no patient data)",
-                rich_help_panel=PANEL)(site_summary)
-    app.command("meta", short_help="Pool centres' site files: random-effects meta-analysis",
-                rich_help_panel=PANEL)(meta)
