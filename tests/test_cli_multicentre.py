@@ -181,3 +181,47 @@ def test_meta_refuses_different_models_and_bad_input(capsys, tmp_path):
     code, out, _ = run(capsys, "site-summary", tmp_path / "other.csv", "--model", a, "--site", "Z",
                        "--dry-run")
     assert code == 0 and "would contain" in out and sorted(tmp_path.iterdir()) == before
+
+
+def test_validate_by_centre_equals_r(capsys, tmp_path):
+    """Internal–external cross-validation: glm on the other centres, validated on the one left out."""
+    code, out, err = run(capsys, "validate", RESULTS / "data" / "meta_sites.csv", "-y", "y", "-x", "x1,x2",
+                         "--by", "site", "--json", "--plot", tmp_path / "iecv.png")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["kind"] == "internal-external" and res["by"] == "site"
+    ref = {s["site"]: s for s in R["iecv"]["sites"]}
+    for s in res["sites"]:
+        r = ref[s["site"]]
+        for k in ("n", "events", "oe", "log_oe_se", "citl", "citl_se", "slope", "slope_se", "c", "c_se_logit"):
+            assert s[k] == pytest.approx(r[k], rel=1e-6, abs=1e-9), (s["site"], k)
+    back = {"c": lambda v: 1 / (1 + math.exp(-v)), "oe": math.exp}
+    for m in ("c", "oe", "slope", "citl"):
+        f = back.get(m, lambda v: v)
+        for k in ("estimate", "low", "high", "pi_low", "pi_high"):
+            assert res["pooled"][m][k] == pytest.approx(f(R["iecv"][m][k]), rel=1e-6, abs=1e-9), (m, k)
+        assert res["pooled"][m]["tau2"] == pytest.approx(R["iecv"][m]["tau2"], rel=1e-6, abs=1e-9)
+    assert (tmp_path / "iecv.png").stat().st_size > 10_000
+    code, _, err = run(capsys, "validate", RESULTS / "data" / "meta_sites.csv", "-y", "y", "-x", "x1,x2",
+                       "--by", "site", "-B", "50")
+    assert code == 2 and "--bootstrap" in err
+    code, _, err = run(capsys, "validate", RESULTS / "data" / "meta_sites.csv", "-y", "y", "-x", "x1,x2",
+                       "--by", "nosuch")
+    assert code == 2 and "'nosuch' not found" in err
+
+
+def test_sample_size_validation_cli(capsys):
+    code, out, err = run(capsys, "sample-size", "--validation", "--prevalence", "0.018", "--cstatistic", "0.8",
+                         "--lp-beta", "0.5,0.5", "--oe-ci-width", "1", "--simobs", "1000", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert [c["n"] for c in res["criteria"]] == [905, 1641, 4252] and res["n"] == 4252
+    assert res["binding"] == "cstatistic"
+    code, _, err = run(capsys, "sample-size", "--validation", "--prevalence", "0.018", "--cstatistic", "0.8",
+                       "--lp-normal", "-5")
+    assert code == 2 and "--lp-normal takes two numbers" in err
+    code, _, err = run(capsys, "sample-size", "--validation", "--prevalence", "0.018", "--cstatistic", "0.8",
+                       "--parameters", "5", "--lp-normal=-5,2.5")
+    assert code == 2 and "--parameters" in err
+    code, _, err = run(capsys, "sample-size", "--prevalence", "0.2", "--cstatistic", "0.8")
+    assert code == 2 and "--parameters" in err

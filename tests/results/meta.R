@@ -76,6 +76,30 @@ meta_sites <- list(
   citl = pooled(col("citl"), col("citl_se")^2, lo = -0.1, hi = 0.1)
 )
 
+# ---- 2b. internal-external cross-validation by centre (glm on the other centres) -------------
+iecv_sites <- lapply(sort(unique(d$site)), function(lab) {
+  dev <- d[d$site != lab, ]; val <- d[d$site == lab, ]
+  g <- glm(y ~ x1 + x2, family = binomial, data = dev, control = tight)
+  lp <- predict(g, newdata = val); p <- plogis(lp)
+  o <- sum(val$y); n <- nrow(val)
+  gc <- glm(val$y ~ 1, offset = lp, family = binomial, control = tight)
+  gs <- glm(val$y ~ lp, family = binomial, control = tight)
+  r <- roc(val$y, p, levels = c(0, 1), direction = "<", quiet = TRUE)
+  a <- as.numeric(auc(r)); se <- sqrt(var(r, method = "delong"))
+  list(site = lab, n = n, events = o, oe = o / sum(p), log_oe_se = sqrt((1 - o / n) / o),
+       citl = unname(coef(gc)[1]), citl_se = unname(sqrt(vcov(gc)[1, 1])),
+       slope = unname(coef(gs)[2]), slope_se = unname(sqrt(vcov(gs)[2, 2])),
+       c = a, c_se_logit = se / (a * (1 - a)))
+})
+icol <- function(name) sapply(iecv_sites, `[[`, name)
+iecv <- list(
+  sites = iecv_sites,
+  c = pooled(qlogis(icol("c")), icol("c_se_logit")^2),
+  oe = pooled(log(icol("oe")), icol("log_oe_se")^2),
+  slope = pooled(icol("slope"), icol("slope_se")^2),
+  citl = pooled(icol("citl"), icol("citl_se")^2)
+)
+
 # ---- 3. R's random streams used by pmvalsampsize (replayed in myorisk.modeling.sample_size) --
 set.seed(123456); rn <- rnorm(5, -5, 2.5)
 set.seed(123456); rb <- rbeta(2000, 0.5, 0.5)
@@ -87,5 +111,5 @@ streams <- list(rnorm5 = rn, rbeta_head = rb[1:20], rbeta_mean = mean(rb), rbeta
 
 out <- list(metafor = as.character(packageVersion("metafor")),
             pROC = as.character(packageVersion("pROC")),
-            cases = cases, sites = sites, meta_sites = meta_sites, streams = streams)
+            cases = cases, sites = sites, meta_sites = meta_sites, iecv = iecv, streams = streams)
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, na = "null"), "meta_r.json")
