@@ -64,9 +64,8 @@ def site_summary(
 ) -> None:
     """Summarise a model's performance in one centre as a shareable site file: aggregates only
     (O/E, calibration, C, Brier, net benefit, calibration table, case mix), small cells suppressed."""
-    from myorisk.modeling.spec import load_spec, predict
-    from myorisk.study.multicentre import describe_site
-    from myorisk.study.multicentre import site_summary as summarise
+    from myorisk.modeling.spec import load_spec
+    from myorisk.study.multicentre import describe_site, summarise_frame
 
     if out_path is None and not dry_run:
         raise InputError("give --out SITE.json (or --dry-run to only see the contents)")
@@ -76,24 +75,10 @@ def site_summary(
     thr = _floats(thresholds, "--thresholds")
     spec = load_spec(model)
     df = common.read(data)
-    y_col = outcome or str(spec.outcome.get("name", ""))
-    if y_col not in df.columns:
-        raise InputError(f"{data.name}: outcome column '{y_col}' not found"
-                         + ("" if outcome else " (the model's outcome; name yours with --outcome)"))
-    n_in = len(df)
-    sub = df.loc[~df[y_col].isna().to_numpy()]
-    excluded = {"missing_outcome": n_in - len(sub)}
-    needed = [v.name for v in spec.variables]
-    if all(c in sub.columns for c in needed):  # else predict names the missing column
-        gone = sub[needed].isna().any(axis=1).to_numpy()
-        excluded["missing_predictor"] = int(gone.sum())
-        sub = sub.loc[~gone]
-    scored = predict(spec, sub, source=data.name, points=False, extrapolate=extrapolate or None)
+    doc, excluded, scored = summarise_frame(df, spec, site=site, outcome=outcome, event=event, min_cell=min_cell,
+                                            thresholds=thr, source=data.name, extrapolate=extrapolate or None,
+                                            synthetic=_is_synthetic(df))
     common.note_extrapolation(spec, scored, data.name)
-    y, ev = common.outcome01(sub, y_col, event or str(spec.outcome.get("event", "")) or None, data.name)
-    doc = summarise(y, scored["probability"].to_numpy(float), scored["linear_predictor"].to_numpy(float),
-                    site=site, spec=spec, outcome=y_col, event=ev, min_cell=min_cell, thresholds=thr,
-                    excluded=excluded, synthetic=_is_synthetic(df))
     for k, v in excluded.items():  # local notes only (row counts, never written when small)
         if v:
             common.note(f"{data.name}: {v} row(s) excluded ({k.replace('_', ' ')})")
