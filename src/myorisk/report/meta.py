@@ -68,7 +68,7 @@ def write_meta_report(res, out_dir: str | os.PathLike[str], *, pdf: bool = False
         inline = {}
         for m, ma in res.pooled.items():
             fig = F.meta_forest_plot(ma, watermark=mark)
-            paths = F.save(fig, tmp / "figures" / f"forest-{m}")
+            paths = F.save(fig, tmp / "figures" / f"forest-{m}", dpi=200)
             plt.close(fig)
             inline[m] = next(p for p in paths if p.suffix == ".svg").read_bytes().decode("utf-8")
         (tmp / "tables").mkdir()
