@@ -18,6 +18,7 @@ from myorisk.commands import _common as common
 from myorisk.commands._common import DataArg, EventOpt, ExtrapolateOpt, JsonOpt, out
 from myorisk.errors import InputError
 
+
 def _floats(text: str, option: str) -> list[float]:
     vals = []
     for t in common.split(text):
