@@ -225,3 +225,26 @@ def test_sample_size_validation_cli(capsys):
     assert code == 2 and "--parameters" in err
     code, _, err = run(capsys, "sample-size", "--prevalence", "0.2", "--cstatistic", "0.8")
     assert code == 2 and "--parameters" in err
+
+
+@pytest.mark.slow
+def test_multicentre_demo_flow(tmp_path):
+    """The demo's flow: synthetic centres → site files → pooled reports; the miscalibrated centre shows."""
+    from myorisk.study.multicentre import run_multicentre_demo
+
+    reports = run_multicentre_demo(tmp_path / "mc")
+    assert [p.parent.name for p in reports] == ["redmi", "study-a"]
+    sites = sorted((tmp_path / "mc" / "sites").glob("*.json"))
+    assert len(sites) == 6
+    docs = {json.loads(p.read_text())["site"]: json.loads(p.read_text()) for p in sites}
+    assert all(d["synthetic"] for d in docs.values())
+    assert all(d["model"]["hash"] == docs["North (synthetic)"]["model"]["hash"]
+               for k, d in docs.items() if k in ("Coast (synthetic)", "Valley (synthetic)", "Highland (synthetic)"))
+    oe = {k: d["performance"]["oe"] for k, d in docs.items()}
+    assert oe["Highland (synthetic)"] > 1.25 > max(oe["North (synthetic)"], oe["Valley (synthetic)"])
+    res = json.loads((tmp_path / "mc" / "redmi" / "results.json").read_text())
+    assert res["synthetic"] is True and res["pooled"]["oe"]["i2"] > 50  # the miscalibrated centre shows
+    html = reports[0].read_text()
+    assert "SYNTHETIC DATA" in html and "Highland (synthetic)" in html
+    df = pd.read_csv(tmp_path / "mc" / "data" / "redmi-highland.csv")
+    assert (df["synthetic"] == 1).all() and df["patient_id"].str.startswith("SYN-BV").all()

@@ -175,6 +175,9 @@ def _save_fig(fig: Any, path: Path) -> None:
     fmt = path.suffix.lower().lstrip(".")
     fig.savefig(buf, format=fmt, dpi=200, bbox_inches="tight",
                 metadata={"Date": None} if fmt == "svg" else None)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
     write_bytes_atomic(path, buf.getvalue())
 
 

@@ -19,7 +19,7 @@ _TITLES = {"c": "C statistic", "oe": "Observed/expected ratio", "slope": "Calibr
            "citl": "Calibration-in-the-large"}
 
 
-def render_meta(res, inline: dict[str, bytes]) -> str:
+def render_meta(res, inline: dict[str, str], formats: tuple[str, ...] = ("png", "svg")) -> str:
     """The report's HTML for a :class:`~myorisk.study.multicentre.MultiCentre`."""
     import datetime as dt
 
@@ -38,12 +38,16 @@ def render_meta(res, inline: dict[str, bytes]) -> str:
                        "p": res.probability(m), "range": rng})
     return env.get_template("meta.html.j2").render(
         res=res, pooled=pooled, figures=inline, titles=_TITLES, version=__version__,
+        formats=" · ".join(f".{f}" for f in formats),
         created=dt.date.today().isoformat(),
     )
 
 
-def write_meta_report(res, out_dir: str | os.PathLike[str], *, pdf: bool = False) -> Path:
+def write_meta_report(res, out_dir: str | os.PathLike[str], *, pdf: bool = False,
+                      formats: tuple[str, ...] = ("png", "svg")) -> Path:
     """Write the report folder (replacing an earlier myorisk report there); return report.html.
+
+    ``formats`` are the figure files written (the page embeds the SVG, always made).
 
     Raises
     ------
@@ -66,9 +70,10 @@ def write_meta_report(res, out_dir: str | os.PathLike[str], *, pdf: bool = False
     try:
         (tmp / "figures").mkdir()
         inline = {}
+        fmts = tuple(dict.fromkeys((*formats, "svg")))
         for m, ma in res.pooled.items():
             fig = F.meta_forest_plot(ma, watermark=mark)
-            paths = F.save(fig, tmp / "figures" / f"forest-{m}", dpi=200)
+            paths = F.save(fig, tmp / "figures" / f"forest-{m}", formats=fmts, dpi=200)
             plt.close(fig)
             inline[m] = next(p for p in paths if p.suffix == ".svg").read_bytes().decode("utf-8")
         (tmp / "tables").mkdir()
@@ -76,7 +81,7 @@ def write_meta_report(res, out_dir: str | os.PathLike[str], *, pdf: bool = False
         res.to_frame().to_csv(tmp / "tables" / "pooled.csv", index=False)
         (tmp / "results.json").write_text(json.dumps(res.to_dict(), indent=1, allow_nan=False,
                                                      ensure_ascii=False) + "\n", encoding="utf-8")
-        (tmp / "report.html").write_text(render_meta(res, inline), encoding="utf-8")
+        (tmp / "report.html").write_text(render_meta(res, inline, fmts), encoding="utf-8")
         if pdf:
             from myorisk.report.pdf import html_to_pdf
 

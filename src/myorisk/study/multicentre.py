@@ -573,5 +573,5 @@ def run_multicentre_demo(out_dir: str | Path) -> list[Path]:
             doc, _, _ = summarise_frame(df, spec, site=name, source=f"{folder}-{slug}.csv", synthetic=True)
             _write_json(out / "sites" / f"{folder}-{slug}.json", doc)
             docs.append({**doc, "_file": f"{folder}-{slug}.json"})
-        reports.append(write_meta_report(pool_sites(docs), out / folder))
+        reports.append(write_meta_report(pool_sites(docs), out / folder, formats=("svg",)))
     return reports
