@@ -248,3 +248,40 @@ def test_multicentre_demo_flow(tmp_path):
     assert "SYNTHETIC DATA" in html and "Highland (synthetic)" in html
     df = pd.read_csv(tmp_path / "mc" / "data" / "redmi-highland.csv")
     assert (df["synthetic"] == 1).all() and df["patient_id"].str.startswith("SYN-BV").all()
+
+
+@pytest.mark.unit
+def test_study_config_sites_checked():
+    from myorisk.study.config import SitesConfig
+
+    assert SitesConfig(by="centre").files == []
+    with pytest.raises(ValueError, match="at least 2 site files"):
+        SitesConfig(files=["a.json"])
+    with pytest.raises(ValueError, match="give 'files'"):
+        SitesConfig()
+
+
+@pytest.mark.slow
+def test_study_config_with_site_files_writes_meta_report(capsys, tmp_path):
+    from importlib import resources
+
+    from myorisk.datasets.multicentre import generate_redmi_centres
+    from myorisk.study.demo import DEMO_STUDIES
+
+    for i, (name, df) in enumerate(list(generate_redmi_centres().items())[:3]):
+        df.to_csv(tmp_path / f"c{i}.csv", index=False)
+        code, _, e = run(capsys, "site-summary", tmp_path / f"c{i}.csv", "--model", "redmi", "--site", name,
+                         "--out", tmp_path / f"c{i}.json")
+        assert code == 0, e
+    ref = resources.files("myorisk.study").joinpath("configs", DEMO_STUDIES["study-b"])
+    with resources.as_file(ref) as cfg:
+        text = cfg.read_text()
+    (tmp_path / "b.yaml").write_text(text + "\nsites:\n  files: [c0.json, c1.json, c2.json]\n")
+    code, out, err = run(capsys, "study", tmp_path / "b.yaml", "--out", tmp_path / "rep", "-B", "20", "-q")
+    assert code == 0, err
+    html = (tmp_path / "rep" / "meta-analysis" / "report.html").read_text()
+    assert "redmi" in html and "SYNTHETIC DATA" in html
+    (tmp_path / "b2.yaml").write_text(text + "\nsites:\n  files: [c0.json, missing.json]\n")
+    code, _, err = run(capsys, "study", tmp_path / "b2.yaml", "--out", tmp_path / "rep2", "-B", "20", "-q")
+    assert code == 2 and "missing.json: file not found" in err
+    assert not (tmp_path / "rep2").exists()
