@@ -162,3 +162,11 @@ def test_validation_net_benefit_criterion():
     assert 0 < c.sensitivity < 1 and 0 < c.specificity < 1
     with pytest.raises(InputError, match="exactly one LP distribution"):
         riley_validation(prevalence=0.1, cstatistic=0.8)
+
+
+@pytest.mark.unit
+def test_separated_site_is_refused():
+    p = np.r_[np.full(10, 0.1), np.full(10, 0.9)]
+    y = np.r_[np.zeros(10), np.ones(10)]
+    with pytest.raises(InputError, match="separate events from non-events completely"):
+        site_performance(y, p, min_cell=5, label="x.csv")

@@ -546,6 +546,9 @@ def site_performance(
     f_citl = newton_logistic(ones[:, None], yv, offset=lpv)
     f_slope = newton_logistic(np.column_stack([ones, lpv]), yv)
     theta, v10, v01 = delong_placements(pv[yv == 0], pv[yv == 1], "<")
+    if theta in (0.0, 1.0) or not (f_slope.converged and f_citl.converged):
+        raise InputError(f"{label}: the predicted risks separate events from non-events completely "
+                         f"(C = {theta:g}); logit C and the calibration slope cannot be estimated")
     m1, m0 = v10.size, v01.size
     var = (float(np.sum((v10 - theta) ** 2)) / (m1 - 1) / m1
            + float(np.sum((v01 - theta) ** 2)) / (m0 - 1) / m0)

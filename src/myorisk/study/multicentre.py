@@ -98,6 +98,7 @@ def site_summary(
     thresholds: Sequence[float] = (0.1, 0.2, 0.3),
     excluded: Mapping[str, int] | None = None,
     synthetic: bool = False,
+    label: str | None = None,
 ) -> dict[str, Any]:
     """The site document for one centre: aggregates of a fixed model, no row-level data.
 
@@ -119,6 +120,8 @@ def site_summary(
         Rows excluded before scoring, by reason (suppressed when small).
     synthetic : bool
         The data are synthetic (recorded, and shown by every report made from the file).
+    label : str, optional
+        Name of the data in messages (default: the site name).
 
     Returns
     -------
@@ -130,7 +133,7 @@ def site_summary(
 
     if not str(site).strip():
         raise InputError("--site: give the centre a name")
-    perf = site_performance(y, prob, lp=lp, thresholds=thresholds, min_cell=min_cell, label=site)
+    perf = site_performance(y, prob, lp=lp, thresholds=thresholds, min_cell=min_cell, label=label or site)
     exc = {}
     for reason, k in (excluded or {}).items():
         exc[reason] = None if 0 < k < min_cell else int(k)
@@ -193,7 +196,8 @@ def summarise_frame(
     y, ev = code_outcome(sub[y_col], event=event or ev_default, name=y_col, source=source)
     doc = site_summary(y, scored["probability"].to_numpy(float), scored["linear_predictor"].to_numpy(float),
                        site=site, spec=spec, outcome=y_col, event=ev, min_cell=min_cell,
-                       thresholds=thresholds, excluded=excluded, synthetic=synthetic)
+                       thresholds=thresholds, excluded=excluded, synthetic=synthetic,
+                       label=f"{source} (site '{site}')")
     return doc, excluded, scored
 
 
