@@ -73,6 +73,8 @@ def site_summary(
     if out_path is not None and out_path.suffix.lower() != ".json":
         raise InputError(f"--out must be a .json file, not {out_path.name!r}")
     common.guard_output(out_path, "--out", data)
+    if out_path is not None and not out_path.absolute().parent.is_dir():
+        raise InputError(f"--out {out_path}: folder '{out_path.parent}' does not exist")
     thr = _floats(thresholds, "--thresholds")
     spec = load_spec(model)
     df = common.read(data)
@@ -143,7 +145,10 @@ def meta(
     if report is not None:
         from myorisk.report.write import check_output_folder
 
-        check_output_folder(report)
+        try:
+            check_output_folder(report)
+        except InputError as e:
+            raise InputError(str(e).replace("--out folder", "--report folder")) from None
     docs = [read_site(f) for f in files]
     res = pool_sites(docs, acceptable=acc)
     if plot is not None:

@@ -515,7 +515,8 @@ def site_performance(
     Fisher-information SEs), C and its variance pROC's DeLong.
     """
     from myorisk.modeling._newton import newton_logistic
-    from myorisk.modeling.roc import delong_placements
+    from myorisk.modeling.decision import decision_curve
+    from myorisk.modeling.roc import _delong_var, delong_placements
 
     yv = np.asarray(y, dtype=float).ravel()
     pv = np.asarray(p, dtype=float).ravel()
@@ -549,23 +550,20 @@ def site_performance(
     if theta in (0.0, 1.0) or not (f_slope.converged and f_citl.converged):
         raise InputError(f"{label}: the predicted risks separate events from non-events completely "
                          f"(C = {theta:g}); logit C and the calibration slope cannot be estimated")
-    m1, m0 = v10.size, v01.size
-    var = (float(np.sum((v10 - theta) ** 2)) / (m1 - 1) / m1
-           + float(np.sum((v01 - theta) ** 2)) / (m0 - 1) / m0)
-    c_se = math.sqrt(var)
+    c_se = math.sqrt(_delong_var(theta, v10, v01))
     c_logit = math.log(theta / (1 - theta)) if 0 < theta < 1 else math.nan
     c_se_logit = c_se / (theta * (1 - theta)) if 0 < theta < 1 else math.nan
     thr = tuple(float(t) for t in thresholds)
     for t in thr:
         if not 0.0 < t < 1.0:
             raise InputError(f"net-benefit threshold {t} is not between 0 and 1")
-    nbs, tps, fps = [], [], []
-    for t in thr:
-        pos = pv >= t
-        tp = int(np.sum(pos & (yv == 1)))
-        fp = int(np.sum(pos & (yv == 0)))
+    dc = decision_curve(yv, {"model": pv}, np.asarray(thr))
+    nbs = [float(v) for v in dc.net_benefit["model"]]
+    tps, fps = [], []
+    for i in range(len(thr)):
+        tp = int(round(float(dc.tp_rate["model"][i]) * n))
+        fp = int(round(float(dc.fp_rate["model"][i]) * n))
         fn, tn = o - tp, (n - o) - fp
-        nbs.append(tp / n - fp / n * t / (1 - t))
         hide = any(_small(c, min_cell) for c in (tp, fp, fn, tn))
         tps.append(None if hide else tp)
         fps.append(None if hide else fp)
