@@ -285,3 +285,13 @@ def test_study_config_with_site_files_writes_meta_report(capsys, tmp_path):
     code, _, err = run(capsys, "study", tmp_path / "b2.yaml", "--out", tmp_path / "rep2", "-B", "20", "-q")
     assert code == 2 and "missing.json: file not found" in err
     assert not (tmp_path / "rep2").exists()
+
+
+@pytest.mark.browser
+def test_meta_report_pdf(capsys, tmp_path):
+    spec = _spec(tmp_path / "model.json")
+    files = _site_files(capsys, tmp_path, spec)
+    code, _, err = run(capsys, "meta", *files[:3], "--report", tmp_path / "rep", "--pdf")
+    assert code == 0, err
+    pdf = (tmp_path / "rep" / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
