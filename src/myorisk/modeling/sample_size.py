@@ -891,10 +891,11 @@ def riley_validation(
     with np.errstate(over="ignore", invalid="ignore"):
         el = np.exp(lp)
         b00 = el / (1.0 + el) ** 2
-    b00 = np.nan_to_num(b00, nan=0.0)
+    b00 = np.nan_to_num(b00, nan=0.0)  # risks of exactly 0 or 1 (LP = ±inf) carry no information
+    keep = b00 > 0
     i00 = math.fsum(b00) / simobs
-    i01 = math.fsum(lp * b00) / simobs
-    i11 = math.fsum(lp * lp * b00) / simobs
+    i01 = math.fsum(lp[keep] * b00[keep]) / simobs
+    i11 = math.fsum(lp[keep] * lp[keep] * b00[keep]) / simobs
     se_cs = csciwidth / (2 * 1.96)
     n2 = math.ceil(i00 / (se_cs * se_cs * (i00 * i11 - i01 * i01)))
     # 3. C statistic
