@@ -170,3 +170,15 @@ def test_separated_site_is_refused():
     y = np.r_[np.zeros(10), np.ones(10)]
     with pytest.raises(InputError, match="separate events from non-events completely"):
         site_performance(y, p, min_cell=5, label="x.csv")
+
+
+@pytest.mark.r_parity
+def test_random_effects_equals_metafor_on_150_random_cases():
+    worst = {k: 0.0 for k in POOLED_KEYS}
+    for c in R["random_cases"]:
+        m = random_effects(c["yi"], c["vi"])
+        for k in POOLED_KEYS:
+            worst[k] = max(worst[k], abs(getattr(m, k) - c[k]) / max(1.0, abs(c[k])))
+        assert _close(m.predictive_probability(0.0, None), c["prob"])
+    assert max(worst.values()) <= TOL, worst
+    assert sum(c["tau2"] == 0 for c in R["random_cases"]) >= 10  # the boundary is exercised

@@ -32,6 +32,16 @@ cases <- list(
   ten_random = pooled(rnorm(10, 0.9, 0.3), runif(10, 0.005, 0.08), lo = 0.9, hi = 1.1)
 )
 
+# random cases: k from 2 to 30, heterogeneity from none to large, variances over two decades
+set.seed(314)
+random_cases <- lapply(1:150, function(i) {
+  k <- sample(2:30, 1)
+  vi <- exp(runif(k, log(0.002), log(0.5)))
+  tau <- c(0, 0.05, 0.2, 0.6, 1.5)[sample(5, 1)]
+  yi <- rnorm(k, rnorm(1), sqrt(vi + tau^2))
+  pooled(yi, vi, lo = 0, hi = NULL)
+})
+
 # ---- 2. per-site aggregates of a fixed model on synthetic centres (written here) -------------
 set.seed(14)
 mk <- function(site, n, shift, miscal) {
@@ -111,5 +121,5 @@ streams <- list(rnorm5 = rn, rbeta_head = rb[1:20], rbeta_mean = mean(rb), rbeta
 
 out <- list(metafor = as.character(packageVersion("metafor")),
             pROC = as.character(packageVersion("pROC")),
-            cases = cases, sites = sites, meta_sites = meta_sites, iecv = iecv, streams = streams)
+            cases = cases, random_cases = random_cases, sites = sites, meta_sites = meta_sites, iecv = iecv, streams = streams)
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, na = "null"), "meta_r.json")
