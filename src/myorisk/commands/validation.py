@@ -19,6 +19,7 @@ from myorisk.commands._common import (
     EventOpt,
     JsonOpt,
     OutcomeOpt,
+    PlotOpt,
     PredictorsOpt,
     ReferenceOpt,
     err,
@@ -115,10 +116,10 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
         if bootstrap is not None and bootstrap != idx.shape[0]:
             raise InputError(f"--bootstrap {bootstrap} does not match the {idx.shape[0]} resamples in "
                              f"{resamples.name}; drop --bootstrap")
-        return design, selection, idx, idx.shape[0], None
+        return design, selection, idx, idx.shape[0], None, common.watermark(df)
     if seed is None:  # reproducible all the same: the drawn seed is reported
         seed = int(np.random.SeedSequence().entropy % (2**31))
-    return design, selection, idx, bootstrap if bootstrap is not None else DEFAULT_B, seed
+    return design, selection, idx, bootstrap if bootstrap is not None else DEFAULT_B, seed, common.watermark(df)
 
 
 def read_index_matrix(path: Path) -> np.ndarray:
@@ -193,19 +194,30 @@ def validate(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="With --auc: draw the resampled AUCs (the report's boxplot) to FILE: .png, .svg or .pdf.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp."""
     from myorisk.modeling.validation import validate as run
 
-    design, selection, idx, B, seed = _prepare(
+    if plot is not None and not auc:
+        raise InputError("--plot draws the resampled AUCs: give --auc as well")
+    common.check_plot(plot, data, resamples)
+    design, selection, idx, B, seed, wm = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
         bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
     with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
                   failure_policy=failure_policy, auc=auc, progress=cb)
-    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
+    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None,
+         "missing": design.missing.to_dict()}
+    if plot is not None and res.auc is not None:
+        from myorisk.report import figures as F
+
+        common.save_plot(F.auc_boxplot([("model", res.auc)], title="AUC in bootstrap resamples",
+                                       watermark=wm),
+                         plot, quiet=as_json)
     if as_json:
         common.dump(d)
         return
@@ -248,19 +260,29 @@ def calibrate(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    plot: PlotOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
     from myorisk.modeling.calibration import calibrate as run
 
-    design, selection, idx, B, seed = _prepare(
+    common.check_plot(plot, data, resamples)
+    design, selection, idx, B, seed, wm = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
         bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
     with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
                   failure_policy=failure_policy, progress=cb)
-    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
+    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None,
+         "missing": design.missing.to_dict()}
+    if plot is not None:
+        if d["mean_abs_error"] is None:
+            raise InputError("--plot: no usable resample, so there is no bias-corrected curve to draw")
+        from myorisk.report import figures as F
+
+        common.save_plot(F.calibration_plot(res, res.predictions, y=res.y, title=f"Calibration: {outcome}",
+                                            watermark=wm), plot, quiet=as_json)
     if as_json:
         common.dump(d)
         return

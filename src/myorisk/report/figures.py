@@ -524,3 +524,37 @@ def index_plot(ic, *, title: str | None = None, ax=None, watermark: str | None =
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- evaluation panel
+def evaluation_plot(label: str, roc, calibration: tuple[np.ndarray, np.ndarray, np.ndarray], dc, *,
+                    title: str | None = None, watermark: str | None = None):
+    """Three panels of a model's performance in one data set: ROC, calibration, decision curve.
+
+    Each panel is drawn by the figure the report uses (:func:`roc_plot`,
+    :func:`calibration_set_plot`, :func:`decision_plot`).
+
+    Parameters
+    ----------
+    label : str
+        The model (or column of predictions).
+    roc : RocResult
+    calibration : (grid, observed, predictions)
+        The smoothed calibration curve and the predicted risks.
+    dc : DecisionCurve
+    title : str, optional
+        Figure title.
+    watermark : str, optional
+    """
+    plt = _plt()
+    with _apply_rc():
+        fig, axes = plt.subplots(1, 3, figsize=(14.4, 5.0))
+        roc_plot([(label, roc)], title="Discrimination", ax=axes[0])
+        g, o, p = calibration
+        calibration_set_plot([(label, g, o, p)], title="Calibration", ax=axes[1])
+        decision_plot(dc, title="Decision curve", ax=axes[2])
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+        fig.tight_layout()
+        _mark(fig, watermark)
+    return fig
