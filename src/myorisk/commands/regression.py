@@ -18,6 +18,7 @@ from myorisk.commands._common import (
     EventOpt,
     JsonOpt,
     OutcomeOpt,
+    PlotOpt,
     PredictorsOpt,
     ReferenceOpt,
     out,
@@ -157,6 +158,7 @@ def nomogram(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    plot: PlotOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit a logistic model and show its nomogram (rms scaling: 0-100 points on the widest predictor)."""
@@ -165,6 +167,7 @@ def nomogram(
 
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
+    common.check_plot(plot, data)
     df = common.read(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -173,11 +176,17 @@ def nomogram(
     nom = nomogram_from_fit(res)
     for w in res.warnings:  # e.g. rows removed for missing values: never silently
         common.note(w)
+    if plot is not None:
+        from myorisk.report import figures as F
+
+        common.save_plot(F.nomogram_plot(nom, title=f"Nomogram: {outcome} = {res.event}",
+                                         outcome_label="Predicted probability", watermark=common.watermark(df)),
+                         plot, quiet=as_json)
     if as_json:
         common.dump(nom.to_dict())
     else:
         out.print(f"Points per unit of linear predictor: {nom.scale:.4f}; intercept at 0 points: {nom.intercept:.4f}")
         for a in nom.axes:
-            out.print(common.table(pd.DataFrame({"value": a.labels, "points": a.points}), title=a.variable))
+            out.print(common.table(pd.DataFrame({"value": a.display_labels, "points": a.points}), title=a.variable))
         out.print(common.table(pd.DataFrame({"total points": nom.prob_positions, "probability": nom.prob_values}),
                          title="Total points → probability"))
