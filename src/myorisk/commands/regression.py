@@ -65,8 +65,10 @@ def fit(
         out.print(common.table(fr, title=f"Logistic regression ({'Firth' if firth else 'maximum likelihood'}), "
                                 f"outcome {outcome} = {res.event}; {int(level * 100)}% {ci.value} CI",
                          formats={"p": common.fmt_p}))
+        pen = (f" (penalised {res.loglik_penalized:.4f}, which Firth's method maximises; the LR test uses it)"
+               if res.loglik_penalized is not None else "")
         out.print(
-            f"n = {res.n}, events = {res.events}; log-likelihood {res.loglik:.4f}, AIC {res.aic:.3f}; "
+            f"n = {res.n}, events = {res.events}; log-likelihood {res.loglik:.4f}{pen}, AIC {res.aic:.3f}; "
             f"LR χ² {res.lr_chi2:.3f} on {res.lr_df} d.f., p {common.fmt_p(res.lr_p)}; "
             f"Nagelkerke R² {res.r2_nagelkerke:.4f}; C {res.c:.4f}, Dxy {res.dxy:.4f}; Brier {res.brier:.4f}"
         )

@@ -195,6 +195,10 @@ class LogisticFit:
     loglik, loglik_null : float
         Log-likelihood of the model and of the intercept-only model (for Firth fits, the
         ordinary log-likelihood at the penalised estimates).
+    loglik_penalized, loglik_null_penalized : float or None
+        Firth fits only: the penalised log-likelihood ``loglik + ½·log|I(β)|`` that Firth's
+        method maximises (logistf's ``loglik``), of the model and of the intercept-only Firth fit;
+        ``None`` for maximum likelihood.
     lr_chi2, lr_df, lr_p : float, int, float
         Likelihood-ratio test of all predictors (for Firth, the penalised-likelihood ratio as logistf).
     aic : float
@@ -256,6 +260,8 @@ class LogisticFit:
     linear_predictor: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     y: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     term_summary: dict = field(default_factory=dict, repr=False)
+    loglik_penalized: float | None = None
+    loglik_null_penalized: float | None = None
 
     # ------------------------------------------------------------------ derived views
     @property
@@ -321,6 +327,8 @@ class LogisticFit:
                 "terms": rows,
                 "loglik": self.loglik,
                 "loglik_null": self.loglik_null,
+                "loglik_penalized": self.loglik_penalized,
+                "loglik_null_penalized": self.loglik_null_penalized,
                 "aic": self.aic,
                 "lr_chi2": self.lr_chi2,
                 "lr_df": self.lr_df,
@@ -523,9 +531,11 @@ def fit_design(
     ybar = events / n
     ll0 = events * np.log(ybar) + (n - events) * np.log(1.0 - ybar)
     lp = X @ core.beta
+    pen = pen0 = None
     if firth:
         null = newton_logistic(X[:, :1], y, firth=True)
         lr = 2.0 * (core.penalized_loglik - null.penalized_loglik)
+        pen, pen0 = float(core.penalized_loglik), float(null.penalized_loglik)
     else:
         lr = 2.0 * (core.loglik - ll0)
     df = X.shape[1] - 1
@@ -581,6 +591,8 @@ def fit_design(
         linear_predictor=lp,
         y=y,
         term_summary=_term_summaries(design),
+        loglik_penalized=pen,
+        loglik_null_penalized=pen0,
     )
 
 
