@@ -23,6 +23,31 @@ from myorisk.commands._common import (
     ReferenceOpt,
     out,
 )
+from myorisk.errors import InputError
+
+PerOpt = Annotated[
+    list[str] | None,
+    typer.Option("--per", help="Odds ratio of a continuous predictor per UNIT instead of per 1, as VAR=UNIT "
+                               "(e.g. msuvmax=0.1; repeatable): OR^UNIT, CI limits likewise."),
+]
+
+
+def _units(per: list[str] | None, preds: list[str], cats: list[str]) -> dict[str, float]:
+    """--per units, checked against the predictors before any work."""
+    from myorisk.modeling.effects import parse_units
+
+    units = parse_units(per)
+    for k in units:
+        if k not in preds:
+            raise InputError(f"--per {k}: '{k}' is not one of the predictors ({', '.join(preds)})")
+        if k in cats:
+            raise InputError(f"--per {k}: '{k}' is categorical; odds ratios per unit apply to continuous predictors")
+    return units
+
+
+def _per_column(units: pd.Series) -> list[str]:
+    """The unit of each row's odds ratio, as typed (blank where it does not apply: intercept, levels)."""
+    return ["" if u is None or pd.isna(u) else common.fmt_value(float(u)) for u in units]
 
 
 # ----------------------------------------------------------------------------- fit
@@ -38,13 +63,16 @@ def fit(
     event: EventOpt = None,
     save: Annotated[Path | None, typer.Option("--save", help="Write the fitted model as a model spec file (JSON).")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Model name stored in the spec file.")] = None,
+    per: PerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit a logistic regression (maximum likelihood or Firth) and show ORs with CIs and model statistics."""
+    from myorisk.modeling.effects import odds_ratios_per
     from myorisk.modeling.logistic import fit_logistic
 
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
+    units = _units(per, preds, cats)
     common.guard_output(save, "--save", data)
     df = common.read(data)
     with warnings.catch_warnings():
@@ -58,10 +86,17 @@ def fit(
 
         spec = ModelSpec.from_fit(res, df, name=name or save.stem)
         save_spec(spec, save)
+    fr = odds_ratios_per(res.to_frame(), units) if units else res.to_frame()
     if as_json:
-        common.dump(res.to_dict())
+        d = res.to_dict()
+        if units:
+            d["terms"] = fr.to_dict(orient="records")
+            d["per"] = units
+        common.dump(d)
     else:
-        fr = res.to_frame()
+        if units:  # coef and se stay per 1 unit; the OR columns are per the unit shown
+            fr = fr.assign(**{"OR per": _per_column(fr["per"])}).drop(columns="per")
+            fr.loc[fr["term"] == "Intercept", "OR per"] = ""
         out.print(common.table(fr, title=f"Logistic regression ({'Firth' if firth else 'maximum likelihood'}), "
                                 f"outcome {outcome} = {res.event}; {int(level * 100)}% {ci.value} CI",
                          formats={"p": common.fmt_p}))
@@ -89,23 +124,38 @@ def univariate(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    per: PerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Each candidate predictor alone: OR, CI and p (Table 2 of a prediction study)."""
+    from myorisk.modeling.effects import odds_ratios_per
     from myorisk.modeling.selection import univariate as run
 
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
+    units = _units(per, preds, cats)
     df = common.read(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(df, outcome, preds, ci=ci.value, level=level, firth=firth,
                   categorical=cats, reference=common.refs(reference), event=event, source=data.name)
+    rows = res.rows
+    if units:
+        rows = odds_ratios_per(rows, units)
     if as_json:
-        common.dump(res.to_dict())
+        d = res.to_dict()
+        if units:
+            from myorisk._json import clean
+
+            d["rows"] = clean(rows.to_dict(orient="records"))
+            d["per"] = units
+        common.dump(d)
     else:
         cols = ["variable", "term", "n", "events", "or", "or_low", "or_high", "p"]
-        out.print(common.table(res.rows[cols], title=f"Univariate logistic regression, outcome {outcome} = {res.event} "
+        if units:
+            rows = rows.assign(**{"OR per": _per_column(rows["per"])})
+            cols.insert(cols.index("or_high") + 1, "OR per")
+        out.print(common.table(rows[cols], title=f"Univariate logistic regression, outcome {outcome} = {res.event} "
                                                f"({int(level * 100)}% {ci.value} CI)", formats={"p": common.fmt_p}))
     for w in res.warnings:
         common.note(w)
