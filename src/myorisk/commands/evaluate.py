@@ -151,7 +151,7 @@ def table1(
     variables: Annotated[str, typer.Option("--variables", "-v", help="Comma-separated columns to describe.")],
     by: Annotated[str | None, typer.Option("--by", help="Grouping column (e.g. the outcome).")] = None,
     categorical: Annotated[str | None, typer.Option("--categorical", help="Columns to treat as categorical.")] = None,
-    nonnormal: Annotated[str | None, typer.Option("--nonnormal", help="Columns shown as median (IQR) with rank tests, or 'auto' (Shapiro–Wilk).")] = None,
+    nonnormal: Annotated[str, typer.Option("--nonnormal", help="Columns shown as median [IQR] with rank tests; 'auto' (the default, as `study`): decided per variable by the Shapiro–Wilk rule; 'none': mean ± SD for all.")] = "auto",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the table: .csv, .xlsx or .html.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -160,7 +160,9 @@ def table1(
 
     common.guard_output(output, "--output", data)
     df = common.read(data)
-    nn: Any = "auto" if nonnormal == "auto" else (common.split(nonnormal) or None)
+    # the same rule as the study's Table 1 (study.config Table1Config.nonnormal = "auto")
+    nn: Any = ("auto" if nonnormal.strip().lower() == "auto" else
+               None if nonnormal.strip().lower() == "none" else (common.split(nonnormal) or None))
     cats = common.split(categorical)
     for v in common.split(variables):  # 0/1 indicators are categories, shown as n (%)
         if v in df.columns and v not in cats and pd.api.types.is_numeric_dtype(df[v].dtype):
