@@ -282,11 +282,44 @@ def test_table1_chooses_median_iqr_as_study_does(capsys, tmp_path):
     code, out, _ = run(capsys, "table1", p, "-v", "skewed,normal", "--by", "g", "--nonnormal", "none")
     assert "skewed, mean ± SD" in out
     # the same rule as the study pipeline's Table 1 (nonnormal = "auto")
+    from myorisk._json import clean
     from myorisk.modeling.tableone import table_one
     from myorisk.study.config import Table1Config
-
-    from myorisk._json import clean
 
     study_rule = table_one(d, by="g", variables=["skewed", "normal"], nonnormal=Table1Config().nonnormal)
     res = run_json(capsys, "table1", p, "-v", "skewed,normal", "--by", "g")
     assert res == json.loads(json.dumps(clean(study_rule.to_dict())))
+
+
+# ----------------------------------------------------------------------------- report figures and tables
+@pytest.mark.unit
+def test_roc_legend_moves_off_a_curve_in_its_usual_corner():
+    from myorisk.modeling.roc import roc_curve
+    from myorisk.report.figures import _occupied, roc_plot
+
+    rng = np.random.default_rng(2)
+    y = np.repeat([0, 1], 60)
+    bad = roc_curve(y, -y + rng.normal(0, 0.6, 120), direction="<")  # AUC ≈ 0.1: runs through lower right
+    good = roc_curve(y, y + rng.normal(0, 0.8, 120), direction="<")
+    fig = roc_plot([("bad score", bad), ("good score", good)])
+    ax = fig.axes[0]
+    r = fig.canvas.get_renderer()
+    bb = ax.get_legend().get_window_extent(r)
+    pts, boxes = _occupied(ax, r)
+    inside = (pts[:, 0] >= bb.x0) & (pts[:, 0] <= bb.x1) & (pts[:, 1] >= bb.y0) & (pts[:, 1] <= bb.y1)
+    assert bad.auc < 0.2 and not inside.any()
+    assert not any(bb.overlaps(b) for b in boxes)
+
+
+@pytest.mark.unit
+def test_report_tables_have_readable_headers():
+    from myorisk.report.html import frame_html
+    from myorisk.report.tables import readable
+
+    fr = pd.DataFrame({"term": ["age", "sex=male"], "coef": [0.0123, 1.2], "se": [0.01, 0.4],
+                       "p": [0.2, 0.0004], "or": [1.0124, 3.32], "or_low": [0.99, 1.51], "or_high": [1.03, 7.3]})
+    d = readable(fr)
+    assert list(d.columns) == ["Term", "β", "SE", "p", "OR (95% CI)"]
+    assert d["OR (95% CI)"].tolist() == ["1.01 (0.99–1.03)", "3.32 (1.51–7.30)"]
+    html = frame_html(d, preformatted=True)
+    assert "<th>OR (95% CI)</th>" in html and "or_low" not in html
