@@ -357,7 +357,11 @@ def table(frame: pd.DataFrame, title: str | None = None, formats: dict[str, Call
     limit = width if width is not None else _table_width()
     blocks: list[list[int]] = [list(range(len(cols)))]
     if limit is not None and sum(w + 3 for w in widths) > limit and len(cols) > 1:
-        keep = [0] if not right[cols[0]] else []
+        keep: list[int] = []  # the leading label columns, repeated in every block
+        for i, c in enumerate(cols[:-1]):
+            if right[c] or sum(widths[k] + 3 for k in [*keep, i]) > limit // 2:
+                break
+            keep.append(i)
         base = sum(widths[i] + 3 for i in keep)
         blocks, cur, used = [], [], base
         for i in range(len(keep), len(cols)):
@@ -370,6 +374,7 @@ def table(frame: pd.DataFrame, title: str | None = None, formats: dict[str, Call
     tables = []
     for k, blk in enumerate(blocks):
         t = Table(title=title if k == 0 else None, title_justify="left", show_edge=False, header_style="bold",
+                  width=limit if limit is not None and sum(widths[i] + 3 for i in blk) > limit else None,
                   caption=(f"(columns {k + 1}/{len(blocks)} of a table wider than the terminal; "
                            "--json gives it whole)") if len(blocks) > 1 and k == len(blocks) - 1 else None,
                   caption_justify="left")
