@@ -54,7 +54,8 @@ def cohort(tmp_path_factory) -> Path:
 # ----------------------------------------------------------------------------- --plot
 @pytest.mark.slow
 @pytest.mark.parametrize(("command", "ext"), [("roc", ".png"), ("dca", ".svg"), ("evaluate", ".pdf"),
-                                             ("calibrate", ".png"), ("nomogram", ".pdf"), ("validate", ".svg")])
+                                             ("calibrate", ".png"), ("nomogram", ".pdf"), ("validate", ".svg"),
+                                             ("anova", ".png")])
 def test_plot_writes_the_figure_in_the_format_of_its_extension(capsys, tmp_path, cohort, command, ext):
     out = tmp_path / f"fig{ext}"
     args = {
@@ -64,6 +65,7 @@ def test_plot_writes_the_figure_in_the_format_of_its_extension(capsys, tmp_path,
         "calibrate": ["calibrate", cohort, "-y", "y", "-x", "msuv,flag", "-B", "20", "--seed", "1"],
         "nomogram": ["nomogram", cohort, "-y", "y", "-x", "msuv,flag"],
         "validate": ["validate", cohort, "-y", "y", "-x", "msuv,flag", "-B", "20", "--seed", "1", "--auc"],
+        "anova": ["anova", cohort, "-y", "y", "-x", "msuv,flag,age"],
     }[command]
     code, stdout, err = run(capsys, *args, "--plot", out)
     assert code == 0, err
@@ -76,7 +78,7 @@ def test_plot_writes_the_figure_in_the_format_of_its_extension(capsys, tmp_path,
     assert code == 0 and json.loads(stdout) and out2.exists()
 
 
-@pytest.mark.parametrize("command", ["roc", "dca", "evaluate", "calibrate", "nomogram"])
+@pytest.mark.parametrize("command", ["roc", "dca", "evaluate", "calibrate", "nomogram", "anova"])
 def test_plot_with_an_unknown_extension_is_refused_before_any_work(capsys, tmp_path, command):
     missing = tmp_path / "no-such-file.csv"  # never read: the --plot check comes first
     args = {
@@ -85,6 +87,7 @@ def test_plot_with_an_unknown_extension_is_refused_before_any_work(capsys, tmp_p
         "evaluate": ["evaluate", missing, "-y", "y", "--prob", "a"],
         "calibrate": ["calibrate", missing, "-y", "y", "-x", "a"],
         "nomogram": ["nomogram", missing, "-y", "y", "-x", "a"],
+        "anova": ["anova", missing, "-y", "y", "-x", "a"],
     }[command]
     code, out, err = run(capsys, *args, "--plot", tmp_path / "figure.jpg")
     assert code == 2

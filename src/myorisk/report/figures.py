@@ -641,7 +641,7 @@ def anova_chart(res, *, title: str = "Wald χ² − d.f. per factor", ax=None, w
         fig, ax = _new(ax, (6.4, 1.2 + 0.32 * max(len(rows), 1)))
         vals = [r.chi2 - r.df for r in rows]
         ypos = np.arange(len(rows))
-        ax.hlines(ypos, min(0.0, min(vals, default=0.0)), vals, color="#BBBBBB", linewidth=0.8)
+        ax.hlines(ypos, 0.0, vals, color="#BBBBBB", linewidth=0.8)  # each stem from 0 to its value
         ax.plot(vals, ypos, "o", color="#1f4e79")
         ax.axvline(0.0, color="#666666", linewidth=0.8, linestyle=":")
         ax.set_yticks(ypos, [r.factor for r in rows])
@@ -649,7 +649,8 @@ def anova_chart(res, *, title: str = "Wald χ² − d.f. per factor", ax=None, w
         ax.set_title(title)
         span = (max(vals, default=1.0) - min(0.0, min(vals, default=0.0))) or 1.0
         for y, r, v in zip(ypos, rows, vals, strict=True):
-            ax.text(v + 0.03 * span, y, f"P {_fmt_p(r.p)}", va="center", fontsize=7, color="#444444")
+            ax.text(max(v, 0.0) + 0.03 * span, y, f"P {_fmt_p(r.p)}", va="center", fontsize=7,
+                    color="#444444")  # right of the zero line, also for a negative value
         ax.set_xlim(min(0.0, min(vals, default=0.0)) - 0.05 * span, max(vals, default=1.0) + 0.25 * span)
         _mark(fig, watermark)
     return fig
