@@ -326,3 +326,26 @@ def test_report_tables_have_readable_headers():
     assert d["OR (95% CI)"].tolist() == ["1.01 (0.99–1.03)", "3.32 (1.51–7.30)"]
     html = frame_html(d, preformatted=True)
     assert "<th>OR (95% CI)</th>" in html and "or_low" not in html
+
+
+@pytest.mark.slow
+def test_report_html_shows_no_field_names_as_headers(tmp_path):
+    import re
+    import warnings
+
+    from myorisk.report.write import write
+    from myorisk.study.demo import demo_config
+    from myorisk.study.pipeline import run as run_study
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run_study(demo_config("study-a", B=10))
+    write(res, tmp_path / "rep")
+    html = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    heads = set(re.findall(r"<th>([^<]*)</th>", html))
+    assert {"OR (95% CI)", "AUC (95% CI)", "β", "SE"} <= heads
+    field_names = {"or", "or_low", "or_high", "coef", "se", "variable", "label", "apparent", "optimism",
+                   "corrected", "index", "model", "test", "statistic", "auc", "diff"}
+    assert not heads & field_names, heads & field_names
+    # the files keep the field names for programs
+    assert "or_low" in (tmp_path / "rep" / "tables" / "univariate.csv").read_text(encoding="utf-8-sig")
