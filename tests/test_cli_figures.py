@@ -198,27 +198,40 @@ def test_column_formatter_rules():
 
 
 def test_wide_tables_are_split_to_the_terminal_width(capsys, monkeypatch):
+    import io
+
     from rich.console import Console
 
     from myorisk.commands._common import table
 
     frame = pd.DataFrame({"name": ["alpha", "beta"], **{f"column_{i}": [1.5 * i, 2.25 * i] for i in range(12)}})
-    con = Console(width=200, record=True, highlight=False)
+    con = Console(file=io.StringIO(), width=200, record=True, highlight=False)
     con.print(table(frame, title="wide", width=60))
     text = con.export_text()
     assert max(len(line.rstrip()) for line in text.splitlines()) <= 60
     assert text.count("alpha") >= 2  # the first column repeated in every block
     assert "column_11" in text and "--json gives it whole" in text
-    # piped without COLUMNS: one table at full width
-    monkeypatch.delenv("COLUMNS", raising=False)
-    con = Console(width=400, record=True)
+    # piped (not a terminal), even with $COLUMNS set: one table at full width
+    monkeypatch.setenv("COLUMNS", "70")
+    con = Console(file=io.StringIO(), width=400, record=True)
     con.print(table(frame))
     assert con.export_text().count("alpha") == 1
-    # COLUMNS honoured when piped
-    monkeypatch.setenv("COLUMNS", "70")
-    con = Console(width=400, record=True)
+    # on a terminal: the terminal's width
+    import myorisk.commands._common as common
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+        def write(self, text: str) -> int:
+            return len(text)
+
+    monkeypatch.setattr(common.sys, "stdout", Terminal())
+    monkeypatch.setattr(common, "out", Console(width=64))
+    con = Console(file=io.StringIO(), width=400, record=True)
     con.print(table(frame))
-    assert max(len(line.rstrip()) for line in con.export_text().splitlines()) <= 70
+    text = con.export_text()
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= 64 and text.count("alpha") >= 2
 
 
 # ----------------------------------------------------------------------------- item 7

@@ -327,14 +327,14 @@ def fmt_p(p: float | None) -> str:
 
 
 def _table_width() -> int | None:
-    """Width a printed table must fit: the terminal's; else $COLUMNS when set; else unlimited (a pipe)."""
+    """Width a printed table must fit: the terminal's; unlimited when piped (a file or a program
+    reads it whole, as :func:`_width` decides for the console)."""
     try:
         if sys.stdout.isatty():
             return out.size.width
     except (AttributeError, ValueError):
         pass
-    cols = os.environ.get("COLUMNS", "")
-    return int(cols) if cols.isdigit() and int(cols) >= 20 else None
+    return None
 
 
 def table(frame: pd.DataFrame, title: str | None = None, formats: dict[str, Callable] | None = None,
