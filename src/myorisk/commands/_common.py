@@ -254,7 +254,7 @@ def fmt(v: Any, digits: int = 4) -> str:
         return "inf" if v > 0 else ("-inf" if v < 0 else "NA")
     if abs(v) < ZERO_TOL:
         return "0"
-    if abs(v) < 10 ** -(digits - 1) or abs(v) >= 1e9:
+    if abs(v) < 1e-3 or abs(v) >= 1e9:
         return f"{v:.{digits - 1}e}"
     return f"{v:.{digits}f}"
 
