@@ -360,5 +360,9 @@ def test_report_html_shows_no_field_names_as_headers(tmp_path):
     field_names = {"or", "or_low", "or_high", "coef", "se", "variable", "label", "apparent", "optimism",
                    "corrected", "index", "model", "test", "statistic", "auc", "diff"}
     assert not heads & field_names, heads & field_names
+    # the study's decision thresholds are the configured grid as written (0.35, not 0.35000000000000003)
+    thr = json.loads((tmp_path / "rep" / "results.json").read_text(encoding="utf-8"))
+    text = json.dumps(thr)
+    assert "0.35000000000000003" not in text and "0.35," in text
     # the files keep the field names for programs
     assert "or_low" in (tmp_path / "rep" / "tables" / "univariate.csv").read_text(encoding="utf-8-sig")
