@@ -76,8 +76,8 @@ def fit(
     Predictors in R's notation: -x "age, rcs(msuvmax, 4), sex*msuvmax" (restricted cubic splines with
     Harrell's knots, interactions as rms names them).
     """
-    from myorisk.modeling.per_unit import odds_ratios_per
     from myorisk.modeling.logistic import fit_logistic
+    from myorisk.modeling.per_unit import odds_ratios_per
 
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
