@@ -55,7 +55,7 @@ def cohort(tmp_path_factory) -> Path:
 @pytest.mark.slow
 @pytest.mark.parametrize(("command", "ext"), [("roc", ".png"), ("dca", ".svg"), ("evaluate", ".pdf"),
                                              ("calibrate", ".png"), ("nomogram", ".pdf"), ("validate", ".svg"),
-                                             ("anova", ".png")])
+                                             ("anova", ".png"), ("effects", ".pdf")])
 def test_plot_writes_the_figure_in_the_format_of_its_extension(capsys, tmp_path, cohort, command, ext):
     out = tmp_path / f"fig{ext}"
     args = {
@@ -66,6 +66,7 @@ def test_plot_writes_the_figure_in_the_format_of_its_extension(capsys, tmp_path,
         "nomogram": ["nomogram", cohort, "-y", "y", "-x", "msuv,flag"],
         "validate": ["validate", cohort, "-y", "y", "-x", "msuv,flag", "-B", "20", "--seed", "1", "--auc"],
         "anova": ["anova", cohort, "-y", "y", "-x", "msuv,flag,age"],
+        "effects": ["effects", cohort, "-y", "y", "-x", "msuv,flag"],
     }[command]
     code, stdout, err = run(capsys, *args, "--plot", out)
     assert code == 0, err
@@ -78,7 +79,7 @@ def test_plot_writes_the_figure_in_the_format_of_its_extension(capsys, tmp_path,
     assert code == 0 and json.loads(stdout) and out2.exists()
 
 
-@pytest.mark.parametrize("command", ["roc", "dca", "evaluate", "calibrate", "nomogram", "anova"])
+@pytest.mark.parametrize("command", ["roc", "dca", "evaluate", "calibrate", "nomogram", "anova", "effects"])
 def test_plot_with_an_unknown_extension_is_refused_before_any_work(capsys, tmp_path, command):
     missing = tmp_path / "no-such-file.csv"  # never read: the --plot check comes first
     args = {
@@ -88,6 +89,7 @@ def test_plot_with_an_unknown_extension_is_refused_before_any_work(capsys, tmp_p
         "calibrate": ["calibrate", missing, "-y", "y", "-x", "a"],
         "nomogram": ["nomogram", missing, "-y", "y", "-x", "a"],
         "anova": ["anova", missing, "-y", "y", "-x", "a"],
+        "effects": ["effects", missing, "-y", "y", "-x", "a"],
     }[command]
     code, out, err = run(capsys, *args, "--plot", tmp_path / "figure.jpg")
     assert code == 2
