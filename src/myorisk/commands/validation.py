@@ -19,6 +19,7 @@ from myorisk.commands._common import (
     EventOpt,
     JsonOpt,
     OutcomeOpt,
+    PlotOpt,
     PredictorsOpt,
     ReferenceOpt,
     err,
@@ -118,10 +119,10 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
         if bootstrap is not None and bootstrap != idx.shape[0]:
             raise InputError(f"--bootstrap {bootstrap} does not match the {idx.shape[0]} resamples in "
                              f"{resamples.name}; drop --bootstrap")
-        return design, selection, idx, idx.shape[0], None
+        return design, selection, idx, idx.shape[0], None, common.watermark(df)
     if seed is None:  # reproducible all the same: the drawn seed is reported
         seed = int(np.random.SeedSequence().entropy % (2**31))
-    return design, selection, idx, bootstrap if bootstrap is not None else DEFAULT_B, seed
+    return design, selection, idx, bootstrap if bootstrap is not None else DEFAULT_B, seed, common.watermark(df)
 
 
 def read_index_matrix(path: Path) -> np.ndarray:
@@ -198,7 +199,7 @@ def validate(
     event: EventOpt = None,
     by: Annotated[str | None, typer.Option("--by", help="Internal–external cross-validation: leave out each centre of this column in turn, develop on the rest, validate on it, then meta-analyse.")] = None,
     firth: Annotated[bool, typer.Option("--firth", help="With --by: Firth's penalised likelihood for the development fits.")] = False,
-    plot: Annotated[Path | None, typer.Option("--plot", help="With --by: forest plots of the centres (.png, .svg or .pdf).")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="With --by: forest plots of the centres; with --auc: the resampled AUCs (the report's boxplot). .png, .svg or .pdf.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp;
@@ -217,17 +218,26 @@ def validate(
                              "out centres instead")
         _validate_by(data, outcome, predictors, by, categorical, reference, event, firth, plot, as_json)
         return
-    if firth or plot is not None:
-        raise InputError(f"{'--firth' if firth else '--plot'} goes with --by CENTRE")
-
-    design, selection, idx, B, seed = _prepare(
+    if firth:
+        raise InputError("--firth goes with --by CENTRE")
+    if plot is not None and not auc:
+        raise InputError("--plot draws the resampled AUCs (give --auc) or the centres' forest plots (give --by)")
+    common.check_plot(plot, data, resamples)
+    design, selection, idx, B, seed, wm = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
         bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
     with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
                   failure_policy=failure_policy, auc=auc, progress=cb)
-    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
+    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None,
+         "missing": design.missing.to_dict()}
+    if plot is not None and res.auc is not None:
+        from myorisk.report import figures as F
+
+        common.save_plot(F.auc_boxplot([("model", res.auc)], title="AUC in bootstrap resamples",
+                                       watermark=wm),
+                         plot, quiet=as_json)
     if as_json:
         common.dump(d)
         return
@@ -270,19 +280,29 @@ def calibrate(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    plot: PlotOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
     from myorisk.modeling.calibration import calibrate as run
 
-    design, selection, idx, B, seed = _prepare(
+    common.check_plot(plot, data, resamples)
+    design, selection, idx, B, seed, wm = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
         bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
     with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
                   failure_policy=failure_policy, progress=cb)
-    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
+    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None,
+         "missing": design.missing.to_dict()}
+    if plot is not None:
+        if d["mean_abs_error"] is None:
+            raise InputError("--plot: no usable resample, so there is no bias-corrected curve to draw")
+        from myorisk.report import figures as F
+
+        common.save_plot(F.calibration_plot(res, res.predictions, y=res.y, title=f"Calibration: {outcome}",
+                                            watermark=wm), plot, quiet=as_json)
     if as_json:
         common.dump(d)
         return
