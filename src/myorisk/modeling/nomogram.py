@@ -213,6 +213,36 @@ class Nomogram:
         """The predictors that carry points (one per axis group; interacting categorical ones do not)."""
         return tuple(g[0] for g in self._groups())
 
+    def patient_axes(self, values: Mapping) -> dict[str, str]:
+        """The axis each point-carrying predictor of a patient is read on: ``{"age": "age (race=black)"}``.
+
+        ``values`` maps variables to the patient's values (numbers or text, as typed in a form);
+        a predictor without interactions is read on its only axis.
+        """
+        def same(a: object, b: object) -> bool:
+            if str(a).strip() == _fmt(b):
+                return True
+            try:
+                return float(str(a)) == float(b)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                return False
+
+        out: dict[str, str] = {}
+        for a in self.axes:
+            if a.variable in out:
+                continue
+            if all(k in values and same(values[k], lv) for k, lv in a.condition):
+                out[a.variable] = a.name
+        return out
+
+    def total_max(self) -> float:
+        """Largest possible total points: the sum over axis groups of their largest points (a
+        predictor drawn on one axis per level of a factor counts once, at its highest axis)."""
+        best: dict[str, float] = {}
+        for a in self.axes:
+            best[a.variable] = max(best.get(a.variable, 0.0), max((float(p) for p in a.points), default=0.0))
+        return float(sum(best.values()))
+
     def _groups(self) -> tuple:
         return self.groups or tuple((t.name, (), (i,)) for i, t in enumerate(self.terms))
 

@@ -706,8 +706,10 @@ def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
     if points:
         nomo = spec.nomogram()
         pts = nomo.points(clean, source)
-        for v in spec.variables:
-            out[f"points_{v.name}"] = pts[v.name].to_numpy()
+        # one column per axis group: a factor interacting with a predictor is read on that
+        # predictor's axes (rms) and has no points of its own
+        for name in nomo.point_variables:
+            out[f"points_{name}"] = pts[name].to_numpy()
         out["points_total"] = pts["total"].to_numpy()
     out.attrs["extrapolated"] = clean.attrs["extrapolated"]
     return out
@@ -881,7 +883,7 @@ def predict_one(spec: ModelSpec, values: Mapping, source: str = "patient", *,
         "model": spec.name,
         "probability": out["probability"],
         "linear_predictor": out["linear_predictor"],
-        "points": {v.name: out[f"points_{v.name}"] for v in spec.variables},
+        "points": {v.name: out[f"points_{v.name}"] for v in spec.variables if f"points_{v.name}" in out},
         "points_total": out["points_total"],
         "notice": spec.notice(),
     }
