@@ -271,7 +271,10 @@ class ModelSpec:
                 if lo is None:
                     raise ModelError(f"model '{self.name}': variable '{v.name}' has no range")
                 axis[v.name] = axis_values_from_summary({"min": lo, "max": hi})
-        return build_nomogram(self.terms(), self.coefficients, axis, self.lp_range())
+        # 0/1 variables count as discrete (rms datadist values): an interacting predictor gets an
+        # axis per value
+        discrete = [v.name for v in self.variables if v.kind == "binary"]
+        return build_nomogram(self.terms(), self.coefficients, axis, self.lp_range(), discrete=discrete)
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict:

@@ -225,8 +225,8 @@ def nomogram_svg(
         where = ", ".join(f"{by_name.get(k, {}).get('label') or k} = {lv}" for k, lv in cond.items())
         c.axis(y, [xp(float(p)) for p in ax["points"]], labels, str(var.get("label") or
                                                                      ax["variable"]),
-               subtitle=", ".join(s for s in (where, unit if unit and var.get("kind") == "numeric" else "")
-                                  if s),
+               subtitle=", ".join(s for s in (unit if unit and var.get("kind") == "numeric" else "",
+                                              f"if {where}" if where else "") if s),
                stagger=not ax.get("monotone", True))
         on_axis = not cond or (patient is not None
                                and (patient.get("axes") or {}).get(ax["variable"]) == ax.get("name"))
