@@ -117,3 +117,27 @@ def test_by_hand_interaction_axes():
     assert nom.axis("x (g=a)").points == pytest.approx((50.0, 75.0, 100.0))
     assert nom.axis("x (g=b)").points == pytest.approx((100.0, 50.0, 0.0))
     assert nom.intercept == pytest.approx(-2.0)
+
+
+@pytest.mark.unit
+def test_saved_spec_draws_the_same_axes_and_points(tmp_path):
+    from myorisk.modeling.spec import ModelSpec, load_spec, predict, save_spec
+
+    c = CASES["birthwt_smoke_x_lwt"]
+    data = load_data(c["dataset"])
+    fit = _fit(c)
+    spec = ModelSpec.from_fit(fit, data, "bw-ia")
+    save_spec(spec, tmp_path / "m.json")
+    spec = load_spec(str(tmp_path / "m.json"))
+    nom = spec.nomogram()
+    # smoke is 0/1 (binary in the spec): lwt gets one axis per smoke value, as rms draws it
+    assert [a.name for a in nom.axes] == [a["axis"] for a in c["axes"]]
+    for ax in c["axes"]:
+        assert_allclose(nom.axis(ax["axis"]).points, ax["points"], rtol=1e-6, atol=1e-6)
+    assert_allclose(nom.scale, c["sc"], rtol=1e-6)
+    rows = data.iloc[np.asarray(c["rows"]) - 1]
+    out = predict(spec, rows, source="test")
+    assert list(c for c in out.columns if c.startswith("points_")) == ["points_lwt", "points_race",
+                                                                       "points_total"]
+    assert_allclose(out["points_total"], c["row_total"], rtol=1e-6)
+    assert_allclose(out["linear_predictor"], c["row_lp"], rtol=1e-6)
