@@ -52,6 +52,8 @@ def test_axes_points_and_scales_match_rms(case):
     assert_allclose(nom.intercept, c["intercept"], rtol=1e-6)
     for v, (lo, hi) in c["R"].items():
         assert_allclose(nom.term_minima[v], lo, rtol=1e-6)
+        top = max(max(a.points) for a in nom.axes if a.variable == v)
+        assert_allclose(top, (hi - lo) * c["sc"], rtol=1e-6)
     assert set(nom.point_variables) == set(c["R"])
     assert_allclose(nom.total_points, c["total_points"], rtol=1e-12)
     assert_allclose(nom.probability_at(np.asarray(nom.total_points)), c["total_probability"], rtol=1e-6)

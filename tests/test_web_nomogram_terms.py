@@ -8,7 +8,6 @@ tests/test_nomogram_terms.py).
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
