@@ -13,6 +13,7 @@ from myorisk.errors import InputError, SmallSampleWarning
 from myorisk.modeling.logistic import fit_logistic
 from myorisk.modeling.nomogram import build_nomogram, nomogram_from_fit
 
+from conftest import RESULTS as RESULTS_DIR
 from conftest import load_data, load_r
 
 R = load_r("nomogram_terms")
@@ -143,3 +144,22 @@ def test_saved_spec_draws_the_same_axes_and_points(tmp_path):
                                                                        "points_total"]
     assert_allclose(out["points_total"], c["row_total"], rtol=1e-6)
     assert_allclose(out["linear_predictor"], c["row_lp"], rtol=1e-6)
+
+
+@pytest.mark.cli
+def test_nomogram_command_draws_the_spline_model(capsys, tmp_path):
+    import json
+
+    from myorisk.cli import _run
+
+    c = CASES["pima_rcs_x_agegrp"]
+    args = ["nomogram", str(RESULTS_DIR / "data" / "pima_tr.csv"), "-y", "type", "-x", "rcs(bmi, 4)*agegrp, ped"]
+    assert _run([*args, "--json", "--plot", str(tmp_path / "n.png")]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert [a["name"] for a in d["axes"]] == [a["axis"] for a in c["axes"]]
+    assert_allclose(d["scale"], c["sc"], rtol=1e-6)
+    assert (tmp_path / "n.png").stat().st_size > 10_000
+    # the refusal of two interacting continuous predictors is one line, exit 2
+    assert _run(["nomogram", str(RESULTS_DIR / "data" / "pima_tr.csv"), "-y", "type", "-x", "glu*bmi"]) == 2
+    err = capsys.readouterr().err
+    assert "two continuous predictors" in err and "Traceback" not in err
