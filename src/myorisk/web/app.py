@@ -144,7 +144,7 @@ class _Limits:
     * ``Host`` must name one of ``allowed_hosts`` (``*`` allows any; ``*.example.org`` any
       subdomain): else ``400``. This stops DNS-rebinding pages from reaching a calculator on
       ``localhost`` and keeps generated links honest.
-    * ``POST`` to a JSON endpoint (``/api/...``) must say ``Content-Type: application/json``
+    * ``POST`` to a JSON endpoint (``/api/...``; other methods get 405 from routing) must say ``Content-Type: application/json``
       (or ``application/<x>+json``; charset UTF-8 if given): else ``415``.
     * The body of a batch upload (``POST .../batch``) may hold at most ``max_upload_bytes``,
       any other body at most ``max_body_bytes``: a larger ``Content-Length`` is answered ``413``
@@ -186,7 +186,7 @@ class _Limits:
             return
         path = _route_path(scope)
         method = scope.get("method", "")
-        if method in ("POST", "PUT", "PATCH") and path.startswith("/api/"):
+        if method == "POST" and path.startswith("/api/") and path.endswith("/predict"):
             ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
             mime, _, params = ctype.partition(";")
             mime = mime.strip()

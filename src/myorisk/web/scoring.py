@@ -381,7 +381,7 @@ def score_frame(entry: ModelEntry, frame: pd.DataFrame, source: str) -> tuple[
             renamed[c] = _free_name(c, taken)
             taken.add(renamed[c])
     out = frame.rename(columns=renamed)
-    res["risk_band"] = [band_of(float(p), entry.bands).label for p in res["probability"]]
+    res["risk_band"] = [band_of(float(p), entry.bands_all).label for p in res["probability"]]
     out = pd.concat([out, res[added]], axis=1)
     return out, [], renamed
 

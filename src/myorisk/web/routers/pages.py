@@ -181,7 +181,7 @@ def _page(request: Request, entry: ModelEntry, values: Mapping[str, str] | None 
 def _result(entry: ModelEntry, record: Any) -> dict:
     res = predict_records(entry, [record])[0]
     p = res["probability"]
-    band = band_of(p, entry.bands)
+    band = band_of(p, entry.bands_all)
     scale = entry.nomogram.scale
     maxscale = entry.nomogram.maxscale
     data = record.model_dump()
@@ -195,7 +195,7 @@ def _result(entry: ModelEntry, record: Any) -> dict:
             "odds": math.exp(pts / scale), "bar": max(0.0, min(1.0, pts / maxscale)),
         })
     return {**res, "band": band, "values": values, "spoken": spoken, "contributions": contributions,
-            "percent": f"{100 * p:.1f}%", "n_bands": len(entry.bands)}
+            "percent": f"{100 * p:.1f}%", "n_bands": len(entry.bands_all)}
 
 
 def build_router(models: dict[str, ModelEntry]) -> APIRouter:
