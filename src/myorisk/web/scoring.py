@@ -45,6 +45,9 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_PATIENTS = 10_000
 #: At most this many problems are listed for one upload.
 MAX_LISTED = 200
+#: Widest upload read (columns): a model needs a handful; a 100 kB header of 20,000 empty
+#: columns would otherwise cost a minute of CPU in the reader and writer.
+MAX_COLUMNS = 1000
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,9 @@ def _friendly(v: VariableSpec | None, err: Mapping) -> str:
     if v.kind == "binary" and kind in ("greater_than_equal", "less_than_equal", "binary_parsing",
                                        "int_parsing", "int_type", "int_from_float"):
         return f"{what}: {_show(given)} is not 0 or 1 ({allowed})"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than") or (
+            kind == "float_type" and isinstance(given, int) and not isinstance(given, bool)):
+        # (an integer too large for a float is out of any range)
         return f"{what}: {_show(given)} is outside the allowed range ({allowed})"
     if kind == "finite_number":
         return f"{what}: must be a finite number ({allowed})"
@@ -276,6 +281,12 @@ def read_upload(data: bytes, filename: str) -> pd.DataFrame:
     if head.startswith(b"%PDF") or (b"\x00" in head and not head.startswith(
             (b"\xff\xfe", b"\xfe\xff"))):
         raise InputError(f"{filename}: is not a CSV text file (save the sheet as CSV first)")
+    first = data[:1 << 20].split(b"\n", 1)[0]
+    width = 1 + max(first.count(b","), first.count(b";"), first.count(b"\t"))
+    if width > MAX_COLUMNS:
+        raise InputError(f"{filename}: the header has about {width:,} columns; the calculator "
+                         f"reads at most {MAX_COLUMNS:,} (keep the model's columns and an "
+                         "identifier)")
     ext = Path(filename).suffix.lower()
     with tempfile.TemporaryDirectory(prefix="myorisk-upload-") as tmp:
         path = Path(tmp) / ("upload" + (ext if ext in _TEXT_EXT else ".csv"))
@@ -407,14 +418,18 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     it is.
     """
     out = frame.rename(columns=lambda c: _neutral(str(c)))
-    for c in out.columns:
-        col = out[c]
-        if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
-            continue
-        text = col.astype("string")
-        risky = text.str.startswith(FORMULA_START).fillna(False)
-        if risky.any():
-            out[c] = col.astype(object).where(~risky.to_numpy(), col.map(_neutral))
+    text = [j for j, dt in enumerate(out.dtypes)
+            if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))]
+    if text:  # one pass over the text cells (cost proportional to cells, however many columns)
+        part = out.iloc[:, text].astype(object)
+        risky = part.map(lambda x: isinstance(x, str) and x.startswith(FORMULA_START)
+                         and not _PLAIN_NUMBER.match(x))
+        if risky.to_numpy().any():
+            out = out.copy()
+            for j, col in zip(text, part.columns, strict=True):
+                hit = risky[col].to_numpy()
+                if hit.any():
+                    out.isetitem(j, part[col].where(~hit, "'" + part[col].where(hit, "")))
     return out
 
 
