@@ -486,3 +486,56 @@ def test_nomogram_axes_start_at_the_lowest_allowed_value(client: TestClient) -> 
     d = client.get("/api/models/pmdm-noninvasive").json()["nomogram"]
     assert d["span"]["total"]["values"][0] == 0
     assert d["span"]["total_max"] == pytest.approx(sum(max(a["points"]) for a in d["axes"]))
+
+
+# ----------------------------------------------------------------------------- myorisk serve
+@pytest.mark.cli
+def test_serve_options_reach_uvicorn_and_the_app(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture) -> None:
+    import uvicorn
+
+    from myorisk.cli import _run
+    from myorisk.web.app import CONFIG_ENV, app_from_env
+
+    calls: list[tuple] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    port = str(_free_port())
+    assert _run(["serve", "--port", port, "--workers", "3", "--root-path", "/calc",
+                 "--allowed-host", "calc.example", "--max-upload-mb", "0.5",
+                 "--max-body-mb", "0.25"]) == 0
+    app, kw = calls[0]
+    assert app == "myorisk.web.app:app_from_env"
+    assert (kw["factory"], kw["workers"], kw["root_path"], kw["port"]) == (True, 3, "/calc",
+                                                                          int(port))
+    built = app_from_env()  # what each worker process builds
+    assert built.state.allowed_hosts == ("localhost", "127.0.0.1", "::1", "calc.example")
+    assert (built.state.max_upload_bytes, built.state.max_body_bytes) == (2**19, 2**18)
+    assert "3 workers" in capsys.readouterr().err
+    c = TestClient(built, base_url="http://calc.example", root_path="/calc")
+    page = c.get("/models/redmi").text
+    assert 'href="/calc/static/style.css"' in page and 'action="/calc/models/redmi#result"' in page
+    assert c.get("/openapi.json").json()["servers"] == [{"url": "/calc"}]
+    r = c.post("/api/models/redmi/predict", content=b"[" + b" " * 2**18 + b"]", headers=JSON)
+    assert r.status_code == 413 and "at most 256 kB" in r.json()["detail"]
+    assert _run(["serve", "--root-path", "calc/", "--port", port]) == 2
+    assert "--root-path must look like /prefix" in capsys.readouterr().err
+
+
+def test_large_uploads_are_scored_in_a_separate_process() -> None:
+    """Uploads above ``process_batches_above`` bytes go to the scoring process: same bytes out
+    as the thread pool gives, and the process is there afterwards (then stopped)."""
+    from myorisk.web.batch import shutdown_batch_pool
+
+    csv = _big_csv(2000)
+    outs = []
+    for above in (0, None):
+        app = create_app(process_batches_above=above)
+        c = TestClient(app, base_url="http://localhost")
+        r = _upload(c, csv)
+        assert r.status_code == 200
+        outs.append(r.content)
+        assert (app.state.batch_pool is not None) == (above == 0)
+        assert app.state.batches_in_flight == 0
+        shutdown_batch_pool(app.state)
+    assert outs[0] == outs[1]

@@ -13,7 +13,8 @@ without client addresses or query strings.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,8 @@ from myorisk.web.registry import ModelEntry, load_models
 from myorisk.web.scoring import RecordsInvalid
 
 __all__ = ["create_app", "access_log_config", "STATIC_DIR", "TEMPLATE_DIR",
-           "DEFAULT_ALLOWED_HOSTS", "DEFAULT_MAX_UPLOAD_BYTES", "DEFAULT_MAX_BODY_BYTES"]
+           "DEFAULT_ALLOWED_HOSTS", "DEFAULT_MAX_UPLOAD_BYTES", "DEFAULT_MAX_BODY_BYTES",
+           "app_from_env", "CONFIG_ENV"]
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -250,7 +252,7 @@ def _openapi(app: FastAPI, models: dict[str, ModelEntry]) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     doc = get_openapi(title=app.title, version=app.version, description=app.description,
-                      routes=app.routes)
+                      routes=app.routes, servers=app.servers or None)  # --root-path
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     for entry in models.values():
         schema = entry.input_model.model_json_schema(
@@ -260,10 +262,19 @@ def _openapi(app: FastAPI, models: dict[str, ModelEntry]) -> dict[str, Any]:
     return doc
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    from myorisk.web.batch import shutdown_batch_pool
+
+    shutdown_batch_pool(app.state)
+
+
 def create_app(models_dir: str | Path | None = None, *,
                allowed_hosts: Sequence[str] = DEFAULT_ALLOWED_HOSTS,
                max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
-               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+               process_batches_above: int | None = 1024 * 1024) -> FastAPI:
     """Build the calculator application.
 
     Parameters
@@ -280,6 +291,9 @@ def create_app(models_dir: str | Path | None = None, *,
     max_body_bytes : int
         Largest body of any other request (the JSON API, the form), default 2 MB: room for
         the API's 10,000 patients.
+    process_batches_above : int or None
+        Uploads from this many bytes (default 1 MB) are scored in a separate process, smaller
+        ones in the thread pool; None: always the thread pool. See :mod:`myorisk.web.batch`.
 
     Returns
     -------
@@ -308,6 +322,7 @@ def create_app(models_dir: str | Path | None = None, *,
             "field. Nothing about patients is stored or logged. The published models are "
             "RECONSTRUCTED (no intercept was published): see each model's provenance."
         ),
+        lifespan=_lifespan,
         docs_url=None,  # Swagger UI and ReDoc load from a CDN: the app must work offline
         redoc_url=None,
     )
@@ -328,10 +343,28 @@ def create_app(models_dir: str | Path | None = None, *,
     app.state.max_body_bytes = int(max_body_bytes)
     app.state.allowed_hosts = tuple(allowed_hosts)
     app.state.batches_in_flight = 0
+    app.state.process_batches_above = process_batches_above
+    app.state.batch_pool = None
     app.add_middleware(_Limits, allowed_hosts=tuple(allowed_hosts),
                        max_upload_bytes=int(max_upload_bytes), max_body_bytes=int(max_body_bytes))
     app.add_middleware(_Guard)  # added last: outermost
     return app
+
+
+#: Environment variable through which ``myorisk serve`` hands its settings to worker processes.
+CONFIG_ENV = "MYORISK_WEB_CONFIG"
+
+
+def app_from_env() -> FastAPI:
+    """The application configured by :data:`CONFIG_ENV` (JSON: the keyword arguments of
+    :func:`create_app`, ``models_dir`` included); the factory of ``myorisk serve --workers N``,
+    whose worker processes each build their own application."""
+    import json
+    import os
+
+    raw = os.environ.get(CONFIG_ENV, "")
+    cfg = json.loads(raw) if raw else {}
+    return create_app(cfg.pop("models_dir", None), **cfg)
 
 
 class _NoValues(logging.Filter):

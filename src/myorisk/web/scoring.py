@@ -19,7 +19,7 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from myorisk.errors import InputError
-from myorisk.modeling.spec import VariableSpec, predict, validate_inputs
+from myorisk.modeling.spec import ModelSpec, VariableSpec, predict, validate_inputs
 from myorisk.web.registry import ModelEntry, allowed_text, band_of
 
 __all__ = [
@@ -29,6 +29,8 @@ __all__ = [
     "predict_records",
     "read_upload",
     "display_name",
+    "BatchModel",
+    "score_upload",
     "score_frame",
     "neutralise_formulas",
     "csv_bytes",
@@ -330,6 +332,34 @@ def _problems(entry: ModelEntry, frame: pd.DataFrame, source: str) -> list[dict]
 
     check(frame.index)
     return found[:MAX_LISTED]
+
+
+@dataclass(frozen=True)
+class BatchModel:
+    """What batch scoring needs of a served model, small enough to send to another process."""
+
+    spec: ModelSpec
+    bands_all: tuple
+
+    @classmethod
+    def of(cls, entry: ModelEntry) -> BatchModel:
+        """The batch part of a served model."""
+        return cls(entry.spec, tuple(entry.bands_all))
+
+
+def score_upload(model: BatchModel, data: bytes, filename: str
+                 ) -> list[dict] | tuple[bytes, dict[str, str]]:
+    """Read, score and write one upload: the scored CSV and the renamed columns, or the
+    problems to list (``{row, column, message}``). A pure function of its arguments, so that the
+    calculator can run it in a thread or in a separate process."""
+    try:
+        frame = read_upload(data, filename)
+    except InputError as e:
+        return [{"row": None, "column": None, "message": str(e)}]
+    scored, problems, renamed = score_frame(model, frame, filename)  # type: ignore[arg-type]
+    if problems or scored is None:
+        return problems
+    return csv_bytes(scored), renamed
 
 
 def result_columns(entry: ModelEntry) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -28,15 +26,15 @@ from myorisk import __version__
 from myorisk.errors import InputError
 from myorisk.modeling.spec import VariableSpec
 from myorisk.web.registry import BINARY_FALSE, BINARY_TRUE, ModelEntry, allowed_text, band_of
+from myorisk.web.batch import run_batch
 from myorisk.web.scoring import (
+    BatchModel,
     content_disposition,
     csv_bytes,
     display_name,
     field_errors,
     predict_records,
-    read_upload,
     result_columns,
-    score_frame,
 )
 from myorisk.web.svg import nomogram_svg
 
@@ -310,10 +308,9 @@ def build_router(models: dict[str, ModelEntry]) -> APIRouter:
             return _batch_page(request, entry, status=413, problems=[{
                 "row": None, "column": None,
                 "message": f"the file is larger than {limit / 2**20:g} MB"}])
-        state = request.app.state
-        # reading, scoring and writing a large file take seconds: in the thread pool, so that
-        # the event loop goes on answering other requests (single predictions) meanwhile
-        outcome = await run_in_threadpool(_score_upload, entry, data, filename, state)
+        # reading, scoring and writing a large file take seconds: off the event loop, so that
+        # other requests (single predictions) are answered meanwhile (see run_batch)
+        outcome = await run_batch(request.app, BatchModel.of(entry), data, filename)
         if isinstance(outcome, list):
             return _batch_page(request, entry, problems=outcome, filename=filename)
         payload, renamed = outcome
@@ -327,30 +324,6 @@ def build_router(models: dict[str, ModelEntry]) -> APIRouter:
         return Response(payload, media_type="text/csv; charset=utf-8", headers=headers)
 
     return router
-
-
-_FLIGHT = threading.Lock()
-
-
-def _score_upload(entry: ModelEntry, data: bytes, filename: str,
-                  state: Any) -> list[dict] | tuple[bytes, dict[str, str]]:
-    """Read, score and write one upload (runs in the thread pool): the scored CSV and the
-    renamed columns, or the problems to list. ``state.batches_in_flight`` counts the uploads
-    being scored (a monitoring figure; the tests use it to see a batch under way)."""
-    with _FLIGHT:
-        state.batches_in_flight += 1
-    try:
-        try:
-            frame = read_upload(data, filename)
-        except InputError as e:
-            return [{"row": None, "column": None, "message": str(e)}]
-        scored, problems, renamed = score_frame(entry, frame, filename)
-        if problems or scored is None:
-            return problems
-        return csv_bytes(scored), renamed
-    finally:
-        with _FLIGHT:
-            state.batches_in_flight -= 1
 
 
 def _batch_page(request: Request, entry: ModelEntry, problems: list[dict] | None = None,
