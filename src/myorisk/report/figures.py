@@ -230,7 +230,10 @@ def nomogram_plot(nom, *, labels: Mapping[str, str] | None = None, title: str = 
     with _apply_rc():
         rows = 2 + len(nom.axes) + 2
         fig, ax = _new(ax, (7.4, 0.55 * rows + 0.8))
-        total_max = max(nom.total_points) if nom.total_points else 100.0
+        # the total-points and probability axes over every possible total, as the web draws
+        # them: Nomogram.span() (the engine) gives the span and its ticks
+        span = nom.span()
+        total_max = span.total_max
         # predictor-axis points (0..maxscale) on the top scale; total points mapped onto the same width
         W = float(nom.maxscale)
         tscale = W / total_max
@@ -267,13 +270,11 @@ def nomogram_plot(nom, *, labels: Mapping[str, str] | None = None, title: str = 
             order = np.argsort(pts, kind="stable")
             axis_line(yv, pts[order], [labs[i] for i in order], labels.get(a.variable, a.variable))
         yv -= 1
-        tp = np.asarray(nom.total_points, float)
+        tp = np.asarray([v for _, v in span.total_ticks], float)
         axis_line(yv, tp * tscale, [f"{t:g}" for t in tp], "Total points", above=True)
         yv -= 1
-        pp = np.asarray(nom.prob_positions, float) * tscale
-        pv = list(nom.prob_values)
-        keep = (pp >= -1e-9) & (pp <= W + 1e-9)
-        axis_line(yv, pp[keep], [f"{v:g}" for v, k in zip(pv, keep, strict=True) if k], outcome_label)
+        pp = np.asarray([p for p, _ in span.prob_ticks], float) * tscale
+        axis_line(yv, pp, [f"{v:g}" for _, v in span.prob_ticks], outcome_label)
         for x in ticks:
             ax.plot([x, x], [yv - 0.3, rows - 1], color="#DDDDDD", lw=0.5, zorder=0)
         ax.set_xlim(-2, W + 4)
