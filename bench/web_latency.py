@@ -92,9 +92,11 @@ def main() -> None:
                 out["seconds"] = time.perf_counter() - t
                 done.set()
 
+            t0 = time.perf_counter()
             threading.Thread(target=upload).start()
-            busy = []
+            busy, when = [], []
             while not done.is_set():
+                when.append(time.perf_counter() - t0)
                 busy.append(single())
                 time.sleep(args.interval)
     finally:
@@ -106,6 +108,8 @@ def main() -> None:
         "batch": {"status": out["status"], "seconds": round(out["seconds"], 1),
                   "download_mb": round(out["bytes_out"] / 2**20, 1)},
         "single_ms_idle": _stats(idle), "single_ms_during_batch": _stats(busy),
+        "slowest_during_batch": [{"at_s": round(when[i], 1), "ms": round(busy[i], 1)}
+                                 for i in np.argsort(busy)[::-1][:5]],
     }, indent=1))
 
 

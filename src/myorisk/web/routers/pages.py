@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
@@ -321,9 +321,24 @@ def build_router(models: dict[str, ModelEntry]) -> APIRouter:
             headers["x-myorisk-renamed-columns"] = json.dumps(renamed)[:2000]
         if entry.spec.notice():
             headers["x-myorisk-notice"] = json.dumps(entry.spec.notice())[:2000]
-        return Response(payload, media_type="text/csv; charset=utf-8", headers=headers)
+        if len(payload) <= _CHUNK:
+            return Response(payload, media_type="text/csv; charset=utf-8", headers=headers)
+        # a large download goes out in chunks: handed to the server at once, 100 MB would sit
+        # in one send buffer that the event loop shifts after every write to the socket
+        headers["content-length"] = str(len(payload))
+        return StreamingResponse(_chunks(payload), media_type="text/csv; charset=utf-8",
+                                 headers=headers)
 
     return router
+
+
+_CHUNK = 256 * 1024
+
+
+async def _chunks(payload: bytes) -> AsyncIterator[bytes]:
+    view = memoryview(payload)
+    for i in range(0, len(view), _CHUNK):
+        yield bytes(view[i:i + _CHUNK])
 
 
 def _batch_page(request: Request, entry: ModelEntry, problems: list[dict] | None = None,
