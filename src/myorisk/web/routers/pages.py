@@ -25,12 +25,11 @@ from starlette.requests import Request
 from myorisk import __version__
 from myorisk.errors import InputError
 from myorisk.modeling.spec import VariableSpec
-from myorisk.web.registry import BINARY_FALSE, BINARY_TRUE, ModelEntry, allowed_text, band_of
 from myorisk.web.batch import run_batch
+from myorisk.web.registry import BINARY_FALSE, BINARY_TRUE, ModelEntry, allowed_text, band_of
 from myorisk.web.scoring import (
     BatchModel,
     content_disposition,
-    csv_bytes,
     display_name,
     field_errors,
     predict_records,
