@@ -147,7 +147,7 @@ def nomogram_svg(
     title : str
         Accessible title of the image.
     stacked : bool
-        Narrow layout for phones: axis titles above the axes, ``viewBox`` 420 wide (else titles
+        Narrow layout for phones: axis titles above the axes, ``viewBox`` 340 wide (else titles
         in a left column, 760 wide).
     id_prefix : str
         Prefix of the ids of the ``<title>`` and ``<desc>`` elements (unique per page).
@@ -169,7 +169,7 @@ def nomogram_svg(
         ax = span_d[key]
         return [(float(p), float(v)) for p, v in zip(ax["points"], ax["values"], strict=True)]
 
-    width = 420 if stacked else _W
+    width = 340 if stacked else _W
     left = 24.0 if stacked else float(_LEFT)
     row = 62 if stacked else _ROW
     x0, x1 = left, float(width - (20 if stacked else _RIGHT))
