@@ -11,6 +11,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
+from myorisk.commands import _impute
 from myorisk.commands._common import (
     CategoricalOpt,
     CiMethod,
@@ -37,6 +38,12 @@ def fit(
     event: EventOpt = None,
     save: Annotated[Path | None, typer.Option("--save", help="Write the fitted model as a model spec file (JSON).")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Model name stored in the spec file.")] = None,
+    impute: _impute.ImputeOpt = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed of the imputations (with --impute).")] = None,
+    imputations: _impute.ImputationsOpt = None,
+    imputation_column: _impute.ImputationColumnOpt = ".imp",
+    auxiliary: _impute.AuxiliaryOpt = None,
+    maxit: _impute.MaxitOpt = 10,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit a logistic regression (maximum likelihood or Firth) and show ORs with CIs and model statistics."""
@@ -45,6 +52,14 @@ def fit(
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
     common.guard_output(save, "--save", data)
+    _impute.check(impute, imputations, auxiliary)
+    if impute is not None or imputations is not None:
+        from myorisk.commands._impute_fit import fit_pooled
+
+        fit_pooled(data, outcome, preds, firth=firth, level=level, cats=cats, reference=common.refs(reference),
+                   event=event, impute=impute, seed=seed, imputations=imputations, column=imputation_column,
+                   auxiliary=auxiliary, maxit=maxit, save=save, name=name, as_json=as_json)
+        return
     df = common.read(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

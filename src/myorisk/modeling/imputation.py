@@ -122,6 +122,23 @@ class PooledFit:
         B = np.cov(Q, rowvar=False, ddof=1)
         return U + (1.0 + 1.0 / m) * B
 
+    def as_logistic_fit(self):  # noqa: ANN201 - a LogisticFit
+        """The pooled model as a :class:`~myorisk.modeling.logistic.LogisticFit` (pooled
+        coefficients, total covariance, pooled apparent performance) for specs and predictions.
+
+        Per-fit quantities that have no pooled counterpart (log-likelihood, fitted values) are
+        those of the first imputation.
+        """
+        from dataclasses import replace
+
+        p = self.pooled
+        note = (f"coefficients pooled over {self.m} imputations by Rubin's rules "
+                f"({self.method}); covariance = total variance T")
+        return replace(self.fits[0], coefficients=p.estimate, cov=self.cov, ci_method="wald",
+                       ci_low=p.ci_low, ci_high=p.ci_high, c=self.c, brier=self.brier,
+                       r2_nagelkerke=self.r2_nagelkerke, missing={},
+                       warnings=(*self.warnings, note))
+
     def to_frame(self) -> pd.DataFrame:
         """term, coef, se, z (t), p, or, or_low, or_high, df, fmi, riv, lambda, ubar, b, t."""
         p = self.pooled
