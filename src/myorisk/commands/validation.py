@@ -13,6 +13,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
+from myorisk.commands import _impute
 from myorisk.commands._common import (
     CategoricalOpt,
     DataArg,
@@ -193,9 +194,22 @@ def validate(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    impute: _impute.ImputeOpt = None,
+    ci: Annotated[bool, typer.Option("--ci", help="Intervals for every corrected index: location-shifted bootstrap (Noma et al. 2021).")] = False,
+    level: Annotated[float, typer.Option("--level", help="Confidence level of --ci.")] = 0.95,
+    maxit: _impute.MaxitOpt = 10,
+    auxiliary: _impute.AuxiliaryOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp."""
+    if impute is not None or ci:
+        from myorisk.commands._impute_validation import run_validate
+
+        run_validate(data, outcome, predictors, bootstrap=bootstrap, seed=seed, select=select, alpha=alpha,
+                 screen_alpha=screen_alpha, resamples=resamples, failure_policy=failure_policy,
+                 categorical=categorical, reference=reference, event=event, impute=impute, ci=ci, level=level,
+                 maxit=maxit, auxiliary=auxiliary, as_json=as_json)
+        return
     from myorisk.modeling.validation import validate as run
 
     design, selection, idx, B, seed = _prepare(
@@ -248,9 +262,22 @@ def calibrate(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    impute: _impute.ImputeOpt = None,
+    ci: Annotated[bool, typer.Option("--ci", help="Intervals for every corrected index: location-shifted bootstrap (Noma et al. 2021).")] = False,
+    level: Annotated[float, typer.Option("--level", help="Confidence level of --ci.")] = 0.95,
+    maxit: _impute.MaxitOpt = 10,
+    auxiliary: _impute.AuxiliaryOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
+    if impute is not None or ci:
+        from myorisk.commands._impute_validation import run_calibrate
+
+        run_calibrate(data, outcome, predictors, bootstrap=bootstrap, seed=seed, select=select, alpha=alpha,
+                 screen_alpha=screen_alpha, resamples=resamples, failure_policy=failure_policy,
+                 categorical=categorical, reference=reference, event=event, impute=impute, ci=ci, level=level,
+                 maxit=maxit, auxiliary=auxiliary, as_json=as_json)
+        return
     from myorisk.modeling.calibration import calibrate as run
 
     design, selection, idx, B, seed = _prepare(
