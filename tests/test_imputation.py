@@ -9,7 +9,7 @@ import pytest
 from myorisk.errors import InputError
 from myorisk.modeling.imputation import default_m, fit_imputed, split_long
 from myorisk.modeling.pooling import pool_scalar
-from tests.conftest import RESULTS, load_r
+from conftest import RESULTS, load_r
 
 R = load_r("imputation")
 
@@ -77,6 +77,7 @@ def _miss() -> pd.DataFrame:
 
 
 @pytest.mark.r_parity
+@pytest.mark.filterwarnings("ignore::myorisk.errors.SmallSampleWarning")
 def test_mice_pooled_within_monte_carlo_error_of_r_mice():
     """myorisk's own imputations (same methods and maxit as mice's defaults) give pooled
     coefficients whose mean over seeds equals mice's mean over seeds within Monte-Carlo error."""

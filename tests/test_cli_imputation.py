@@ -1,0 +1,112 @@
+"""CLI: fit/validate/calibrate with --impute, --imputations and --ci."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import RESULTS, load_r
+from myorisk.cli import _run
+
+DATA = RESULTS / "data"
+R = load_r("imputation")
+X = "age,lwt,race,smoke,ht,ui"
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = _run([str(a) for a in args])
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+def run_json(capsys, *args: str) -> dict:
+    code, out, err = run(capsys, *args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.mark.cli
+@pytest.mark.r_parity
+def test_fit_imputations_file_equals_mice_pool(capsys):
+    d = run_json(capsys, "fit", DATA / "birthwt_miss.csv", "-y", "low", "-x", X, "--reference", "race=white",
+                 "--imputations", DATA / "birthwt_mice_long.csv", "--imputation-column", ".imp")
+    p = R["pooled"]
+    terms = d["terms"]
+    assert [t["term"] for t in terms][:3] == ["Intercept", "age", "lwt"]
+    for key, rkey in (("coef", "estimate"), ("df", "df"), ("fmi", "fmi"), ("riv", "riv"), ("ubar", "ubar"),
+                      ("b", "b"), ("t", "t"), ("p", "p_value")):
+        np.testing.assert_allclose([t[key] for t in terms], p[rkey], rtol=1e-8, err_msg=key)
+    np.testing.assert_allclose([t["or_low"] for t in terms], np.exp(p["ci_low"]), rtol=1e-8)
+    assert d["imputation"]["m"] == 5 and d["imputation"]["method"] == "given"
+    assert d["n"] == 189
+
+
+@pytest.mark.cli
+def test_fit_impute_seeded_and_saved(capsys, tmp_path):
+    args = ["fit", DATA / "birthwt_miss.csv", "-y", "low", "-x", X, "--impute", "6", "--seed", "11", "--maxit", "5"]
+    a = run_json(capsys, *args)
+    b = run_json(capsys, *args)
+    assert a == b  # the seed fixes every imputation
+    assert a["imputation"]["m"] == 6 and a["imputation"]["seed"] == 11
+    assert a["imputation"]["methods"] == {"age": "pmm", "lwt": "pmm", "race": "polyreg", "smoke": "logreg"}
+    assert all(0 <= t["fmi"] <= 1 and t["df"] > 0 for t in a["terms"])
+    c = run_json(capsys, *args[:-4], "--impute", "6", "--seed", "12", "--maxit", "5")
+    assert c["terms"][1]["coef"] != a["terms"][1]["coef"]
+    spec = tmp_path / "m.json"
+    code, out, err = run(capsys, *args, "--save", spec)
+    assert code == 0 and "Rubin" in out and "fmi" in out
+    saved = json.loads(spec.read_text())
+    assert saved["coefficients"]["age"] == pytest.approx(a["terms"][1]["coef"])
+
+
+@pytest.mark.cli
+def test_impute_errors(capsys):
+    code, _, err = run(capsys, "fit", DATA / "birthwt_miss.csv", "-y", "low", "-x", X, "--impute", "5",
+                       "--imputations", DATA / "birthwt_mice_long.csv")
+    assert code == 2 and "exclude each other" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "fit", DATA / "birthwt_miss.csv", "-y", "low", "-x", X,
+                       "--imputations", DATA / "birthwt_mice_long.csv", "--imputation-column", "imp")
+    assert code == 2 and "imputation column 'imp' not found" in err
+    code, _, err = run(capsys, "fit", DATA / "birthwt_miss.csv", "-y", "low", "-x", X + ",nope", "--impute", "5")
+    assert code == 2 and "'nope' not found" in err
+    code, _, err = run(capsys, "validate", DATA / "birthwt_miss.csv", "-y", "low", "-x", X, "--impute", "2",
+                       "--resamples", DATA / "birthwt_miss.csv")
+    assert code == 2 and "--resamples" in err
+
+
+@pytest.mark.cli
+def test_validate_impute_ci(capsys):
+    d = run_json(capsys, "validate", DATA / "birthwt_miss.csv", "-y", "low", "-x", X, "--impute", "4",
+                 "--seed", "3", "-B", "60", "--maxit", "5", "--ci")
+    assert d["imputation"]["m"] == 4 and "Wahl" in d["imputation"]["combined"]
+    assert d["ci"]["method"].startswith("location-shifted bootstrap (Noma")
+    for k, e in d["indexes"].items():
+        assert e["corrected_low"] <= e["corrected"] + 1e-12 or k in ("Emax",), k
+        assert e["corrected_low"] < e["corrected_high"], k
+        if k != "Emax":  # rms: Emax corrected = Emax of the corrected calibration line
+            assert e["corrected"] == pytest.approx(e["apparent"] - e["optimism"]), k
+    dxy = d["indexes"]["Dxy"]
+    assert dxy["corrected_low"] < dxy["corrected"] < dxy["corrected_high"]
+
+
+@pytest.mark.cli
+def test_validate_ci_without_imputation_keeps_validate_values(capsys):
+    base = ["validate", DATA / "birthwt.csv", "-y", "low", "-x", "age,lwt,smoke", "--seed", "5", "-B", "80"]
+    a = run_json(capsys, *base)
+    b = run_json(capsys, *base, "--ci")
+    for k in a["indexes"]:
+        for key in ("apparent", "optimism", "corrected"):
+            assert b["indexes"][k][key] == pytest.approx(a["indexes"][k][key], abs=1e-12), (k, key)
+        assert "corrected_low" in b["indexes"][k] and "corrected_low" not in a["indexes"][k]
+
+
+@pytest.mark.cli
+def test_calibrate_impute_ci(capsys):
+    d = run_json(capsys, "calibrate", DATA / "birthwt_miss.csv", "-y", "low", "-x", X, "--impute", "3",
+                 "--seed", "3", "-B", "40", "--maxit", "3", "--ci")
+    assert len(d["curve"]) == 50 and d["imputation"]["m"] == 3
+    lo = np.array([c["corrected_low"] for c in d["curve"]], dtype=float)
+    hi = np.array([c["corrected_high"] for c in d["curve"]], dtype=float)
+    assert np.all(lo < hi)
