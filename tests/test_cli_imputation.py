@@ -110,3 +110,22 @@ def test_calibrate_impute_ci(capsys):
     lo = np.array([c["corrected_low"] for c in d["curve"]], dtype=float)
     hi = np.array([c["corrected_high"] for c in d["curve"]], dtype=float)
     assert np.all(lo < hi)
+
+
+@pytest.mark.cli
+def test_impute_command_writes_long_file_and_figures(capsys, tmp_path):
+    long, trace, dens, miss = (tmp_path / n for n in ("long.csv", "trace.png", "dens.svg", "miss.pdf"))
+    d = run_json(capsys, "impute", DATA / "birthwt_miss.csv", "-y", "low", "-x", X, "-m", "3", "--seed", "4",
+                 "--maxit", "3", "-o", long, "--plot", trace, "--plot-densities", dens, "--plot-missing", miss)
+    assert d["m"] == 3 and d["methods"]["race"] == "polyreg"
+    assert d["missing"]["age"]["missing"] == R["nmis"]["age"]
+    assert len(d["chain_mean"]["age"]) == 3  # maxit rows
+    for f in (trace, dens, miss):
+        assert f.stat().st_size > 1000
+    # the long file pools with fit --imputations, and gives the same as fit --impute with that seed
+    a = run_json(capsys, "fit", DATA / "birthwt_miss.csv", "-y", "low", "-x", X, "--imputations", long)
+    b = run_json(capsys, "fit", DATA / "birthwt_miss.csv", "-y", "low", "-x", X, "--impute", "3", "--seed", "4",
+                 "--maxit", "3")
+    np.testing.assert_allclose([t["coef"] for t in a["terms"]], [t["coef"] for t in b["terms"]], rtol=1e-12)
+    code, _, err = run(capsys, "impute", DATA / "birthwt_miss.csv", "-y", "low", "-x", X, "--plot", tmp_path / "x.gif")
+    assert code == 2 and ".png, .svg or .pdf" in err
