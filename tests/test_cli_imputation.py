@@ -129,3 +129,32 @@ def test_impute_command_writes_long_file_and_figures(capsys, tmp_path):
     np.testing.assert_allclose([t["coef"] for t in a["terms"]], [t["coef"] for t in b["terms"]], rtol=1e-12)
     code, _, err = run(capsys, "impute", DATA / "birthwt_miss.csv", "-y", "low", "-x", X, "--plot", tmp_path / "x.gif")
     assert code == 2 and ".png, .svg or .pdf" in err
+
+
+@pytest.mark.cli
+def test_evaluate_model_imputes_predictors_without_outcome(capsys, tmp_path):
+    spec = tmp_path / "bw.json"
+    code, _, err = run(capsys, "fit", DATA / "birthwt.csv", "-y", "low", "-x", X, "--save", spec)
+    assert code == 0, err
+    cc = run_json(capsys, "evaluate", DATA / "birthwt_miss.csv", "-y", "low", "--model", spec)
+    a = run_json(capsys, "evaluate", DATA / "birthwt_miss.csv", "-y", "low", "--model", spec, "--impute", "4",
+                 "--seed", "2", "--maxit", "4")
+    assert a["n"] == 189 and cc["n"] == 189 - R["n_incomplete"]
+    im = a["imputation"]
+    assert im["m"] == 4 and im["outcome_used"] is False and "low" not in im["methods"]
+    assert len(im["c_each"]) == 4 and 0.5 < im["c"] < 1
+    # the outcome is not in the imputation model: replacing it leaves every prediction unchanged
+    import pandas as pd
+
+    from myorisk.commands._impute_eval import predictions_by_imputation
+    from myorisk.modeling.spec import load_spec
+
+    d = pd.read_csv(DATA / "birthwt_miss.csv")
+    sp = load_spec(spec)
+    p1, each1, _ = predictions_by_imputation(sp, d, m=3, seed=5, maxit=3, auxiliary=None, extrapolate=None, source="d")
+    p2, _, _ = predictions_by_imputation(sp, d.assign(low=1 - d["low"]), m=3, seed=5, maxit=3, auxiliary=None,
+                                         extrapolate=None, source="d")
+    np.testing.assert_array_equal(p1, p2)
+    assert each1.shape == (3, len(d)) and not np.allclose(each1[0], each1[1])
+    code, _, err = run(capsys, "evaluate", DATA / "birthwt_miss.csv", "-y", "low", "--prob", "lwt", "--impute", "2")
+    assert code == 2 and "--impute goes with --model" in err
