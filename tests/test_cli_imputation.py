@@ -158,3 +158,40 @@ def test_evaluate_model_imputes_predictors_without_outcome(capsys, tmp_path):
     assert each1.shape == (3, len(d)) and not np.allclose(each1[0], each1[1])
     code, _, err = run(capsys, "evaluate", DATA / "birthwt_miss.csv", "-y", "low", "--prob", "lwt", "--impute", "2")
     assert code == 2 and "--impute goes with --model" in err
+
+
+@pytest.mark.cli
+def test_univariate_and_select_pooled(capsys):
+    from myorisk.modeling.imputation import fit_imputed, split_long
+    import pandas as pd
+
+    u = run_json(capsys, "univariate", DATA / "birthwt_miss.csv", "-y", "low", "-x", "age,race",
+                 "--reference", "race=white", "--imputations", DATA / "birthwt_mice_long.csv")
+    sets = split_long(pd.read_csv(DATA / "birthwt_mice_long.csv"))
+    age = fit_imputed(sets, "low", ["age"])
+    row = u["rows"][0]
+    assert row["term"] == "age" and row["p"] == pytest.approx(float(age.pooled.p[1]), rel=1e-12)
+    assert row["fmi"] == pytest.approx(float(age.pooled.fmi[1]), rel=1e-12)
+    race = [r for r in u["rows"] if r["variable"] == "race"]
+    assert len(race) == 2 and race[0]["term_p"] == race[1]["term_p"] and 0 < race[0]["term_p"] < 1
+    assert u["imputation"]["m"] == 5
+    s = run_json(capsys, "select", DATA / "birthwt_miss.csv", "-y", "low", "-x", X, "--impute", "5", "--seed", "1",
+                 "--maxit", "5")
+    assert s["selected"] and all(st["p"] < 0.05 for st in s["steps"] if st["action"] == "keep")
+    assert s["model"]["imputation"]["m"] == 5
+    code, _, err = run(capsys, "select", DATA / "birthwt_miss.csv", "-y", "low", "-x", X, "--impute", "5",
+                       "--method", "aic")
+    assert code == 2 and "only --method pscreen" in err
+
+
+@pytest.mark.unit
+def test_d1_reduces_to_rubin_for_one_column_when_no_between_variance():
+    from myorisk.modeling.pooling import d1_test
+
+    Q = np.array([[0.5], [0.5], [0.5]])
+    U = np.array([[[0.04]], [[0.04]], [[0.04]]])
+    d, k, nu, p = d1_test(Q, U)
+    assert d == pytest.approx(0.25 / 0.04) and k == 1 and not np.isfinite(nu)
+    from scipy import stats
+
+    assert p == pytest.approx(stats.chi2.sf(0.25 / 0.04, 1))

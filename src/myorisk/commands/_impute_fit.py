@@ -56,3 +56,62 @@ def fit_pooled(data: Path, outcome: str, preds: list[str], *, firth: bool, level
             out.print(f"model spec written to {save}")
     for w in res.warnings:
         common.note(w)
+
+
+def _sets(data, outcome, preds, *, impute, seed, imputations, column, auxiliary, maxit, cats):
+    if imputations is not None:
+        return _impute.read_imputations(imputations, column), None, None, imputations.name
+    seed = _impute.drawn_seed(seed)
+    sets, imp = _impute.imputed_sets(common.read(data), outcome, preds, m=impute, seed=seed, maxit=maxit,
+                                     categorical=cats, auxiliary=auxiliary, source=data.name)
+    return sets, imp, seed, data.name
+
+
+def univariate_pooled(data: Path, outcome: str, preds: list[str], *, level: float, cats: list[str], reference: dict,
+                      event: str | None, impute: int | None, seed: int | None, imputations: Path | None,
+                      column: str, auxiliary: str | None, maxit: int, as_json: bool) -> None:
+    """univariate --impute/--imputations: each candidate pooled by Rubin's rules."""
+    from myorisk.modeling.imputation import univariate_imputed
+
+    sets, imp, seed, src = _sets(data, outcome, preds, impute=impute, seed=seed, imputations=imputations,
+                                 column=column, auxiliary=auxiliary, maxit=maxit, cats=cats)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = univariate_imputed(sets, outcome, preds, level=level, categorical=cats, reference=reference,
+                                 event=event, source=src)
+    info = imp.info() if imp is not None else {"m": len(sets), "method": "given", "file": str(imputations)}
+    if as_json:
+        common.dump({**res.to_dict(), "imputation": info})
+        return
+    cols = ["variable", "term", "n", "events", "or", "or_low", "or_high", "p", "term_p", "df", "fmi"]
+    out.print(common.table(res.rows[cols], title=f"Univariate logistic regression pooled over {len(sets)} imputations "
+                                                 f"(Rubin's rules; {int(level * 100)}% CI), outcome {outcome} = {res.event}",
+                           formats={"p": common.fmt_p, "term_p": common.fmt_p}))
+    out.print("term_p: Rubin's t test for one column, D1 (Li, Raghunathan & Rubin 1991) for a variable with several")
+
+
+def select_pooled(data: Path, outcome: str, preds: list[str], *, alpha: float, cats: list[str], reference: dict,
+                  event: str | None, impute: int | None, seed: int | None, imputations: Path | None,
+                  column: str, auxiliary: str | None, maxit: int, as_json: bool) -> None:
+    """select --impute/--imputations: p-value screen on pooled tests (Wood et al. 2008)."""
+    from myorisk.modeling.imputation import select_pscreen_imputed
+
+    sets, imp, seed, src = _sets(data, outcome, preds, impute=impute, seed=seed, imputations=imputations,
+                                 column=column, auxiliary=auxiliary, maxit=maxit, cats=cats)
+    info = imp.info() if imp is not None else {"m": len(sets), "method": "given", "file": str(imputations)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        steps, selected, final = select_pscreen_imputed(sets, outcome, preds, alpha=alpha, categorical=cats,
+                                                        reference=reference, event=event, source=src,
+                                                        imputation=info)
+    if as_json:
+        common.dump({"method": "pscreen", "alpha": alpha, "candidates": preds, "selected": list(selected),
+                     "steps": steps.to_dict(orient="records"), "model": final.to_dict(), "imputation": info})
+        return
+    out.print(common.table(steps, title=f"Selection steps (pscreen on pooled p over {len(sets)} imputations)",
+                           formats={"p": common.fmt_p}))
+    out.print(f"selected: {', '.join(selected)}")
+    fr = final.to_frame()[["term", "coef", "se", "p", "or", "or_low", "or_high", "df", "fmi"]]
+    out.print(common.table(fr, title="Final model (pooled by Rubin's rules)", formats={"p": common.fmt_p}))
+    common.note("apparent performance of a selected model is optimistic: validate it with selection repeated "
+                "inside the bootstrap (myorisk validate --select pscreen --impute M)")

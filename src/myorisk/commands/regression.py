@@ -148,9 +148,28 @@ def univariate(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    impute: _impute.ImputeOpt = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed of the imputations (with --impute).")] = None,
+    imputations: _impute.ImputationsOpt = None,
+    imputation_column: _impute.ImputationColumnOpt = ".imp",
+    auxiliary: _impute.AuxiliaryOpt = None,
+    maxit: _impute.MaxitOpt = 10,
     as_json: JsonOpt = False,
 ) -> None:
     """Each candidate predictor alone: OR, CI and p (Table 2 of a prediction study)."""
+    if impute is not None or imputations is not None:
+        from myorisk.commands._impute_fit import univariate_pooled
+
+        _impute.check(impute, imputations, auxiliary)
+        if ci.value != "wald" or firth:
+            raise InputError("with --impute/--imputations the intervals are Rubin's (t on Barnard–Rubin df); "
+                             "drop --ci profile and --firth")
+        univariate_pooled(data, outcome, common.columns_list(predictors), level=level,
+                          cats=common.categorical_list(categorical, common.columns_list(predictors)),
+                          reference=common.refs(reference), event=event, impute=impute, seed=seed,
+                          imputations=imputations, column=imputation_column, auxiliary=auxiliary, maxit=maxit,
+                          as_json=as_json)
+        return
     from myorisk.modeling.selection import univariate as run
 
     preds = common.columns_list(predictors)
@@ -184,9 +203,28 @@ def select(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    impute: _impute.ImputeOpt = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed of the imputations (with --impute).")] = None,
+    imputations: _impute.ImputationsOpt = None,
+    imputation_column: _impute.ImputationColumnOpt = ".imp",
+    auxiliary: _impute.AuxiliaryOpt = None,
+    maxit: _impute.MaxitOpt = 10,
     as_json: JsonOpt = False,
 ) -> None:
     """Select predictors (study A's p-value screen or backward AIC) and show the final model."""
+    if impute is not None or imputations is not None:
+        from myorisk.commands._impute_fit import select_pooled
+
+        _impute.check(impute, imputations, auxiliary)
+        if method is not SelectMethod.pscreen:
+            raise InputError("with --impute/--imputations only --method pscreen is available (selection on "
+                             "pooled Wald tests, Wood et al. 2008); AIC has no agreed pooled form")
+        select_pooled(data, outcome, common.columns_list(predictors), alpha=alpha,
+                      cats=common.categorical_list(categorical, common.columns_list(predictors)),
+                      reference=common.refs(reference), event=event, impute=impute, seed=seed,
+                      imputations=imputations, column=imputation_column, auxiliary=auxiliary, maxit=maxit,
+                      as_json=as_json)
+        return
     from myorisk.modeling.selection import backward_aic, select_pscreen
 
     preds = common.columns_list(predictors)

@@ -237,3 +237,100 @@ def fit_imputed(
         c_each=tuple(float(f.c) for f in fits), brier_each=tuple(float(f.brier) for f in fits),
         fits=tuple(fits), warnings=tuple(notes), imputation=_clean(info),
     )
+
+
+def term_p_imputed(res: PooledFit) -> dict[str, float]:
+    """p of each variable of a pooled fit: Rubin's t test for a one-column term, the D1 test
+    (Li, Raghunathan and Rubin 1991) for a term with several columns."""
+    from myorisk.modeling.pooling import d1_test
+
+    design_terms = res.fits[0].terms
+    out = {}
+    col = 1
+    for t in design_terms:
+        width = max(1, len(t.columns))
+        cols = list(range(col, col + width))
+        if width == 1:
+            out[t.name] = float(res.pooled.p[cols[0]])
+        else:
+            Q = np.array([f.coefficients[cols] for f in res.fits])
+            U = np.array([f.cov[np.ix_(cols, cols)] for f in res.fits])
+            out[t.name] = d1_test(Q, U)[3]
+        col += width
+    return out
+
+
+def univariate_imputed(datasets: Sequence[pd.DataFrame], outcome: str, candidates: Sequence[str], *,
+                       level: float = 0.95, categorical: Sequence[str] | None = None,
+                       reference: Mapping[str, str] | None = None, event: str | None = None,
+                       source: str = "data", imputation: Mapping | None = None):
+    """Each candidate alone, fitted in every completed data set and pooled by Rubin's rules.
+
+    Returns a :class:`~myorisk.modeling.selection.UnivariateTable` whose rows add ``df`` and
+    ``fmi``; ``term_p`` is the pooled test of the whole variable (D1 for several columns).
+    """
+    from myorisk.modeling.selection import UnivariateTable
+
+    rows, notes, ev = [], [], None
+    for v in candidates:
+        ref = {v: reference[v]} if reference and v in reference else None
+        cat = [v] if categorical and v in categorical else None
+        res = fit_imputed(datasets, outcome, [v], level=level, categorical=cat, reference=ref, event=event,
+                          source=source)
+        ev = res.event
+        tp = term_p_imputed(res)[v]
+        fr = res.to_frame().iloc[1:]
+        for _, r in fr.iterrows():
+            rows.append({"variable": v, "term": r["term"], "n": res.n, "events": res.events, "coef": r["coef"],
+                         "se": r["se"], "or": r["or"], "or_low": r["or_low"], "or_high": r["or_high"],
+                         "p": r["p"], "term_p": tp, "df": r["df"], "fmi": r["fmi"]})
+        notes.extend(w for w in res.warnings if w not in notes)
+    tab = UnivariateTable(rows=pd.DataFrame(rows), ci_method="rubin", level=level, outcome=outcome,
+                          event=str(ev), warnings=tuple(notes))
+    return tab
+
+
+def select_pscreen_imputed(datasets: Sequence[pd.DataFrame], outcome: str, candidates: Sequence[str], *,
+                           alpha: float = 0.05, categorical: Sequence[str] | None = None,
+                           reference: Mapping[str, str] | None = None, event: str | None = None,
+                           source: str = "data", imputation: Mapping | None = None):
+    """Study A's p-value screen with pooled p-values (Wood, White and Royston 2008: selection on
+    Rubin's-rules Wald tests): univariate pooled p < α → multivariable pooled model → keep pooled
+    p < α there; the final model refitted and pooled.
+
+    Returns
+    -------
+    (steps DataFrame, selected tuple, final PooledFit)
+    """
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha must be between 0 and 1, not {alpha}")
+    def kw(vs):
+        return dict(categorical=[c for c in categorical or () if c in vs] or None,
+                    reference={k: r for k, r in (reference or {}).items() if k in vs} or None,
+                    event=event, source=source)
+
+    steps, screened = [], []
+    for v in candidates:
+        cat = [v] if categorical and v in categorical else None
+        ref = {v: reference[v]} if reference and v in reference else None
+        res = fit_imputed(datasets, outcome, [v], categorical=cat, reference=ref, event=event, source=source)
+        p = term_p_imputed(res)[v]
+        keep = p < alpha
+        steps.append({"step": "univariate", "variable": v, "p": p, "action": "enter" if keep else "exclude"})
+        if keep:
+            screened.append(v)
+    if not screened:
+        raise InputError(f"no candidate has pooled univariate p < {alpha}: the p-value screen selects nothing")
+    multi = fit_imputed(datasets, outcome, screened, **kw(screened))
+    pm = term_p_imputed(multi)
+    kept = []
+    for v in screened:
+        keep = pm[v] < alpha
+        steps.append({"step": "multivariable", "variable": v, "p": pm[v], "action": "keep" if keep else "drop"})
+        if keep:
+            kept.append(v)
+    if not kept:
+        raise InputError(f"no variable keeps pooled p < {alpha} in the multivariable model")
+    final = fit_imputed(datasets, outcome, kept, **kw(kept), method="mice" if imputation else "given",
+                        seed=(imputation or {}).get("seed"), imputation=imputation)
+    return pd.DataFrame(steps), tuple(kept), final
