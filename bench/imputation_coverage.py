@@ -70,6 +70,7 @@ def main() -> None:
     for scen in a.scenarios.split(","):
         cover = {k: [] for k in keys}
         width = {k: [] for k in keys}
+        bias = {k: [] for k in keys}
         t0 = time.perf_counter()
         for r in range(a.reps):
             d, y = population(a.n, rng)
@@ -90,11 +91,14 @@ def main() -> None:
             for k in keys:
                 cover[k].append(v.corrected_low[k] <= tr[k] <= v.corrected_high[k])
                 width[k].append(v.corrected_high[k] - v.corrected_low[k])
+                bias[k].append(v.corrected[k] - tr[k])
         secs = time.perf_counter() - t0
         out[scen] = {"reps": a.reps, "n": a.n, "B": a.B, "m": a.m if scen == "mice" else 1, "seconds": round(secs, 1),
                      "coverage": {k: float(np.mean(cover[k])) for k in keys},
                      "mc_se": {k: float(np.sqrt(np.mean(cover[k]) * (1 - np.mean(cover[k])) / a.reps)) for k in keys},
-                     "mean_width": {k: float(np.mean(width[k])) for k in keys}}
+                     "mean_width": {k: float(np.mean(width[k])) for k in keys},
+                     "mean_corrected_minus_true": {k: float(np.mean(bias[k])) for k in keys},
+                     "sd_corrected_minus_true": {k: float(np.std(bias[k], ddof=1)) for k in keys}}
         print(json.dumps({scen: out[scen]}, indent=1), flush=True)
 
 
