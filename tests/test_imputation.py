@@ -142,3 +142,30 @@ def test_mice_errors():
         mice(d, m=2, method={"age": "norm"})
     with pytest.raises(InputError, match="no observed value"):
         mice(d.assign(ptl=np.nan), m=2)
+
+
+@pytest.mark.unit
+def test_validate_imputed_independent_of_workers_and_single_set_equals_validate():
+    from myorisk.modeling.design import build_design
+    from myorisk.modeling.mi_validation import calibrate_imputed, validate_imputed
+    from myorisk.modeling.mice import mice
+    from myorisk.modeling.validation import validate
+
+    d = _miss()
+    preds = ["age", "lwt", "smoke", "ht"]
+    designs = [build_design(s, "low", preds) for s in mice(d, m=3, maxit=3, seed=2, outcome="low").completed()]
+    a = validate_imputed(designs, B=40, seed=9, ci=True, workers=1)
+    b = validate_imputed(designs, B=40, seed=9, ci=True, workers=3)
+    assert a.corrected == b.corrected and a.corrected_low == b.corrected_low
+    assert a.corrected["Dxy"] == pytest.approx(np.mean([v.corrected["Dxy"] for v in a.each]))
+    # per imputation, the run is an ordinary validate with the derived seed
+    assert len({v.corrected["Dxy"] for v in a.each}) == 3
+    one = validate_imputed(designs[:1], B=40, seed=9, ci=True)
+    ref = validate(designs[0], B=40, seed=9)
+    assert one.corrected == pytest.approx(ref.corrected, abs=1e-12)
+    # location shift: the interval is the training percentile interval moved by the optimism
+    for k in ("Dxy", "R2", "B"):
+        assert one.corrected_high[k] - one.corrected_low[k] > 0
+    c = calibrate_imputed(designs, B=30, seed=9, ci=True)
+    assert np.all(c.corrected_low[np.isfinite(c.corrected_low)] <= c.corrected_high[np.isfinite(c.corrected_high)])
+    assert np.allclose(c.corrected, c.apparent - c.optimism)
