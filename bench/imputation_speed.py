@@ -48,7 +48,7 @@ def main() -> None:
                       "dxy_corrected": round(v.corrected["Dxy"], 4)}
     with tempfile.TemporaryDirectory() as tmp:
         f = Path(tmp) / "d.csv"
-        d.to_csv(f, index=False, na="NA")
+        d.to_csv(f, index=False, na_rep="NA")
         r = subprocess.run(["Rscript", "--vanilla", str(Path(__file__).with_name("imputation_speed.R")), str(f),
                             str(a.m), str(a.B)], capture_output=True, text=True, check=True)
         res["R"] = json.loads(r.stdout.strip().splitlines()[-1])
