@@ -55,6 +55,7 @@ def main() -> None:
     ap.add_argument("--B", type=int, default=100)
     ap.add_argument("--m", type=int, default=5)
     ap.add_argument("--scenarios", default="complete,mice")
+    ap.add_argument("--combine", default="rubin", help="rubin or pooled (intervals across imputations)")
     a = ap.parse_args()
     from myorisk.modeling.design import build_design
     from myorisk.modeling.imputation import fit_imputed
@@ -86,14 +87,14 @@ def main() -> None:
                 sets = [d]
                 beta = fit_imputed([d, d], "y", preds).pooled.estimate
             designs = [build_design(s, "y", preds) for s in sets]
-            v = validate_imputed(designs, B=a.B, seed=1000 + r, ci=True)
+            v = validate_imputed(designs, B=a.B, seed=1000 + r, ci=True, combine=a.combine)
             tr = truth(beta, pop)
             for k in keys:
                 cover[k].append(v.corrected_low[k] <= tr[k] <= v.corrected_high[k])
                 width[k].append(v.corrected_high[k] - v.corrected_low[k])
                 bias[k].append(v.corrected[k] - tr[k])
         secs = time.perf_counter() - t0
-        out[scen] = {"reps": a.reps, "n": a.n, "B": a.B, "m": a.m if scen == "mice" else 1, "seconds": round(secs, 1),
+        out[scen] = {"combine": a.combine, "reps": a.reps, "n": a.n, "B": a.B, "m": a.m if scen == "mice" else 1, "seconds": round(secs, 1),
                      "coverage": {k: float(np.mean(cover[k])) for k in keys},
                      "mc_se": {k: float(np.sqrt(np.mean(cover[k]) * (1 - np.mean(cover[k])) / a.reps)) for k in keys},
                      "mean_width": {k: float(np.mean(width[k])) for k in keys},

@@ -166,6 +166,17 @@ def test_validate_imputed_independent_of_workers_and_single_set_equals_validate(
     # location shift: the interval is the training percentile interval moved by the optimism
     for k in ("Dxy", "R2", "B"):
         assert one.corrected_high[k] - one.corrected_low[k] > 0
+    pooled = validate_imputed(designs, B=40, seed=9, ci=True, combine="pooled")
+    assert pooled.corrected == a.corrected and pooled.corrected_low != a.corrected_low
+    for v in (a, pooled):
+        assert v.corrected_low["Dxy"] < v.corrected["Dxy"] < v.corrected_high["Dxy"]
+    # Rubin: the interval is at least as wide as the average per-imputation interval
+    per = [validate_imputed([dd], B=40, seed=s, ci=True)
+           for dd, s in zip(designs, [int(np.random.SeedSequence([9, i]).generate_state(1)[0] % 2**31)
+                                      for i in range(3)], strict=True)]
+    assert [p.corrected["Dxy"] for p in per] == [v.corrected["Dxy"] for v in a.each]
+    avg_width = np.mean([p.corrected_high["Dxy"] - p.corrected_low["Dxy"] for p in per])
+    assert a.corrected_high["Dxy"] - a.corrected_low["Dxy"] >= avg_width - 1e-12
     c = calibrate_imputed(designs, B=30, seed=9, ci=True)
     assert np.all(c.corrected_low[np.isfinite(c.corrected_low)] <= c.corrected_high[np.isfinite(c.corrected_high)])
     assert np.allclose(c.corrected, c.apparent - c.optimism)

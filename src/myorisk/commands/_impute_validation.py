@@ -95,7 +95,8 @@ def run_validate(data, outcome, predictors, *, bootstrap, seed, select, alpha, s
     if ci:
         out.print(f"corrected_low/high: {int(round(100 * level))}% {CI_METHOD}: percentile interval of the "
                   "bootstrap-sample (training) index shifted by the optimism; for Intercept, Slope, Emax and U "
-                  "(fixed in the training data) the percentile interval of the test values, centred on corrected")
+                  "(fixed in the training data) the percentile interval of the test values, centred on corrected"
+                  + ("; per-imputation intervals combined by Rubin's rules" if imp is not None else ""))
     if res.n_failed:
         common.note(f"{res.n_failed} resamples failed and were skipped ({failure_policy})")
     if res.selection_frequency:

@@ -113,6 +113,7 @@ class ImputedValidation:
     each: tuple = field(default=(), repr=False)
     imputation: dict = field(default_factory=dict)
     selection_frequency: dict = field(default_factory=dict)
+    combine: str = "rubin"
 
     def to_frame(self) -> pd.DataFrame:
         from myorisk.modeling.validation import INDEXES
@@ -144,6 +145,9 @@ class ImputedValidation:
              "failure_policy": self.failure_policy, "rms_version": "6.5"}
         if self.corrected_low is not None:
             d["ci"] = {"method": CI_METHOD, "level": self.level, "kind": self.interval_kind}
+            if self.m > 1:
+                d["ci"]["combined"] = ("per-imputation intervals combined by Rubin's rules" if self.combine == "rubin"
+                                       else "one percentile interval of the pooled m·B resamples")
         if self.m > 1:
             d["imputation"] = {**self.imputation, "m": self.m, "combined": "mean over imputations (impute, then "
                                "bootstrap within each: Wahl et al. 2016, rms processMI)"}
@@ -158,6 +162,81 @@ def _emax_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.array([_emax65(x, y) for x, y in zip(a, b, strict=True)])
 
 
+def _intervals(train: np.ndarray, test: np.ndarray, op: dict, co: dict, level: float) -> tuple[dict, dict, dict]:
+    """Location-shifted intervals from one set of resamples (training/test arrays in _LOOP order)."""
+    from myorisk.modeling.validation import _LOOP
+
+    a2 = (1.0 - level) / 2.0
+    ok = ~(np.isnan(train) | np.isnan(test))
+    lo, hi, kind = {}, {}, {}
+    for j, name in enumerate(_LOOP):
+        t = train[ok[:, j], j]
+        s = test[ok[:, j], j]
+        if t.size < 2:
+            lo[name] = hi[name] = float("nan")
+            continue
+        if name in _FIXED or np.ptp(t) <= 1e-12 * max(1.0, abs(float(np.mean(t)))):
+            q = np.quantile(s, [a2, 1 - a2])
+            shift = co[name] - float(np.mean(s))
+            kind[name] = "test-percentile, centred on corrected"
+        else:
+            q = np.quantile(t, [a2, 1 - a2])
+            shift = -op[name]
+            kind[name] = "location-shifted"
+        lo[name], hi[name] = float(q[0] + shift), float(q[1] + shift)
+    iI, iS = _LOOP.index("Intercept"), _LOOP.index("Slope")
+    both = ok[:, iI] & ok[:, iS]
+    em = _emax_rows(test[both, iI], test[both, iS])
+    em = em[np.isfinite(em)]
+    if em.size >= 2:
+        q = np.quantile(em, [a2, 1 - a2])
+        lo["Emax"], hi["Emax"] = float(q[0]), float(q[1])
+    else:
+        lo["Emax"] = hi["Emax"] = float("nan")
+    kind["Emax"] = "percentile of resample Emax from test intercept and slope"
+    return lo, hi, kind
+
+
+def _rubin_intervals(arrays, each, level: float) -> tuple[dict, dict, dict]:
+    """Per-imputation intervals combined by Rubin's rules.
+
+    Each imputation's interval gives a within variance w_i = (width_i / (2·z))²; with B the
+    between-imputation variance of the corrected values, T = w̄ + (1 + 1/m)·B on Barnard–Rubin df
+    (complete-data df infinite). The interval keeps the average asymmetry of the per-imputation
+    intervals around the pooled corrected value, scaled to t_ν·√T (it reduces to the average
+    per-imputation interval when B = 0).
+    """
+    from scipy import stats
+
+    from myorisk.modeling.pooling import barnard_rubin
+    from myorisk.modeling.validation import INDEXES
+
+    m = len(arrays)
+    z = stats.norm.ppf(0.5 + level / 2.0)
+    per = [_intervals(tr, te, v.optimism, v.corrected, level) for (tr, te), v in zip(arrays, each, strict=True)]
+    lo, hi, kind = {}, {}, {}
+    for name in INDEXES:
+        c = np.array([v.corrected[name] for v in each], dtype=float)
+        l_ = np.array([p[0].get(name, np.nan) for p in per], dtype=float)
+        h_ = np.array([p[1].get(name, np.nan) for p in per], dtype=float)
+        good = np.isfinite(c) & np.isfinite(l_) & np.isfinite(h_)
+        kind[name] = (per[0][2].get(name, "") + ", combined by Rubin's rules").strip(", ")
+        if good.sum() < 2:
+            lo[name] = hi[name] = float("nan")
+            continue
+        c, l_, h_ = c[good], l_[good], h_[good]
+        cbar = float(np.mean(c))
+        w = float(np.mean(((h_ - l_) / (2.0 * z)) ** 2))
+        b = float(np.var(c, ddof=1))
+        t = w + (1.0 + 1.0 / len(c)) * b
+        nu = float(barnard_rubin(len(c), np.array([b]), np.array([t]))[0]) if t > 0 else np.inf
+        q = stats.t.ppf(0.5 + level / 2.0, nu) if np.isfinite(nu) else z
+        scale = q * np.sqrt(t) / (z * np.sqrt(w)) if w > 0 else 1.0
+        lo[name] = cbar - float(np.mean(c - l_)) * scale
+        hi[name] = cbar + float(np.mean(h_ - c)) * scale
+    return lo, hi, kind
+
+
 def validate_imputed(
     designs: Sequence[Design],
     *,
@@ -169,6 +248,7 @@ def validate_imputed(
     level: float = 0.95,
     workers: int | None = None,
     imputation: dict | None = None,
+    combine: str = "rubin",
 ) -> ImputedValidation:
     """Optimism bootstrap within each completed data set, combined across imputations.
 
@@ -186,11 +266,17 @@ def validate_imputed(
         Threads over imputations (results do not depend on it).
     imputation : dict, optional
         Recorded in the result.
+    combine : {"rubin", "pooled"}
+        How intervals are combined across imputations: per-imputation location-shifted intervals
+        combined by Rubin's rules (default), or one percentile interval of the m·B training values
+        pooled (under-covers in the simulation, ``docs/benchmarks.md``).
 
     Returns
     -------
     ImputedValidation
     """
+    if combine not in ("rubin", "pooled"):
+        raise InputError(f"combine must be 'rubin' or 'pooled', not {combine!r}")
     from myorisk.modeling.validation import _LOOP, INDEXES, _selection_frequency, _validation_result
 
     if not designs:
@@ -211,37 +297,15 @@ def validate_imputed(
     lo = hi = None
     kind: dict = {}
     if ci:
-        a2 = (1.0 - level) / 2.0
         k = len(_LOOP)
-        train = np.concatenate([np.concatenate(acc.train) if acc.train else np.zeros((0, k)) for acc, _ in runs])
-        test = np.concatenate([np.concatenate(acc.test) if acc.test else np.zeros((0, k)) for acc, _ in runs])
-        ok = ~(np.isnan(train) | np.isnan(test))
-        lo, hi = {}, {}
-        for j, name in enumerate(_LOOP):
-            t = train[ok[:, j], j]
-            s = test[ok[:, j], j]
-            if t.size < 2:
-                lo[name] = hi[name] = float("nan")
-                continue
-            if name in _FIXED or np.ptp(t) <= 1e-12 * max(1.0, abs(float(np.mean(t)))):
-                q = np.quantile(s, [a2, 1 - a2])
-                shift = co[name] - float(np.mean(s))
-                kind[name] = "test-percentile, centred on corrected"
-            else:
-                q = np.quantile(t, [a2, 1 - a2])
-                shift = -op[name]
-                kind[name] = "location-shifted"
-            lo[name], hi[name] = float(q[0] + shift), float(q[1] + shift)
-        iI, iS = _LOOP.index("Intercept"), _LOOP.index("Slope")
-        both = ok[:, iI] & ok[:, iS]
-        em = _emax_rows(test[both, iI], test[both, iS])
-        em = em[np.isfinite(em)]
-        if em.size >= 2:
-            q = np.quantile(em, [a2, 1 - a2])
-            lo["Emax"], hi["Emax"] = float(q[0]), float(q[1])
+        arrays = [(np.concatenate(acc.train) if acc.train else np.zeros((0, k)),
+                   np.concatenate(acc.test) if acc.test else np.zeros((0, k))) for acc, _ in runs]
+        if combine == "pooled" or len(designs) == 1:
+            train = np.concatenate([t for t, _ in arrays])
+            test = np.concatenate([t for _, t in arrays])
+            lo, hi, kind = _intervals(train, test, op, co, level)
         else:
-            lo["Emax"] = hi["Emax"] = float("nan")
-        kind["Emax"] = "percentile of resample Emax from test intercept and slope"
+            lo, hi, kind = _rubin_intervals(arrays, each, level)
     freq = {}
     if selection is not None:
         fs = [_selection_frequency(p, acc) for p, (acc, _) in zip(probs, runs, strict=True)]
@@ -250,7 +314,7 @@ def validate_imputed(
         m=len(designs), B=B, seconds=seconds, apparent=app, training=tr, test=te, optimism=op, corrected=co,
         n_failed=int(sum(v.n_failed for v in each)), failure_policy=failure_policy, corrected_low=lo,
         corrected_high=hi, interval_kind=kind, level=level, each=each, imputation=dict(imputation or {}),
-        selection_frequency=freq,
+        selection_frequency=freq, combine=combine,
     )
 
 
