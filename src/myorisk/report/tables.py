@@ -402,7 +402,7 @@ def study_tables(res) -> list[Table]:
     ss = a.requirement.to_frame() if a.requirement is not None else pd.DataFrame()
     out.append(Table("sample_size", "Minimum sample size (Riley et al. 2020, binary outcome)", ss,
                      "sample_size"))
-    from myorisk.study.imputation import imputation_tables
+    from myorisk.report.imputation import imputation_tables
 
     out.extend(imputation_tables(res))
     # the HTML shows the checklist once, colour-coded, from the template; the table is a file only
