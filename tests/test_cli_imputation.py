@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from conftest import RESULTS, load_r
 from myorisk.cli import _run
+
+from conftest import RESULTS, load_r
 
 DATA = RESULTS / "data"
 R = load_r("imputation")
@@ -162,8 +163,9 @@ def test_evaluate_model_imputes_predictors_without_outcome(capsys, tmp_path):
 
 @pytest.mark.cli
 def test_univariate_and_select_pooled(capsys):
-    from myorisk.modeling.imputation import fit_imputed, split_long
     import pandas as pd
+
+    from myorisk.modeling.imputation import fit_imputed, split_long
 
     u = run_json(capsys, "univariate", DATA / "birthwt_miss.csv", "-y", "low", "-x", "age,race",
                  "--reference", "race=white", "--imputations", DATA / "birthwt_mice_long.csv")

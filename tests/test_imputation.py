@@ -9,6 +9,7 @@ import pytest
 from myorisk.errors import InputError
 from myorisk.modeling.imputation import default_m, fit_imputed, split_long
 from myorisk.modeling.pooling import pool_scalar
+
 from conftest import RESULTS, load_r
 
 R = load_r("imputation")

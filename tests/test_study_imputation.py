@@ -7,8 +7,9 @@ import shutil
 
 import pytest
 
-from conftest import RESULTS
 from myorisk.errors import InputError
+
+from conftest import RESULTS
 
 CONFIG = """
 title: "Birth weight with missing values (public data, seeded MAR holes)"

@@ -9,7 +9,14 @@ import typer
 
 from myorisk.commands import _common as common
 from myorisk.commands import _impute
-from myorisk.commands._common import CategoricalOpt, DataArg, JsonOpt, OutcomeOpt, PredictorsOpt, out
+from myorisk.commands._common import (
+    CategoricalOpt,
+    DataArg,
+    JsonOpt,
+    OutcomeOpt,
+    PredictorsOpt,
+    out,
+)
 from myorisk.errors import InputError
 
 _FIG = (".png", ".svg", ".pdf")

@@ -211,7 +211,6 @@ def _rubin_intervals(arrays, each, level: float) -> tuple[dict, dict, dict]:
     from myorisk.modeling.pooling import barnard_rubin
     from myorisk.modeling.validation import INDEXES
 
-    m = len(arrays)
     z = stats.norm.ppf(0.5 + level / 2.0)
     per = [_intervals(tr, te, v.optimism, v.corrected, level) for (tr, te), v in zip(arrays, each, strict=True)]
     lo, hi, kind = {}, {}, {}

@@ -502,7 +502,7 @@ def mice(
             for lv_i, lv in enumerate(v.levels):  # map back to the column's own values
                 hit = orig[orig.map(lambda x: str(int(x)) if isinstance(x, float) and float(x).is_integer() else str(x)) == lv]
                 back[lv_i] = hit.iloc[0]
-            vals = np.vectorize(lambda c: back[int(c)], otypes=[object])(vals)
+            vals = np.array([[back[int(c)] for c in row] for row in vals], dtype=object)
             if pd.api.types.is_numeric_dtype(data[v.name].dtype):
                 vals = vals.astype(float)
         imputed[v.name] = vals

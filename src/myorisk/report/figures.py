@@ -556,7 +556,6 @@ def anova_chart(res, *, title: str = "Wald χ² − d.f. per factor", ax=None, w
     return fig
 
 
-<<<<<<< HEAD
 # ----------------------------------------------------------------------------- multiple imputation
 def mice_trace_plot(imp, *, title: str = "Imputation chains: mean and SD of imputed values",
                     watermark: str | None = None):
@@ -660,7 +659,8 @@ def missing_share_plot(missing: pd.DataFrame, *, title: str = "Missing values pe
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
-=======
+
+
 def effects_plot(res, *, odds_ratio: bool = False, title: str | None = None, watermark: str | None = None):
     """Partial effect of each predictor (rms ``ggplot(Predict(fit))``): one panel per predictor.
 
@@ -715,4 +715,3 @@ def _num_label(v: object) -> object:
     if isinstance(v, float):
         return f"{v:.4g}"
     return v
->>>>>>> main
