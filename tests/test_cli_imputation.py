@@ -197,3 +197,12 @@ def test_d1_reduces_to_rubin_for_one_column_when_no_between_variance():
     from scipy import stats
 
     assert p == pytest.approx(stats.chi2.sf(0.25 / 0.04, 1))
+
+
+@pytest.mark.cli
+def test_fit_impute_with_spline_and_interaction_terms(capsys):
+    d = run_json(capsys, "fit", DATA / "birthwt_miss.csv", "-y", "low", "-x", "rcs(lwt, 3), age*smoke, ht",
+                 "--impute", "3", "--seed", "1", "--maxit", "3")
+    assert [t["term"] for t in d["terms"]] == ["Intercept", "lwt", "lwt'", "age", "smoke", "ht", "age * smoke"]
+    # the raw columns were imputed, not the spline or product columns
+    assert d["imputation"]["methods"] == {"lwt": "pmm", "age": "pmm", "smoke": "logreg"}

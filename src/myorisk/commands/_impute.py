@@ -43,14 +43,20 @@ def imputed_sets(df, outcome: str, predictors: list[str], *, m: int | None, seed
     """(completed data sets, MiceResult) for --impute; rows without the outcome are removed with a note."""
     from myorisk.modeling.mice import mice
 
+    from myorisk.modeling.terms import parse_terms
+
     aux = common.split(auxiliary)
-    cols = [outcome, *predictors, *[a for a in aux if a not in predictors and a != outcome]]
+    # the imputation model works on the raw columns; splines and interactions are computed from the
+    # imputed values afterwards ("impute, then transform")
+    raw = list(dict.fromkeys(v for t in parse_terms(predictors) for v in t.variables))
+    cats = [c for c in categorical if c in raw]
+    cols = [outcome, *raw, *[a for a in aux if a not in raw and a != outcome]]
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise InputError(f"{source}: column '{missing[0]}' not found (columns are: "
                          f"{', '.join(map(str, df.columns[:20]))})")
     df = common.drop_missing_outcome(df, outcome, source)
-    imp = mice(df[cols], m=m or None, maxit=maxit, seed=seed, categorical=categorical, outcome=outcome,
+    imp = mice(df[cols], m=m or None, maxit=maxit, seed=seed, categorical=cats, outcome=outcome,
                auxiliary=aux, source=source)
     return imp.completed(), imp
 
