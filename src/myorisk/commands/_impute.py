@@ -58,6 +58,9 @@ def imputed_sets(df, outcome: str, predictors: list[str], *, m: int | None, seed
     df = common.drop_missing_outcome(df, outcome, source)
     imp = mice(df[cols], m=m or None, maxit=maxit, seed=seed, categorical=cats, outcome=outcome,
                auxiliary=aux, source=source)
+    if not imp.imputed:
+        common.note(f"{source}: no value is missing in {', '.join(cols)}; the {imp.m} imputed data sets are "
+                    "identical and the pooled result equals the complete-data one")
     return imp.completed(), imp
 
 

@@ -48,7 +48,7 @@ def fit_pooled(data: Path, outcome: str, preds: list[str], *, firth: bool, level
                                formats={"p": common.fmt_p}))
         out.print(f"n = {res.n}, events = {res.events}; pooled apparent C {res.c:.4f} (logit scale), "
                   f"Brier {res.brier:.4f}, Nagelkerke R² {res.r2_nagelkerke:.4f} (mean over imputations)")
-        if imp is not None:
+        if imp is not None and imp.imputed:
             meth = ", ".join(f"{k} {v}" for k, v in imp.methods.items() if v)
             out.print(f"imputed: {meth}; {100 * imp.share_incomplete:.1f}% of rows incomplete; "
                       f"{imp.maxit} iterations")
