@@ -441,7 +441,7 @@ def mice(
     MiceResult
     """
     if data.shape[1] < 2:
-        raise InputError(f"{source}: imputation needs at least two columns")
+        raise InputError(f"{source}: imputation needs at least two columns (add auxiliary variables with --auxiliary)")
     if outcome is not None:
         if outcome not in data.columns:
             raise InputError(f"{source}: outcome column '{outcome}' not found")
