@@ -208,6 +208,9 @@ def validate(
     if impute is not None or ci:
         from myorisk.commands._impute_validation import run_validate
 
+        if auc:
+            raise InputError("--auc is not available with --impute or --ci; run validate --auc separately")
+
         run_validate(data, outcome, predictors, bootstrap=bootstrap, seed=seed, select=select, alpha=alpha,
                  screen_alpha=screen_alpha, resamples=resamples, failure_policy=failure_policy,
                  categorical=categorical, reference=reference, event=event, impute=impute, ci=ci, level=level,
