@@ -206,3 +206,15 @@ def test_fit_impute_with_spline_and_interaction_terms(capsys):
     assert [t["term"] for t in d["terms"]] == ["Intercept", "lwt", "lwt'", "age", "smoke", "ht", "age * smoke"]
     # the raw columns were imputed, not the spline or product columns
     assert d["imputation"]["methods"] == {"lwt": "pmm", "age": "pmm", "smoke": "logreg"}
+
+
+@pytest.mark.cli
+def test_fit_pooled_json_keeps_the_fit_contract(capsys):
+    d = run_json(capsys, "fit", DATA / "birthwt_miss.csv", "-y", "low", "-x", X,
+                 "--imputations", DATA / "birthwt_mice_long.csv")
+    for key in ("n", "events", "terms", "loglik", "aic", "lr_chi2", "r2_nagelkerke", "c", "dxy", "brier",
+                "imputation"):
+        assert key in d, key
+    for key in ("term", "coef", "se", "z", "p", "or", "or_low", "or_high", "df", "fmi", "riv", "ubar", "b", "t"):
+        assert key in d["terms"][0], key
+    assert d["dxy"] == pytest.approx(2 * d["c"] - 1)
