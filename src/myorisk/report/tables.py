@@ -225,7 +225,9 @@ def study_tables(res) -> list[Table]:
             for k, p in zip(miss[f"{s.name}_n_missing"], miss[f"{s.name}_pct_missing"], strict=True)]
     out.append(Table("missing_data", "Missing values per variable and set: n (%)", miss, "data",
                      "Analyses use complete cases; a model is not evaluated in a set where one of its "
-                     "predictors was not recorded.", display=disp))
+                     "predictors was not recorded." + (" The development set was also multiply imputed (next "
+                     "table; pooled models and validation within imputations in their sections)."
+                     if getattr(res, "imputation", None) is not None else ""), display=disp))
     disp1, extra = _table1_display(res.table1_outcome)
     out.append(Table("table1_by_outcome", f"Characteristics by outcome: {res.development.label}",
                      res.table1_outcome.to_frame(), "table1",
