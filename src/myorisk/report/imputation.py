@@ -41,6 +41,9 @@ def imputation_figures(res, watermark):  # noqa: ANN001, ANN201 - Results -> lis
     if imp is None or imp.mice is None or not imp.mice.imputed:
         return []
     return [
+        Figure("imputation_missing", "Missing values per variable",
+               "Share of missing values per variable of the imputation model in the development set.", "data",
+               F.missing_share_plot(imp.mice.missing, watermark=watermark)),
         Figure("imputation_trace", "Imputation chains",
                "Mean and SD of the imputed values of each variable after every iteration, one line per "
                "imputation chain; chains that mix without trend have converged.", "data",
