@@ -64,16 +64,25 @@ def impute(
                                   auxiliary=auxiliary, source=data.name)
     if output is not None:
         write_text_atomic(output, imp.long().to_csv(index=False))
-    from myorisk.report import figures
+    if plot is not None or plot_densities is not None or plot_missing is not None:
+        from myorisk.report import figures
 
-    for path, fn in ((plot, figures.mice_trace_plot), (plot_densities, figures.mice_density_plot)):
-        if path is not None:
-            if not imp.imputed:
-                raise InputError(f"{data.name}: no value is missing in {', '.join([outcome, *preds])}; nothing to plot")
-            figures.save(fn(imp), path.with_suffix(""), formats=(path.suffix.lower()[1:],))
-    if plot_missing is not None:
-        figures.save(figures.missing_share_plot(imp.missing), plot_missing.with_suffix(""),
-                     formats=(plot_missing.suffix.lower()[1:],))
+        plt = figures._plt()  # Agg backend first
+
+        def draw(fig, path: Path) -> None:
+            try:
+                figures.save(fig, path.with_suffix(""), formats=(path.suffix.lower()[1:],))
+            finally:
+                plt.close(fig)
+
+        for path, fn in ((plot, figures.mice_trace_plot), (plot_densities, figures.mice_density_plot)):
+            if path is not None:
+                if not imp.imputed:
+                    raise InputError(f"{data.name}: no value is missing in {', '.join([outcome, *preds])}; "
+                                     "nothing to plot")
+                draw(fn(imp), path)
+        if plot_missing is not None:
+            draw(figures.missing_share_plot(imp.missing), plot_missing)
     if as_json:
         common.dump({**imp.to_dict(), "output": str(output) if output else None})
         return
