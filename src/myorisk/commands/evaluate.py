@@ -12,7 +12,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
-from myorisk.commands._common import DataArg, EventOpt, ExtrapolateOpt, JsonOpt, out
+from myorisk.commands._common import DataArg, EventOpt, ExtrapolateOpt, JsonOpt, PlotOpt, out
 from myorisk.errors import InputError
 
 
@@ -57,6 +57,7 @@ def evaluate(
     save: Annotated[Path | None, typer.Option("--save", help="Where to write the recalibrated model spec.")] = None,
     extrapolate: ExtrapolateOpt = False,
     event: EventOpt = None,
+    plot: PlotOpt = None,
     impute: Annotated[int | None, typer.Option("--impute", min=0, help="With --model: impute missing predictors (M imputations, 0: from the share incomplete) without using the outcome; default: rows excluded.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed of --impute.")] = None,
     maxit: Annotated[int, typer.Option("--maxit", min=1, max=200, help="Iterations of each imputation chain (--impute).")] = 10,
@@ -74,6 +75,7 @@ def evaluate(
     if recalibrate is not None and recalibrate not in ("intercept", "logistic", "refit"):
         raise InputError(f"--recalibrate must be intercept, logistic or refit, not {recalibrate!r}")
     common.guard_output(save, "--save", data, model)
+    common.check_plot(plot, data, model)
     df = common.read(data)
     if outcome not in df.columns:
         raise InputError(f"{data.name}: column '{outcome}' not found")
@@ -139,6 +141,8 @@ def evaluate(
                                "coefficients": dict(new.coefficients)}
     if spec is not None and spec.notice():
         common.note(spec.notice())
+    if plot is not None:
+        _plot_evaluation(res, p, y, label, plot, watermark=common.watermark(df), quiet=as_json)
     if as_json:
         common.dump(res)
         return
@@ -151,12 +155,29 @@ def evaluate(
                   f"{im['c']:.4f}, mean Brier {im['brier']:.4f}")
 
 
+def _plot_evaluation(res: dict[str, Any], p: np.ndarray, y: np.ndarray, label: str, path: Path, *,
+                     watermark: str | None, quiet: bool) -> None:
+    """The report's ROC, calibration and decision-curve figures of these predictions, as three panels."""
+    from myorisk.modeling.decision import decision_curve
+    from myorisk.modeling.roc import roc_curve
+    from myorisk.report import figures as F
+
+    cc = res["calibration_curve"]
+    cal = (np.array([c["predicted"] for c in cc], float),
+           np.array([np.nan if c["observed"] is None else c["observed"] for c in cc], float), p)
+    dc = decision_curve(y, {label: p}, np.asarray(res["decision_curve"]["thresholds"], float))
+    fig = F.evaluation_plot(label, roc_curve(y, p, direction="<"), cal, dc,
+                            title=f"{label}: {res['outcome']} = {res['event']} (n = {res['n']}, {res['events']} events)",
+                            watermark=watermark)
+    common.save_plot(fig, path, quiet=quiet)
+
+
 def table1(
     data: DataArg,
     variables: Annotated[str, typer.Option("--variables", "-v", help="Comma-separated columns to describe.")],
     by: Annotated[str | None, typer.Option("--by", help="Grouping column (e.g. the outcome).")] = None,
     categorical: Annotated[str | None, typer.Option("--categorical", help="Columns to treat as categorical.")] = None,
-    nonnormal: Annotated[str | None, typer.Option("--nonnormal", help="Columns shown as median (IQR) with rank tests, or 'auto' (Shapiro–Wilk).")] = None,
+    nonnormal: Annotated[str, typer.Option("--nonnormal", help="Columns shown as median [IQR] with rank tests; 'auto' (the default, as `study`): decided per variable by the Shapiro–Wilk rule; 'none': mean ± SD for all.")] = "auto",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the table: .csv, .xlsx or .html.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -165,7 +186,9 @@ def table1(
 
     common.guard_output(output, "--output", data)
     df = common.read(data)
-    nn: Any = "auto" if nonnormal == "auto" else (common.split(nonnormal) or None)
+    # the same rule as the study's Table 1 (study.config Table1Config.nonnormal = "auto")
+    nn: Any = ("auto" if nonnormal.strip().lower() == "auto" else
+               None if nonnormal.strip().lower() == "none" else (common.split(nonnormal) or None))
     cats = common.split(categorical)
     for v in common.split(variables):  # 0/1 indicators are categories, shown as n (%)
         if v in df.columns and v not in cats and pd.api.types.is_numeric_dtype(df[v].dtype):
