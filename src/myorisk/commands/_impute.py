@@ -42,7 +42,6 @@ def imputed_sets(df, outcome: str, predictors: list[str], *, m: int | None, seed
                  categorical: list[str], auxiliary: str | None, source: str):
     """(completed data sets, MiceResult) for --impute; rows without the outcome are removed with a note."""
     from myorisk.modeling.mice import mice
-
     from myorisk.modeling.terms import parse_terms
 
     aux = common.split(auxiliary)
