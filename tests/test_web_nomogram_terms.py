@@ -43,7 +43,7 @@ def models_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(models_dir: Path) -> TestClient:
-    return TestClient(create_app(models_dir))
+    return TestClient(create_app(models_dir), base_url="http://localhost")
 
 
 @pytest.mark.cli
@@ -132,8 +132,8 @@ def test_spline_calculator_in_chromium(models_dir: Path) -> None:
                 if folder:
                     Path(folder).mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(Path(folder) / f"calculator-spline-{name}.png"), full_page=True)
-                # the nomogram drawing fits the screen (the phone layout of the rest of the page is
-                # tested by tests/test_web_browser.py)
+                # no sideways scrolling, and the nomogram drawing fits the screen
+                assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
                 box = page.locator("svg.nomogram.stacked" if width < 500 else "svg.nomogram:not(.stacked)").first.bounding_box()
                 assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1
                 ctx.close()
