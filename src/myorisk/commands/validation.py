@@ -34,7 +34,7 @@ BootOpt = Annotated[int | None, typer.Option("--bootstrap", "-B", min=1, max=MAX
 SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, help="Random seed, a whole number >= 0 (results are reproducible from it; without it a seed is drawn and reported).")]
 SelectOpt = Annotated[
     str | None,
-    typer.Option("--select", help="Repeat this selection inside every resample: pscreen or aic (the predictors are then the candidates)."),
+    typer.Option("--select", help="Repeat this selection inside every resample: pscreen, aic or lasso (10-fold cross-validated λ.min, kept terms refitted; the predictors are then the candidates)."),
 ]
 AlphaOpt = Annotated[float, typer.Option("--alpha", help="Significance level of the p-value screen.")]
 ResamplesOpt = Annotated[
@@ -103,10 +103,11 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
         raise InputError("--select drops whole terms and could keep an interaction without its main effects: "
                          "validate a model with interactions as prespecified (without --select)")
     if select is not None:
-        if select not in ("pscreen", "aic"):
-            raise InputError(f"--select must be pscreen or aic, not {select!r}")
-        selection = SelectionSpec(method="pscreen" if select == "pscreen" else "backward_aic", alpha=alpha,
-                                  screen_alpha=screen_alpha)
+        if select not in ("pscreen", "aic", "lasso"):
+            raise InputError(f"--select must be pscreen, aic or lasso, not {select!r}")
+        method = {"pscreen": "pscreen", "aic": "backward_aic", "lasso": "lasso"}[select]
+        selection = SelectionSpec(method=method, alpha=alpha, screen_alpha=screen_alpha,
+                                  seed=seed if seed is not None else 0)
     idx = None
     if resamples is not None:
         raw = read_index_matrix(resamples)
