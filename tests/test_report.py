@@ -41,8 +41,8 @@ def test_selected_models_equal_engine_selection(study_a):
 
     cfg = study_a.config
     train = load_dataset("pmdm-train")
-    m = study_a.model("non-invasive")
-    cands = cfg.model_candidates(cfg.models[1])
+    m = study_a.model("non-invasive-selected")  # the sensitivity analysis: the paper's selection
+    cands = cfg.model_candidates(cfg.models[3])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sel = select_pscreen(train, "nonresponse", cands, alpha=0.05, **_kw(cfg, cands))
@@ -117,14 +117,14 @@ def test_bootstrap_equals_engine_with_same_seed(study_a, written):
     from myorisk.modeling.validation import SelectionSpec
 
     cfg = study_a.config
-    m = study_a.model("comprehensive")
+    m = study_a.model("comprehensive-selected")  # selection repeated in every resample
     d = build_design(load_dataset("pmdm-train"), "nonresponse", list(m.candidates), **_kw(cfg, m.candidates))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         val, cal = validate_and_calibrate(d, B=B, seed=cfg.bootstrap.seed, selection=SelectionSpec("pscreen"),
                                           auc=True)
     tab = pd.read_csv(written.parent / "tables" / "bootstrap_validation.csv")
-    tab = tab.loc[tab["model"] == "comprehensive"].set_index("index")
+    tab = tab.loc[tab["model"] == "comprehensive-selected"].set_index("index")
     for k, v in val.corrected.items():
         np.testing.assert_allclose(tab.loc[k, "corrected"], v, rtol=1e-12)
     np.testing.assert_allclose(m.calibration.corrected, cal.corrected, rtol=1e-12, equal_nan=True)

@@ -54,7 +54,6 @@ def study_figures(res) -> list[Figure]:
     """
     import pandas as pd
 
-    from myorisk.modeling.smoothing import approx, lowess
     from myorisk.report import figures as F
 
     cfg = res.config
@@ -120,20 +119,23 @@ def study_figures(res) -> list[Figure]:
                               "validation",
                               F.calibration_plot(m.calibration, m.fit.probability, y=m.fit.y,
                                                  title=f"{m.label}: calibration", watermark=wm)))
-        curves = []
-        for e in res.evaluations:
-            if e.model != m.name or e.n < 5:
-                continue
-            xs, ys = lowess(e.prob, e.y, iter=0)
-            g = np.linspace(float(e.prob.min()), float(e.prob.max()), 60)
-            curves.append((res.set_info(e.set).label, g, approx(xs, ys, g, ties="mean"), e.prob))
-        if len(curves) > 1 or (curves and m.calibration is None):
+        cal = [(res.set_info(e.set).label, e.calibration) for e in res.evaluations
+               if e.model == m.name and e.calibration is not None]
+        if cal:
+            small = [lab for lab, c in cal if not c.flexible]
+            ev = cal[0][1].min_events
             out.append(Figure(f"calibration_sets_{m.name}", f"{m.label}: calibration in each set",
-                              "Smoothed (lowess) observed proportion against predicted risk in each set; "
-                              "ticks at the bottom: each set's predictions. Small sets give unstable curves.",
+                              "Grouped observed proportions (points, exact 95% CI) and the logistic "
+                              "recalibration line (dash-dot, 95% CI band) in each set"
+                              + ("; lowess curve with pointwise 95% bootstrap band where the set has "
+                                 f"at least {ev} events and {ev} non-events"
+                                 if len(small) < len(cal) else "")
+                              + (f". {', '.join(small)}: too few events for a flexible calibration "
+                                 f"curve (Van Calster et al. 2016 suggest at least {ev} events and {ev} "
+                                 "non-events), so no lowess curve is drawn" if small else "") + ".",
                               "calibration",
-                              F.calibration_set_plot(curves, title=f"{m.label}: calibration by set",
-                                                     watermark=wm)))
+                              F.calibration_panels(cal, title=f"{m.label}: calibration by set",
+                                                   watermark=wm)))
     items = [(m.label, m.validation.auc) for m in res.models
              if m.validation is not None and m.validation.auc is not None]
     if items:
