@@ -112,7 +112,7 @@ def encode(obj: Any) -> Any:
                 "shape": list(obj.shape), "v": _scalar_list(obj)}
     if isinstance(obj, pd.DataFrame):
         return {_TAG: "df", "index": _index(obj.index),
-                "columns": [encode(c) for c in obj.columns],
+                "columns": _index(obj.columns),
                 "data": [_column(obj.iloc[:, j]) for j in range(obj.shape[1])],
                 "attrs": encode(dict(obj.attrs))}
     if isinstance(obj, pd.Series):
@@ -189,10 +189,10 @@ def decode(obj: Any) -> Any:
             return np.array(vals, dtype=np.dtype(obj["dtype"])).reshape(obj["shape"])
         if tag == "df":
             index = _unindex(obj["index"])
-            cols = [_hashable(decode(c)) for c in obj["columns"]]
-            data = {j: _uncolumn(c, index, cols[j]) for j, c in enumerate(obj["data"])}
+            columns = _unindex(obj["columns"])
+            data = {j: _uncolumn(c, index, columns[j]) for j, c in enumerate(obj["data"])}
             df = pd.DataFrame(data, index=index)
-            df.columns = pd.Index(cols, dtype=object) if cols else pd.RangeIndex(0)
+            df.columns = columns
             df.attrs.update(decode(obj.get("attrs", {})) or {})
             return df
         if tag == "series":

@@ -417,7 +417,7 @@ def calibration_curve_plot(curve, *, title: str = "Calibration", label: str | No
                         lw=0, label=f"Logistic line {curve.level:.0%} CI")
         ax.plot(g, curve.logistic, color=PALETTE[1], lw=1.4, ls="-.",
                 label=f"Logistic recalibration line (slope {curve.slope:.2f}, "
-                      f"intercept {curve.intercept:.2f})")
+                      f"calibration-in-the-large {curve.intercept:.2f})")
         gr = curve.groups
         yerr = np.vstack([gr["observed"] - gr["low"], gr["high"] - gr["observed"]])
         ax.errorbar(gr["predicted"], gr["observed"], yerr=yerr, fmt="o", color="black", ms=4.5,
@@ -451,12 +451,13 @@ def calibration_panels(items: Sequence[tuple[str, Any]], *, title: str = "Calibr
     plt = _plt()
     k = max(len(items), 1)
     with _apply_rc():
-        fig, axes = plt.subplots(1, k, figsize=(3.3 * k + 0.4, 4.3), squeeze=False)
+        fig, axes = plt.subplots(1, k, figsize=(max(3.3 * k + 0.4, 5.0), 4.3 if k > 1 else 5.4),
+                                 squeeze=False)
         for i, (lab, c) in enumerate(items):
             calibration_curve_plot(c, title=lab, ax=axes[0, i], legend=False)
             small = "\ntoo few events for a lowess curve" if not c.flexible else ""
-            axes[0, i].set_title(f"{lab}\nn = {c.n}, {c.events} events; slope {c.slope:.2f}{small}",
-                                 loc="left", fontsize=8)
+            axes[0, i].set_title(f"{lab}\nn = {c.n}, {c.events} events; slope {c.slope:.2f}, "
+                                 f"CITL {c.intercept:.2f}{small}", loc="left", fontsize=8)
             if i:
                 axes[0, i].set_ylabel("")
         handles, labels = [], []
@@ -467,9 +468,11 @@ def calibration_panels(items: Sequence[tuple[str, Any]], *, title: str = "Calibr
                     handles.append(h)
                     labels.append(key)
         fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold")
-        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), fontsize=7,
+        ncol = min(len(labels), 3 if k > 1 else 2)
+        rows = -(-len(labels) // ncol)
+        fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=7,
                    frameon=False, bbox_to_anchor=(0.5, 0.0))
-        fig.tight_layout(rect=(0, 0.1, 1, 0.97))
+        fig.tight_layout(rect=(0, 0.045 * rows + 0.02, 1, 0.97))
         _mark(fig, watermark)
     return fig
 

@@ -414,7 +414,7 @@ def study_tables(res) -> list[Table]:
             "Model": [res.model(m).label for m in cf["model"]],
             "Set": [cfg.set_label(x) for x in cf["set"]],
             "n (events)": [f"{n} ({k})" for n, k in zip(cf["n"], cf["events"], strict=True)],
-            "Calibration intercept (95% CI)": [_est_ci(a, b, c, 2) for a, b, c in
+            "Calibration-in-the-large (95% CI)": [_est_ci(a, b, c, 2) for a, b, c in
                                                zip(cf["intercept"], cf["intercept_low"], cf["intercept_high"], strict=True)],
             "Calibration slope (95% CI)": [_est_ci(a, b, c, 2) for a, b, c in
                                            zip(cf["slope"], cf["slope_low"], cf["slope_high"], strict=True)],
@@ -423,8 +423,9 @@ def study_tables(res) -> list[Table]:
         m_ev = min(c.calibration.min_events for c in res.evaluations if c.calibration is not None)
         out.append(Table("calibration_by_set", "Calibration in each set: logistic recalibration", cf,
                          "calibration",
-                         join_notes(["Intercept: calibration-in-the-large, glm(y ~ 1, offset = logit(p)), ideal 0; "
-                                     "slope: glm(y ~ logit(p)), ideal 1; Wald 95% CIs.",
+                         join_notes(["Calibration-in-the-large: intercept of glm(y ~ 1, offset = logit(p)), ideal 0; "
+                                     "slope: glm(y ~ logit(p)), ideal 1; Wald 95% CIs. In the development "
+                                     "set both are ideal by construction (apparent).",
                                      f"A flexible (lowess) calibration curve needs at least {m_ev} events and "
                                      f"{m_ev} non-events (Van Calster et al., J Clin Epidemiol 2016;74:167-76); "
                                      "in smaller sets the figures show grouped observed proportions with exact "
@@ -478,6 +479,13 @@ def published_table(res) -> Table:
     pub = res.published
     rows = []
     for _, r in pub.iterrows():
+        if r.get("published_text"):
+            rows.append({
+                "Model": r["model_label"] + (" (sensitivity analysis)" if r["role"] == "sensitivity" and
+                                             "sensitivity" not in r["model_label"] else ""),
+                "Quantity": r["quantity"], "Published (95% CI)": r["published_text"],
+                "Reproduced (95% CI)": r["reproduced_text"], "Why they differ": r["reason"]})
+            continue
         d = _digits(r["key"], r["published"])
         ptxt = _est_ci(r["published"], r["published_low"], r["published_high"], d)
         if r["reversed"]:
@@ -488,7 +496,8 @@ def published_table(res) -> Table:
                      + (f" ({fmt_fixed(lo, 2)}–{hi_txt})" if np.isfinite(lo) else ""))
         rd = _digits(r["key"], r["reproduced"]) if np.isfinite(r["reproduced"]) else 3
         rows.append({
-            "Model": r["model_label"] + (" (sensitivity analysis)" if r["role"] == "sensitivity" else ""),
+            "Model": r["model_label"] + (" (sensitivity analysis)" if r["role"] == "sensitivity" and
+                                         "sensitivity" not in r["model_label"] else ""),
             "Quantity": r["quantity"],
             "Published (95% CI)": ptxt,
             "Reproduced (95% CI)": _est_ci(r["reproduced"], r["reproduced_low"], r["reproduced_high"], rd),
@@ -501,6 +510,7 @@ def published_table(res) -> Table:
         "Reproduced: this run's estimate; ORs and AUCs with Wald and DeLong 95% CIs; calibration "
         "values bootstrap-corrected with this run's B.",
         f"Sources: {sources}" if sources else "",
+        *dict.fromkeys(n for n in pub.get("note", pd.Series(dtype=str)).fillna("") if n),
     ])
     return Table("published_vs_reproduced", "Published vs reproduced", pub, "published", note,
                  display=pd.DataFrame(rows))

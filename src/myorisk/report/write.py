@@ -115,13 +115,13 @@ def study_figures(res) -> list[Figure]:
                               f"Apparent (dotted), bias-corrected (solid) and ideal (dashed) calibration of the "
                               f"{in_sentence(m.label)} in the {dev.label} set, rms calibrate with B = {m.calibration.B}; "
                               "grey bars: distribution of predicted risks; orange ticks at the top: patients "
-                              "with the outcome.",
+                              "with the outcome." + _few_events_note(e),
                               "validation",
                               F.calibration_plot(m.calibration, m.fit.probability, y=m.fit.y,
                                                  title=f"{m.label}: calibration", watermark=wm)))
         cal = [(res.set_info(e.set).label, e.calibration) for e in res.evaluations
                if e.model == m.name and e.calibration is not None]
-        if cal:
+        if len(cal) > 1 or (cal and m.calibration is None):
             small = [lab for lab, c in cal if not c.flexible]
             ev = cal[0][1].min_events
             out.append(Figure(f"calibration_sets_{m.name}", f"{m.label}: calibration in each set",
@@ -159,6 +159,17 @@ def study_figures(res) -> list[Figure]:
                           F.index_plot(res.index, watermark=wm,
                                        outcome_label="Predicted probability")))
     return out
+
+
+def _few_events_note(e) -> str:
+    """Caption warning for a lowess-based curve drawn from too few events."""
+    c = None if e is None else e.calibration
+    if c is None or c.flexible:
+        return ""
+    return (f" With {min(c.events, c.n - c.events)} patients in the smaller outcome group this smoothed "
+            f"curve is imprecise (Van Calster et al. 2016 suggest at least {c.min_events} events and "
+            f"{c.min_events} non-events for a flexible curve); the grouped and logistic calibration "
+            "(section “Calibration in each set”) overclaim less.")
 
 
 def _forest_scale(F, rows) -> str:

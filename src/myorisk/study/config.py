@@ -254,6 +254,10 @@ class PublishedModel(_Strict):
         Bootstrap bias-corrected ``slope``, ``intercept``, ``emax``, ``mae``, ``mse``.
     index : dict of str to PublishedValue
         For an index model: ``or`` (per unit, outcome ~ index), ``prob_min``, ``prob_max``.
+    predictors : list of str
+        The predictors the paper's model kept (compared with what a selection kept here).
+    note : str
+        A sentence for the table's footnote (e.g. how the data relate to the paper).
     reasons : dict of str to str
         Why values differ, by key: ``or``, ``or:<term>``, ``auc``, ``auc:<set>``, ``r2``, ``dxy``,
         ``calibration``, ``calibration:<stat>``, ``index``, ``index:<stat>``; ``default`` for the rest.
@@ -266,6 +270,8 @@ class PublishedModel(_Strict):
     dxy: PublishedValue | None = None
     calibration: dict[Literal["slope", "intercept", "emax", "mae", "mse"], PublishedValue] = {}
     index: dict[Literal["or", "prob_min", "prob_max"], PublishedValue] = {}
+    predictors: list[str] = []
+    note: str = ""
     reasons: dict[str, str] = {}
 
 
@@ -462,6 +468,10 @@ class StudyConfig(_Strict):
                     if s not in sets:
                         raise _KeyError(f"models[{i}].published.auc", f"'{s}' is not a set in data.sets "
                                         f"({', '.join(sets)})" + _suggest(s, sets))
+                for c in m.published.predictors:
+                    if c not in cands:
+                        raise _KeyError(f"models[{i}].published.predictors", f"'{c}' is not a candidate"
+                                        + _suggest(c, cands))
                 if m.published.index and (self.index is None or self.index.model != m.name):
                     raise _KeyError(f"models[{i}].published.index", "the model is not 'index.model'")
         for s in self.validate_on or []:

@@ -124,6 +124,14 @@ def methods_text(res: Results) -> list[str]:
                    "apparent performance is optimistic.")
         else:
             sel = "The predictor set was fixed in advance; no data-driven selection was done."
+        if any(x.role == "sensitivity" for x in res.models):
+            if m.role == "sensitivity":
+                sel = "Sensitivity analysis. " + sel
+            elif m.method == "fixed":
+                sel = ("Primary analysis: the predictor set was prespecified (the published model "
+                       "form); no data-driven selection was done.")
+            else:
+                sel = "Primary analysis. " + sel
         pool = f" from {len(m.candidates)} candidates" if m.method != "fixed" else ""
         excl = (f" {_list(m.excluded_candidates)} could not enter selection (perfect separation)."
                 if m.excluded_candidates else "")
@@ -134,6 +142,10 @@ def methods_text(res: Results) -> list[str]:
             "not dichotomised. Its nomogram follows rms (0–100 points on the predictor with the "
             "widest range of effect)."
         )
+    if getattr(res, "published", None) is not None and len(res.published):
+        out.append("Comparison with the publication. Each value the publication reported for its "
+                   "models is set beside the value reproduced here, with the reason for each "
+                   "difference; see “Published vs reproduced”.")
     B = cfg.bootstrap.B
     any_sel = any(m.method != "fixed" for m in res.models)
     note = f" {cfg.bootstrap_note}" if cfg.bootstrap_note else ""

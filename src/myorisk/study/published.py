@@ -11,7 +11,7 @@ __all__ = ["COLUMNS", "published_vs_reproduced"]
 #: Columns of the table (one row per published value).
 COLUMNS = ["model", "model_label", "role", "quantity", "key", "set", "published", "published_low",
            "published_high", "reversed", "reproduced", "reproduced_low", "reproduced_high",
-           "reason", "source"]
+           "published_text", "reproduced_text", "reason", "source", "note"]
 
 _NAN = float("nan")
 
@@ -75,10 +75,31 @@ def published_vs_reproduced(cfg, models, evaluations, index, *, synthetic: bool)
         if pub is None or mcfg.name not in by_name:
             continue
         m = by_name[mcfg.name]
-        base = {"model": m.name, "model_label": m.label, "role": m.role, "source": pub.source}
+        base = {"model": m.name, "model_label": m.label, "role": m.role, "source": pub.source,
+                "note": " ".join(pub.note.split())}
+
+        if pub.predictors:
+            names = lambda cols: ", ".join(cfg.label(c) for c in cols) or "none"  # noqa: E731
+            same = set(pub.predictors) == set(m.predictors)
+            why = _reason(pub, None, ["predictors"], default)
+            if m.validation is not None and m.validation.selection_frequency:
+                freq = m.validation.selection_frequency
+                shown = [c for c in dict.fromkeys([*pub.predictors, *m.predictors]) if c in freq]
+                why += ("; bootstrap selection frequency: "
+                        + ", ".join(f"{cfg.label(c)} {freq[c]:.2f}" for c in shown))
+                empty = getattr(m.validation, "selection_empty", _NAN)
+                if np.isfinite(empty) and empty > 0:
+                    why += f", no predictor {empty:.2f}"
+            rows.append({**base, "quantity": "Predictors kept", "key": "predictors", "set": "",
+                         "published": _NAN, "published_low": _NAN, "published_high": _NAN,
+                         "reversed": False, "reproduced": _NAN, "reproduced_low": _NAN,
+                         "reproduced_high": _NAN, "published_text": names(pub.predictors),
+                         "reproduced_text": names(m.predictors) + (" (the same)" if same else ""),
+                         "reason": why})
 
         def add(quantity, key, pv, rep, lo, hi, keys, set_name="", why=None):
             rows.append({**base, "quantity": quantity, "key": key, "set": set_name,
+                         "published_text": "", "reproduced_text": "",
                          "published": pv.value,
                          "published_low": _NAN if pv.low is None else pv.low,
                          "published_high": _NAN if pv.high is None else pv.high,
