@@ -102,7 +102,9 @@ def test_named_steps_compose_into_run(study_b):
         assert m1.validation.corrected == m2.validation.corrected
     cal = P.calibration_step(loaded, disc)
     assert all(e.calibration is not None for e in cal.evaluations)
-    with pytest.raises(Exception):  # frozen partial results
+    from dataclasses import FrozenInstanceError
+
+    with pytest.raises(FrozenInstanceError):  # frozen partial results
         loaded.notes = ()
     pub = P.published_step(loaded, boot.models, cal.evaluations, P.index_step(loaded, boot.models).index)
     pd.testing.assert_frame_equal(pub.table, study_b.published)

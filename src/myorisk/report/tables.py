@@ -367,6 +367,11 @@ def study_tables(res) -> list[Table]:
                     f"“{NO_PREDICTOR}”: share of resamples in which the selection kept no predictor; "
                     "the bootstrap validation table explains its effect on n."
                     if (ff["variable"] == NO_PREDICTOR).any() else ""]
+            if any(m.method == "pscreen" and m.validation is not None
+                   and np.nan_to_num(getattr(m.validation, "selection_empty", 0.0)) > 0 for m in res.models):
+                note.append("An empty p-value selection is what R's glm gives too: in such resamples the "
+                            "multivariable model is usually separated, so every Wald p is near 1 (the "
+                            "screen matches R's glm resample by resample; docs/study.md).")
             out.append(Table("selection_frequency",
                              "How often each candidate was selected in the bootstrap resamples "
                              "(candidates never selected omitted)", ff, "validation", join_notes(note),

@@ -97,7 +97,7 @@ def published_vs_reproduced(cfg, models, evaluations, index, *, synthetic: bool)
                          "reproduced_text": names(m.predictors) + (" (the same)" if same else ""),
                          "reason": why})
 
-        def add(quantity, key, pv, rep, lo, hi, keys, set_name="", why=None):
+        def add(quantity, key, pv, rep, lo, hi, keys, set_name="", why=None, base=base, pub=pub):
             rows.append({**base, "quantity": quantity, "key": key, "set": set_name,
                          "published_text": "", "reproduced_text": "",
                          "published": pv.value,
