@@ -678,6 +678,13 @@ class ResampledAUC:
     seconds: float
     n_failed: int
 
+    def summary(self, which: str) -> dict:
+        """Summary of the ``"train"`` or ``"oob"`` AUCs: n, mean, sd, 2.5/25/50/75/97.5% quantiles
+        (finite values; ``{"n": 0}`` when there are none)."""
+        if which not in ("train", "oob"):
+            raise InputError(f"summary: 'train' or 'oob', not {which!r}")
+        return _auc_summary(np.asarray(getattr(self, which), float))
+
     def to_frame(self) -> pd.DataFrame:
         """One row per usable resample: ``resample, train, oob``."""
         return pd.DataFrame(

@@ -332,11 +332,10 @@ def study_tables(res) -> list[Table]:
         for m in res.models:
             a = m.validation.auc
             if a is not None:
+                tr, oob = a.summary("train"), a.summary("oob")  # statistics from the engine
                 aucs.append({"model": m.name, "B": a.B, "apparent": a.apparent,
-                             "train_mean": float(np.nanmean(a.train)) if a.train.size else np.nan,
-                             "oob_mean": float(np.nanmean(a.oob)) if a.oob.size else np.nan,
-                             "oob_q025": float(np.nanquantile(a.oob, 0.025)) if a.oob.size else np.nan,
-                             "oob_q975": float(np.nanquantile(a.oob, 0.975)) if a.oob.size else np.nan,
+                             "train_mean": tr.get("mean", np.nan), "oob_mean": oob.get("mean", np.nan),
+                             "oob_q025": oob.get("q025", np.nan), "oob_q975": oob.get("q975", np.nan),
                              "auc_632": a.auc_632, "auc_632plus": a.auc_632plus,
                              "corrected_from_dxy": (m.validation.corrected["Dxy"] + 1) / 2,
                              "n_failed": a.n_failed})
