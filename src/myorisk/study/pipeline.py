@@ -834,10 +834,11 @@ def calibration_step(loaded: Loaded, disc: DiscriminationStep) -> CalibrationSte
 
 def decision_step(loaded: Loaded, evaluations: tuple[Evaluation, ...]) -> DecisionStep:
     """Step 9: net benefit of every model evaluated in a set, on their common patients."""
-    from myorisk.modeling.decision import decision_curve, threshold_grid
+    from myorisk.modeling.decision import decision_curve, parse_threshold_grid
 
     cfg = loaded.config
-    grid = threshold_grid(cfg.decision.start, cfg.decision.stop, cfg.decision.step)
+    # R's seq() rounded to the decimals of the configured numbers: thresholds as the user wrote them
+    grid = parse_threshold_grid(f"{cfg.decision.start!r}:{cfg.decision.stop!r}:{cfg.decision.step!r}")
     curves = {}
     for s in cfg.sets_to_validate:
         evs = [e for e in evaluations if e.set == s]
