@@ -53,6 +53,7 @@ __all__ = [
     "models_step",
     "discrimination_step",
     "bootstrap_step",
+    "imputation_step",
     "calibration_step",
     "decision_step",
     "index_step",
@@ -599,6 +600,14 @@ class BootstrapStep:
 
 
 @dataclass(frozen=True)
+class ImputationStep:
+    """Step 7b (``missing: {method: mice}``): the multiple-imputation analysis, else None."""
+
+    imputation: Any
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
 class CalibrationStep:
     """Step 8: evaluations with their calibration curves; Hosmer–Lemeshow notes."""
 
@@ -809,6 +818,18 @@ def bootstrap_step(loaded: Loaded, models: ModelsStep,
     return BootstrapStep(models=tuple(out), notes=tuple(notes))
 
 
+def imputation_step(loaded: Loaded, models: tuple[ModelResult, ...]) -> ImputationStep:
+    """Step 7b: the models refitted by multiple imputation (MICE, Rubin's rules) when configured."""
+    cfg = loaded.config
+    if cfg.missing.method != "mice":
+        return ImputationStep(imputation=None)
+    from myorisk.study.imputation import run_imputation
+
+    t0 = time.perf_counter()
+    imp = run_imputation(cfg, loaded.dev, loaded.dev_source, list(models), _fit_kw)
+    return ImputationStep(imputation=imp, seconds=time.perf_counter() - t0)
+
+
 def calibration_step(loaded: Loaded, disc: DiscriminationStep) -> CalibrationStep:
     """Step 8: each evaluation's calibration curve (lowess with bootstrap band, grouped,
     logistic); Hosmer–Lemeshow notes (val.prob and the test were computed per set in step 6)."""
@@ -964,6 +985,10 @@ def run(config: StudyConfig | Prepared, progress: Progress | None = None) -> Res
     boot = bootstrap_step(loaded, built, steps.update)
     steps.done(total)
 
+    imp = imputation_step(loaded, boot.models)  # timed as "imputation" when it runs (missing: mice)
+    if imp.seconds is not None:
+        steps.seconds["imputation"] = imp.seconds
+
     steps.start(STEPS[7])
     cal = calibration_step(loaded, disc)
     steps.done()
@@ -994,7 +1019,7 @@ def run(config: StudyConfig | Prepared, progress: Progress | None = None) -> Res
         sample_size=size.adequacy, candidate_parameters=size.candidate_parameters, methods=(),
         tripod=(), warnings=tuple(dict.fromkeys(notes)), software=_versions(),
         seeds={"bootstrap": cfg.bootstrap.seed, "datasets": loaded.prepared.seeds},
-        seconds=steps.seconds, created=created, published=pub.table,
+        seconds=steps.seconds, created=created, published=pub.table, imputation=imp.imputation,
     )
     res = narrative_step(res)
     steps.done()

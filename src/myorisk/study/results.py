@@ -350,6 +350,8 @@ class Results:
     published : DataFrame
         Published vs reproduced values (one row per published value; empty when the
         configuration gives none).
+    imputation : StudyImputation or None
+        The multiple-imputation analysis (``missing: {method: mice}``), else None.
     """
 
     config: Any
@@ -374,6 +376,7 @@ class Results:
     seconds: dict
     created: str
     published: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    imputation: Any = None
 
     # ------------------------------------------------------------------ look-ups
     def model(self, name: str) -> ModelResult:
@@ -442,6 +445,7 @@ class Results:
             "seeds": self.seeds,
             "seconds": self.seconds,
             "published_vs_reproduced": self.published.to_dict(orient="records"),
+            "imputation": None if self.imputation is None else self.imputation.to_dict(),
             "reload": _state.encode(self),
         })
 
