@@ -35,6 +35,8 @@ __all__ = [
     "resampled_auc",
     "draw_resamples",
     "normalize_resamples",
+    "ResampleSelections",
+    "resample_selections",
     "INDEXES",
 ]
 
@@ -718,6 +720,13 @@ class ResampledAUC:
     seconds: float
     n_failed: int
 
+    def summary(self, which: str) -> dict:
+        """Summary of the ``"train"`` or ``"oob"`` AUCs: n, mean, sd, 2.5/25/50/75/97.5% quantiles
+        (finite values; ``{"n": 0}`` when there are none)."""
+        if which not in ("train", "oob"):
+            raise InputError(f"summary: 'train' or 'oob', not {which!r}")
+        return _auc_summary(np.asarray(getattr(self, which), float))
+
     def to_frame(self) -> pd.DataFrame:
         """One row per usable resample: ``resample, train, oob``."""
         return pd.DataFrame(
@@ -997,3 +1006,84 @@ def resampled_auc(
         chunk_size=chunk_size, progress=progress, want={"auc"},
     )
     return _auc_result(info["apparent"], acc, info["B"], time.perf_counter() - t0, prob.y)
+
+
+@dataclass(frozen=True)
+class ResampleSelections:
+    """Which terms a selection procedure kept in each bootstrap resample.
+
+    Attributes
+    ----------
+    terms : tuple of str
+        Candidate terms (design order).
+    kept : ndarray of bool, shape (B, len(terms))
+        Row b: the terms kept in resample b.
+    apparent : tuple of str
+        Terms kept in the original data.
+    """
+
+    terms: tuple[str, ...]
+    kept: np.ndarray = field(repr=False)
+    apparent: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> float:
+        """Share of resamples in which no term was kept."""
+        return float(np.mean(~self.kept.any(axis=1))) if self.kept.size else float("nan")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per resample, one boolean column per term."""
+        fr = pd.DataFrame(self.kept, columns=list(self.terms))
+        fr.insert(0, "resample", np.arange(1, len(fr) + 1))
+        return fr
+
+    def to_dict(self) -> dict:
+        """JSON-ready: terms, apparent selection, per-term frequency, share empty, the kept sets."""
+        return _clean({
+            "terms": list(self.terms), "apparent": list(self.apparent), "B": int(self.kept.shape[0]),
+            "frequency": {t: float(v) for t, v in zip(self.terms, self.kept.mean(axis=0), strict=True)},
+            "empty": self.empty,
+            "kept": [[t for t, k in zip(self.terms, row, strict=True) if k] for row in self.kept],
+        })
+
+
+def resample_selections(
+    design: Design | tuple[np.ndarray, np.ndarray],
+    selection: SelectionSpec,
+    *,
+    B: int = 1000,
+    seed: int | None = None,
+    resamples: np.ndarray | None = None,
+) -> ResampleSelections:
+    """Run only the selection step of :func:`validate` in every resample and report what it kept.
+
+    The same resamples as :func:`validate` with the same ``seed`` (or the given ``resamples``,
+    0-based), the same procedure; used to compare the bootstrap's selection with an R loop
+    (``glm`` + Wald tests) on identical resamples.
+
+    Parameters
+    ----------
+    design : Design or (X, y)
+    selection : SelectionSpec
+    B, seed, resamples
+        As in :func:`validate`.
+
+    Returns
+    -------
+    ResampleSelections
+    """
+    prob = _problem(design)
+    n = prob.n
+    if resamples is not None:
+        idx = normalize_resamples(resamples, n, base=0)
+    else:
+        if B < 1:
+            raise InputError(f"bootstrap: B must be at least 1, not {B}")
+        idx = np.concatenate(list(draw_resamples(n, B, seed)))
+    c = idx.shape[0]
+    W = np.bincount((idx + (np.arange(c) * n)[:, None]).ravel(), minlength=c * n)
+    W = W.reshape(c, n).astype(float)
+    mask = _select(prob, W, selection)
+    kept = np.column_stack([mask[:, cols[0]] for cols in prob.groups]) if prob.groups else np.zeros((c, 0), bool)
+    app = _select(prob, np.ones((1, n)), selection)[0]
+    return ResampleSelections(terms=tuple(prob.group_names), kept=kept, apparent=_selected(prob, app))

@@ -24,6 +24,8 @@ __all__ = [
     "roc_plot",
     "calibration_plot",
     "calibration_set_plot",
+    "calibration_curve_plot",
+    "calibration_panels",
     "decision_plot",
     "auc_boxplot",
     "index_plot",
@@ -56,6 +58,7 @@ _RC = {
     "svg.fonttype": "path",
     "figure.dpi": 100,
     "savefig.dpi": 300,
+    "figure.max_open_warning": 0,  # a report draws all its figures before saving them
 }
 
 
@@ -498,6 +501,101 @@ def calibration_set_plot(curves: Sequence[tuple[str, np.ndarray, np.ndarray, np.
         _legend(ax, ("upper left",), fontsize=7.5)
         _mark(fig, watermark)
         fig.tight_layout()
+    return fig
+
+
+def calibration_curve_plot(curve, *, title: str = "Calibration", label: str | None = None, ax=None,
+                           watermark: str | None = None, color: str = PALETTE[0], legend: bool = True):
+    """Calibration of fixed predictions in one set, drawn without overclaiming.
+
+    Grouped observed proportions with exact 95% CIs and the logistic recalibration line with
+    its band are always drawn; the lowess curve with its pointwise bootstrap band only when the
+    set has enough events for a flexible curve (``curve.flexible``); otherwise a note says why.
+
+    Parameters
+    ----------
+    curve : CalibrationCurve
+        From :func:`myorisk.modeling.calibration.calibration_curve` (or ``Evaluation.calibration``).
+    title : str
+    label : str, optional
+        Name of the set (shown under the title with n and events).
+    ax, watermark
+    color : str
+    legend : bool
+    """
+    with _apply_rc():
+        fig, ax = _new(ax, (4.8, 4.8))
+        ax.plot([0, 1], [0, 1], color=_GREY, ls="--", lw=1.0, label="Ideal")
+        g = np.asarray(curve.grid, float)
+        if curve.flexible:
+            ok = np.isfinite(curve.low) & np.isfinite(curve.high)
+            ax.fill_between(g[ok], np.clip(curve.low[ok], 0, 1), np.clip(curve.high[ok], 0, 1),
+                            color=color, alpha=0.15, lw=0,
+                            label=f"Lowess {curve.level:.0%} bootstrap band (B = {curve.B})")
+            ax.plot(g, np.clip(curve.observed, 0, 1), color=color, lw=1.8, label="Lowess curve")
+        ax.fill_between(g, curve.logistic_low, curve.logistic_high, color=PALETTE[1], alpha=0.12,
+                        lw=0, label=f"Logistic line {curve.level:.0%} CI")
+        ax.plot(g, curve.logistic, color=PALETTE[1], lw=1.4, ls="-.",
+                label=f"Logistic recalibration line (slope {curve.slope:.2f}, "
+                      f"calibration-in-the-large {curve.intercept:.2f})")
+        gr = curve.groups
+        yerr = np.vstack([gr["observed"] - gr["low"], gr["high"] - gr["observed"]])
+        ax.errorbar(gr["predicted"], gr["observed"], yerr=yerr, fmt="o", color="black", ms=4.5,
+                    capsize=2.5, lw=1.0, clip_on=False,
+                    label=f"Grouped proportions ({len(gr)} groups), exact {curve.level:.0%} CI")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.set_xlabel("Predicted probability")
+        ax.set_ylabel("Observed proportion")
+        sub = f"{label}: " if label else ""
+        small = (f"\ntoo few events for a flexible curve (< {curve.min_events}): no lowess"
+                 if not curve.flexible else "")
+        ax.set_title(f"{title}\n{sub}n = {curve.n}, {curve.events} events{small}", loc="left")
+        if legend:
+            if ax.figure is fig and len(fig.axes) == 1:
+                fig.tight_layout()
+            _legend(ax, ("upper left", "lower right"), fontsize=6.8, handlelength=1.8)
+        _mark(fig, watermark)
+    return fig
+
+
+def calibration_panels(items: Sequence[tuple[str, Any]], *, title: str = "Calibration in each set",
+                       watermark: str | None = None):
+    """One :func:`calibration_curve_plot` panel per set, side by side (a shared legend below).
+
+    Parameters
+    ----------
+    items : sequence of (set label, CalibrationCurve)
+    title : str
+    watermark : str, optional
+    """
+    plt = _plt()
+    k = max(len(items), 1)
+    with _apply_rc():
+        fig, axes = plt.subplots(1, k, figsize=(max(3.3 * k + 0.4, 5.0), 4.3 if k > 1 else 5.4),
+                                 squeeze=False)
+        for i, (lab, c) in enumerate(items):
+            calibration_curve_plot(c, title=lab, ax=axes[0, i], legend=False)
+            small = "\ntoo few events for a lowess curve" if not c.flexible else ""
+            axes[0, i].set_title(f"{lab}\nn = {c.n}, {c.events} events; slope {c.slope:.2f}, "
+                                 f"CITL {c.intercept:.2f}{small}", loc="left", fontsize=8)
+            if i:
+                axes[0, i].set_ylabel("")
+        handles, labels = [], []
+        for ax in axes[0]:
+            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                key = lab.split(" (slope")[0]
+                if key not in labels:
+                    handles.append(h)
+                    labels.append(key)
+        fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold")
+        ncol = min(len(labels), 3 if k > 1 else 2)
+        rows = -(-len(labels) // ncol)
+        fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=7,
+                   frameon=False, bbox_to_anchor=(0.5, 0.0))
+        fig.tight_layout(rect=(0, 0.045 * rows + 0.02, 1, 0.97))
+        _mark(fig, watermark)
     return fig
 
 
