@@ -371,7 +371,8 @@ def dca(
 # ----------------------------------------------------------------------------- command modules
 # Each module in myorisk.commands defines register(app) and adds its commands (kept apart so that
 # the domain layers' commands live beside nothing else).
-_COMMAND_MODULES = ("evaluate", "tableone", "validation", "myositis", "models", "study", "web")
+_COMMAND_MODULES = ("evaluate", "tableone", "validation", "myositis", "models", "study", "web",
+                    "registry")
 
 
 def _register_all() -> None:

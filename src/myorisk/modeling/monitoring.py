@@ -105,6 +105,7 @@ class MonitorResult:
     intercept: float
     brier: float
     calibration_curve: tuple
+    groups: tuple
     drift: pd.DataFrame = field(repr=False)
     alert: bool
     message: str
@@ -120,7 +121,7 @@ class MonitorResult:
             "c": {**self.c.to_dict(), "method": "DeLong"},
             "intercept": self.intercept, "brier": self.brier, "level": self.level,
             "alert": self.alert, "message": self.message,
-            "calibration_curve": list(self.calibration_curve),
+            "calibration_curve": list(self.calibration_curve), "groups": list(self.groups),
             "drift": [{"time": None if pd.isna(t) else str(t), "cum_o_minus_e": float(a),
                        "band": float(b), "cusum_up": float(u), "cusum_down": float(w)}
                       for t, a, b, u, w in zip(d["time"], d["cum_o_minus_e"], d["band"],
@@ -205,6 +206,13 @@ def monitor_predictions(prob: Any, y: Any, times: Any = None, *, level: float = 
     curve = tuple({"predicted": float(g), "observed": float(o)}
                   for g, o in zip(grid, approx(xs, ys, grid, ties="mean"), strict=True))
 
+    k = int(min(10, max(2, n // 10)))
+    edges = np.unique(np.quantile(p, np.linspace(0, 1, k + 1)))  # tied risks stay together
+    k = max(1, edges.size - 1)
+    gi = np.clip(np.searchsorted(edges[1:-1], p, side="right"), 0, k - 1)
+    groups = tuple({"n": int((gi == g).sum()), "predicted": float(p[gi == g].mean()),
+                    "observed": float(yy[gi == g].mean())} for g in range(k) if (gi == g).any())
+
     order = np.arange(n) if times is None else np.argsort(
         pd.Series(list(times)).to_numpy(), kind="stable")
     po, yo = p[order], yy[order]
@@ -241,5 +249,5 @@ def monitor_predictions(prob: Any, y: Any, times: Any = None, *, level: float = 
                    "the intervals are wide: absence of an alert is not proof of calibration.")
     return MonitorResult(n=n, events=events, expected=float(p.sum()), oe=oe, citl=citl, slope=slope,
                          c=c, intercept=float(perf.intercept), brier=float(perf.brier),
-                         calibration_curve=curve, drift=drift, alert=bool(problems),
+                         calibration_curve=curve, groups=groups, drift=drift, alert=bool(problems),
                          message=message, level=level)

@@ -43,7 +43,7 @@ from myorisk.registry.access import (
 __all__ = ["Registry", "VISIT_KINDS", "BASELINE_VARIABLES", "FOLLOWUP_VARIABLES"]
 
 VISIT_KINDS = ("baseline", "week12", "later")
-_NOT_BASELINE = {"patient_id", "split", "tis_12w", "nonresponse", "refractory", "date_fu",
+_NOT_BASELINE = {"patient_id", "tis_12w", "nonresponse", "refractory", "date_fu",
                  "treatment_response"}
 #: Outcome variables a follow-up may record directly (else derived from the TIS).
 OUTCOMES = ("nonresponse", "refractory")
@@ -585,6 +585,103 @@ class Registry:
                         return prior.patient_id, False
             raise Conflict(f"patient '{local_id}' exists already at site '{site}'") from None
 
+    def bulk_import(self, p: Principal, site: str, rows: list[tuple[str, dict, dict]],
+                    source: str = "import") -> tuple[int, int, int]:
+        """Import checked rows ``(local_id, baseline values, follow-up values)`` in ONE
+        transaction (all or nothing). Instruments and predictions are computed for the whole
+        batch at once with the domain code. A patient already at the site with the same import
+        key is skipped (re-running an import adds nothing twice); one entered by hand is a
+        :class:`Conflict`. Returns ``(created, already present, follow-ups)``."""
+        from sqlalchemy import select
+
+        from myorisk.modeling.spec import predict, predict_one
+        from myorisk.registry.models import Patient, Prediction, Visit
+
+        if p.role not in ("admin", "clinician"):
+            raise AccessDenied(f"a {p.role} cannot import patients")
+        if not rows:
+            return 0, 0, 0
+        base = pd.DataFrame([b for _, b, _ in rows], index=range(len(rows)))
+        derived_b = [_derive_baseline(b) for _, b, _ in rows] if any(
+            "age_onset" in b for _, b, _ in rows) else [{} for _ in rows]
+        derived_f = [compute_tis(b, f) if f else {} for _, b, f in rows]
+        preds: list[list[tuple[Any, str, str, dict, float, float]]] = [[] for _ in rows]
+        for spec, version, digest in published_models():
+            names = [v.name for v in spec.variables]
+            if not all(n in base.columns for n in names):
+                continue
+            ok = base[names].notna().all(axis=1).to_numpy()
+            idx = np.flatnonzero(ok)
+            if not idx.size:
+                continue
+            sub = base.iloc[idx][names]
+            try:
+                scored = predict(spec, sub, source="import", points=False)
+                got = {int(i): (float(scored.loc[i, "probability"]),
+                                float(scored.loc[i, "linear_predictor"])) for i in sub.index}
+            except InputError:  # some rows outside the model's range: score the others
+                got = {}
+                for i in sub.index:
+                    try:
+                        r = predict_one(spec, {n: rows[i][1][n] for n in names})
+                        got[int(i)] = (float(r["probability"]), float(r["linear_predictor"]))
+                    except InputError as e:
+                        derived_b[i] = {**derived_b[i], "predictions_skipped": {
+                            **derived_b[i].get("predictions_skipped", {}),
+                            spec.name: str(e).removeprefix("patient: ")}}
+            for i, (pr, lp) in got.items():
+                preds[i].append((spec, version, digest, {n: rows[i][1][n] for n in names}, pr, lp))
+        for (_, _, f), d in zip(rows, derived_f, strict=True):
+            self._check_outcome_consistency(f, d)
+        created = present = fus = 0
+        with self.session() as s, s.begin():
+            st = self._site(s, site, create=(p.role == "admin"))
+            if not can_write(p, st.id):
+                raise AccessDenied("you may import patients only at your own site")
+            keys = {f"import:{site}:{local}" for local, _, _ in rows}
+            done = set(s.scalars(select(Visit.idempotency_key).where(
+                Visit.idempotency_key.in_(keys))))
+            existing = set(s.scalars(select(Patient.local_id).where(Patient.site_id == st.id)))
+            t = now()
+            for i, (local, b, f) in enumerate(rows):
+                if f"import:{site}:{local}" in done:
+                    present += 1
+                    continue
+                if local in existing:
+                    raise Conflict(f"patient_id '{local}' exists already at site '{site}' "
+                                   "(entered, not imported)")
+                pat = Patient(site_id=st.id, local_id=local, source=source, created_at=t,
+                              created_by=p.user_id)
+                s.add(pat)
+                s.flush()
+                v = Visit(patient_id=pat.id, kind="baseline", visit_date=_as_date(b.get("date_bl")),
+                          idempotency_key=f"import:{site}:{local}", created_at=t,
+                          created_by=p.user_id)
+                s.add(v)
+                s.flush()
+                vv = self._store_version(s, p, v, 1, b, derived_b[i], None)
+                for spec, version, digest, inputs, pr, lp in preds[i]:
+                    s.add(Prediction(patient_id=pat.id, version_id=vv.id, model_name=spec.name,
+                                     model_version=version, spec_hash=digest,
+                                     outcome_name=spec.outcome["name"], inputs=inputs,
+                                     probability=pr, linear_predictor=lp, computed_at=t,
+                                     source=source))
+                s.flush()
+                created += 1
+                if f:
+                    fv = Visit(patient_id=pat.id, kind="week12",
+                               visit_date=_as_date(f.get("date_fu")),
+                               idempotency_key=f"import-fu:{site}:{local}", created_at=t,
+                               created_by=p.user_id)
+                    s.add(fv)
+                    s.flush()
+                    fvv = self._store_version(s, p, fv, 1, f, derived_f[i], None)
+                    self._record_outcomes(s, pat.id, fvv, f, derived_f[i])
+                    fus += 1
+            self._audit(s, p, "import", "patients", None, st.id, created=created,
+                        already_present=present, followups=fus)
+        return created, present, fus
+
     def _patient_for(self, s: Any, p: Principal, patient_id: int, *, write: bool) -> Any:
         from myorisk.registry.models import Patient
 
@@ -874,7 +971,11 @@ class Registry:
         frame = pd.DataFrame(rows)
         if frame.empty:
             return pd.DataFrame(columns=["patient_id", "registry_site"])
-        names = list(_variables())
+        var = _variables()
+        for c in frame.columns:  # 0/1 columns as integers, not 1.0
+            if (c in var and var[c].kind == "binary") or c in ("nonresponse", "refractory"):
+                frame[c] = pd.array(frame[c], dtype="Int64")
+        names = list(var)
         front = [c for c in names if c in frame.columns]
         rest = [c for c in frame.columns if c not in front]
         return frame[front + rest]
@@ -927,6 +1028,8 @@ class Registry:
             sites[code] = {"n": int(m.sum()), "events": int(y[m].sum()),
                            "expected": float(prob[m].sum()), "oe": oe.to_dict()}
         out["sites"] = sites
+        for d in out["drift"]:  # calendar quarter only: no patient's date in an aggregate
+            d["time"] = str(pd.Period(d["time"], freq="Q")) if d["time"] else None
         quarters = pd.PeriodIndex(pd.DatetimeIndex(when), freq="Q").astype(str)
         periods = []
         for q in sorted(set(quarters)):
