@@ -527,7 +527,8 @@ def index_plot(ic, *, title: str | None = None, ax=None, watermark: str | None =
     return fig
 
 
-def monitor_plot(res: Mapping[str, Any], *, title: str | None = None, watermark: str | None = None):
+def monitor_plot(res: Mapping[str, Any], *, which: str = "both", title: str | None = None,
+                 watermark: str | None = None):
     """Registry monitoring: calibration of the accrued cohort and the cumulative O − E drift chart.
 
     Parameters
@@ -536,11 +537,34 @@ def monitor_plot(res: Mapping[str, Any], *, title: str | None = None, watermark:
         ``Registry.monitor(...)`` / ``registry monitor --json``: ``calibration_curve`` (lowess),
         ``groups`` (risk groups), ``drift`` (cumulative O − E with its 95% band), ``oe``,
         ``slope``, ``c``, ``n``, ``events``.
+    which : {"both", "calibration", "drift"}
+        Both panels side by side, or one of them alone (the web page stacks them on a phone).
     title, watermark
     """
     with _apply_rc():
         plt = _plt()
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.6, 4.4))
+        if which == "both":
+            fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.6, 4.4))
+        else:
+            fig, ax = plt.subplots(figsize=(4.8, 4.4))
+            ax1, ax2 = (ax, None) if which == "calibration" else (None, ax)
+        if ax1 is not None:
+            _monitor_calibration(ax1, res)
+        if ax2 is not None:
+            _monitor_drift(ax2, res)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+        _mark(fig, watermark)
+        fig.tight_layout()
+    return fig
+
+
+def _fmt2(v: Any) -> str:
+    return "—" if v is None else f"{v:.2f}"
+
+
+def _monitor_calibration(ax1, res: Mapping[str, Any]) -> None:
+    with _apply_rc():
         ax1.plot([0, 1], [0, 1], color=_GREY, ls="--", lw=1.0, label="Ideal")
         cc = res.get("calibration_curve") or []
         if cc:
@@ -559,15 +583,17 @@ def monitor_plot(res: Mapping[str, Any], *, title: str | None = None, watermark:
         ax1.set_title("Calibration of the accrued cohort", loc="left")
         ax1.legend(loc="upper left", fontsize=7.5)
         oe, sl, c = res["oe"], res["slope"], res["c"]
-
-        def _f(v: Any) -> str:
-            return "—" if v is None else f"{v:.2f}"
+        _f = _fmt2
 
         ax1.text(0.98, 0.03, f"n = {res['n']}, events = {res['events']}\n"
                  f"O/E {_f(oe['estimate'])} ({_f(oe['low'])}–{_f(oe['high'])})\n"
                  f"slope {_f(sl['estimate'])} ({_f(sl['low'])}–{_f(sl['high'])})\n"
                  f"C {_f(c['estimate'])} ({_f(c['low'])}–{_f(c['high'])})",
                  transform=ax1.transAxes, ha="right", va="bottom", fontsize=7.5, color="#333333")
+
+
+def _monitor_drift(ax2, res: Mapping[str, Any]) -> None:
+    with _apply_rc():
         dr = res.get("drift") or []
         k = np.arange(1, len(dr) + 1)
         d = np.array([x["cum_o_minus_e"] for x in dr], float)
@@ -586,8 +612,3 @@ def monitor_plot(res: Mapping[str, Any], *, title: str | None = None, watermark:
         ax2.set_ylabel("Observed − expected events")
         ax2.set_title("Drift: cumulative observed − expected", loc="left")
         ax2.legend(loc="upper left", fontsize=7.5)
-        if title:
-            fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
-        _mark(fig, watermark)
-        fig.tight_layout()
-    return fig

@@ -515,7 +515,7 @@ def create_registry_app(reg: Registry, *, secure_cookies: bool = False) -> FastA
         except InputError as e:
             problem = str(e).removeprefix("monitor: ")
         if res is not None:
-            figure = _svg_figure(res)
+            figure = {w: _svg_figure(res, w) for w in ("calibration", "drift")}
         return render(request, "monitor.html", {"title": "Monitoring", "user": p, "csrf": csrf,
                                                 "models": names, "model": model, "res": res,
                                                 "problem": problem, "figure": figure,
@@ -541,11 +541,11 @@ def _check_id(i: int) -> None:
         raise NotFound(f"no record {i}")
 
 
-def _svg_figure(res: dict) -> str:
-    """The monitoring charts as an SVG data URL (figures.monitor_plot; no script, works offline)."""
+def _svg_figure(res: dict, which: str) -> str:
+    """A monitoring chart as an SVG data URL (figures.monitor_plot; no script, works offline)."""
     from myorisk.report.figures import monitor_plot
 
-    fig = monitor_plot(res)
+    fig = monitor_plot(res, which=which)
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     import matplotlib.pyplot as plt
