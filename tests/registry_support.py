@@ -39,37 +39,56 @@ def _run_as_owner(cmd: list[str], owner: str | None) -> subprocess.CompletedProc
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """Start PostgreSQL on a temporary directory; yield ``postgresql://postgres@127.0.0.1:PORT``."""
+def start_postgres(root: Path) -> tuple[str, object]:
+    """Start a throw-away PostgreSQL server under ``root``; return ``(url, stop)``.
+
+    Raises RuntimeError when PostgreSQL is missing or does not start (callers decide whether
+    that skips or fails).
+    """
     bindir = _pg_bin()
     if bindir is None:
-        pytest.skip("PostgreSQL is not installed: run scripts/ensure_postgres.sh (make test does)")
+        raise RuntimeError("PostgreSQL is not installed: run scripts/ensure_postgres.sh")
     owner = None
     if os.geteuid() == 0:
         try:
             pwd.getpwnam("postgres")
             owner = "postgres"
         except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run initdb as")
-    root = Path(tempfile.mkdtemp(prefix="myorisk-pg-"))
+            raise RuntimeError("running as root and there is no 'postgres' user") from None
     if owner:
         shutil.chown(root, owner)
     data, port = root / "data", free_port()
     r = _run_as_owner([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
                        "--no-sync", "-E", "UTF8", "--locale=C"], owner)
     if r.returncode:
-        pytest.fail(f"initdb failed: {r.stderr[-500:]}")
+        raise RuntimeError(f"initdb failed: {r.stderr[-500:]}")
     opts = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c max_connections=200 -c shared_buffers=32MB")
     r = _run_as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l",
                        str(root / "log"), "-w", "-t", "60", "start"], owner)
     if r.returncode:
-        pytest.fail(f"pg_ctl start failed: {r.stderr[-500:]} {(root / 'log').read_text()[-500:]}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}"
-    finally:
+        raise RuntimeError(f"pg_ctl start failed: {r.stderr[-500:]}")
+
+    def stop() -> None:
         _run_as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], owner)
+
+    return f"postgresql://postgres@127.0.0.1:{port}", stop
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """Start PostgreSQL on a temporary directory; yield ``postgresql://postgres@127.0.0.1:PORT``."""
+    if _pg_bin() is None:
+        pytest.skip("PostgreSQL is not installed: run scripts/ensure_postgres.sh (make test does)")
+    root = Path(tempfile.mkdtemp(prefix="myorisk-pg-"))
+    try:
+        url, stop = start_postgres(root)
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    try:
+        yield url
+    finally:
+        stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
