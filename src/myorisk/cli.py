@@ -1,64 +1,135 @@
-"""The ``myorisk`` command line: thin wrappers around the engine and the myositis layer.
+"""The ``myorisk`` command line: wiring only.
 
-Every analysis command takes ``--json`` and prints the result's ``to_dict()``; otherwise a readable
-table. Bad input ends with exit code 2 and one line on stderr naming the file, row, column and rule;
-no traceback reaches the user.
+Every command is a plain function in a module of :mod:`myorisk.commands`; this module lists them
+(name, function, one-line help, help panel) and turns failures into exit codes. A command's module
+is imported only when that command runs (or its help is shown), so ``myorisk --help`` and a small
+command start fast. Every analysis command takes ``--json`` and prints the result's ``to_dict()``;
+bad input ends with exit code 2 and one line on stderr naming the file, row, column and rule; no
+traceback reaches the user.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
-import warnings
 from collections.abc import Sequence
-from enum import Enum
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 from typer.core import TyperGroup
 
 from myorisk import __version__
 from myorisk.commands import _common as common
-from myorisk.commands._common import (
-    CategoricalOpt,
-    CiMethod,
-    DataArg,
-    EventOpt,
-    JsonOpt,
-    OutcomeOpt,
-    PredictorsOpt,
-    ReferenceOpt,
-    err,
-    out,
+from myorisk.commands._common import err, out
+from myorisk.errors import MyoriskError
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command of the CLI.
+
+    Attributes
+    ----------
+    name : str
+        What the user types.
+    target : str
+        ``"module:attribute"`` under :mod:`myorisk.commands`: a function, or a :class:`typer.Typer`
+        for a group of sub-commands.
+    short_help : str
+        The one line shown by ``myorisk --help``.
+    panel : str
+        The help panel the command is listed under.
+    """
+
+    name: str
+    target: str
+    short_help: str
+    panel: str
+
+
+_MODELS = "Models and performance"
+_INTERNAL = "Internal validation"
+_MYOSITIS = "Myositis instruments and cohort files"
+_PUBLISHED = "Published models"
+_STUDIES = "Studies and reports"
+_WEB = "Web"
+
+#: Every command, in the order ``myorisk --help`` lists them.
+COMMANDS: tuple[Command, ...] = (
+    Command("fit", "regression:fit", "Fit a logistic regression (ML or Firth)", _MODELS),
+    Command("univariate", "regression:univariate", "Univariable ORs with CIs and p (Table 2)", _MODELS),
+    Command("select", "regression:select", "Select predictors (p-value screen or backward AIC)", _MODELS),
+    Command("pentrace", "regression:pentrace", "Choose a penalty by corrected AIC (rms pentrace)", _MODELS),
+    Command("anova", "regression:anova", "Wald tests per factor: nonlinearity, interactions (rms)", _MODELS),
+    Command("effects", "regression:effects", "Partial effect plots with pointwise CIs (rms Predict)", _MODELS),
+    Command("nomogram", "regression:nomogram", "Fit a logistic model and show its nomogram", _MODELS),
+    Command("roc", "curves:roc", "ROC curve, AUC with DeLong CI, DeLong tests", _MODELS),
+    Command("dca", "curves:dca", "Decision curves: net benefit vs treat all/none", _MODELS),
+    Command("evaluate", "evaluate:evaluate", "Validate predicted risks: C, Brier, calibration, DCA", _MODELS),
+    Command("table1", "evaluate:table1", "Baseline characteristics by group (Table 1)", _MODELS),
+    Command("sample-size", "evaluate:sample_size", "Minimum sample size for a model (Riley 2020)", _MODELS),
+    Command("validate", "validation:validate", "Bootstrap optimism-corrected indexes (rms validate)", _INTERNAL),
+    Command("calibrate", "validation:calibrate", "Bootstrap bias-corrected calibration (rms calibrate)", _INTERNAL),
+    Command("criteria", "myositis:criteria", "EULAR/ACR 2017 classification criteria", _MYOSITIS),
+    Command("tis", "myositis:tis", "ACR/EULAR 2016 Total Improvement Score (TIS)", _MYOSITIS),
+    Command("check", "myositis:check", "Check a cohort file; report missing data", _MYOSITIS),
+    Command("derive", "myositis:derive", "Add every derivable variable to a cohort file", _MYOSITIS),
+    Command("models", "models:models_list", "List the bundled published models", _PUBLISHED),
+    Command("predict", "models:predict", "Predict risk for one patient or a file of patients", _PUBLISHED),
+    Command("datasets", "models:datasets", "Bundled synthetic cohorts: list, export", _PUBLISHED),
+    Command("study", "study:study", "Run a whole study from a YAML config into a report", _STUDIES),
+    Command("demo", "study:demo", "Run studies A and B on the bundled synthetic cohorts", _STUDIES),
+    Command("serve", "web:serve", "Serve the bedside calculator and JSON API", _WEB),
+    Command("registry", "registry:registry_app", "Prospective registry: init, users, import, export, monitor, serve", "Registry"),
 )
-from myorisk.errors import InputError, MyoriskError
+_BY_NAME = {c.name: c for c in COMMANDS}
 
 
-class _PanelGroup(TyperGroup):
-    """Plain (non-rich) top-level help, with the commands listed under their ``rich_help_panel``."""
+def load_command(name: str) -> Any:
+    """The click command behind ``name``, built from its function (imports its module)."""
+    spec = _BY_NAME[name]
+    module, attr = spec.target.split(":")
+    obj = getattr(importlib.import_module(f"myorisk.commands.{module}"), attr)
+    if isinstance(obj, typer.Typer):  # a group of sub-commands
+        cmd = typer.main.get_command(obj)
+    else:
+        holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+        holder.callback()(lambda: None)  # a group, so that the one command keeps its own name
+        holder.command(name)(obj)
+        cmd = typer.main.get_command(holder).commands[name]
+    cmd.name = name
+    cmd.short_help = spec.short_help
+    return cmd
+
+
+class _LazyGroup(TyperGroup):
+    """The top-level group: commands from :data:`COMMANDS`, each module imported on first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [c.name for c in COMMANDS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in _BY_NAME:
+            return None
+        if cmd_name not in self.commands:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands[cmd_name]
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
-        commands = [(n, c) for n in self.list_commands(ctx)
-                    if (c := self.get_command(ctx, n)) is not None and not c.hidden]
-        if not commands:
-            return
-        width = max(len(n) for n, _ in commands)  # one name column across every panel
-        limit = formatter.width - 6 - width
-        panels: dict[str, list[tuple[str, str]]] = {"Commands": []}
-        for n, c in commands:
-            text = c.get_short_help_str(limit)
-            panels.setdefault(getattr(c, "rich_help_panel", None) or "Commands", []).append(
-                (n.ljust(width) if text else n, text))
+        """Plain help, each command under its panel, without importing any command module."""
+        width = max(len(c.name) for c in COMMANDS)  # one name column across every panel
+        panels: dict[str, list[tuple[str, str]]] = {}
+        for c in COMMANDS:
+            panels.setdefault(c.panel, []).append((c.name.ljust(width), c.short_help))
         for title, rows in panels.items():
-            if rows:
-                with formatter.section(title):
-                    formatter.write_dl(rows)
+            with formatter.section(title):
+                formatter.write_dl(rows)
 
 
 app = typer.Typer(
-    cls=_PanelGroup,
+    cls=_LazyGroup,
     name="myorisk",
     help=(
         "Prediction models for non-response to therapy in polymyositis/dermatomyositis: "
@@ -70,325 +141,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-
-# ----------------------------------------------------------------------------- fit
-@app.command(short_help="Fit a logistic regression (ML or Firth)", rich_help_panel="Models and performance")
-def fit(
-    data: DataArg,
-    outcome: OutcomeOpt,
-    predictors: PredictorsOpt,
-    firth: Annotated[bool, typer.Option("--firth", help="Firth's penalised likelihood (brglm2 AS_mean / logistf).")] = False,
-    ci: Annotated[CiMethod, typer.Option("--ci", help="Confidence intervals: Wald or profile likelihood.")] = CiMethod.wald,
-    level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
-    categorical: CategoricalOpt = None,
-    reference: ReferenceOpt = None,
-    event: EventOpt = None,
-    save: Annotated[Path | None, typer.Option("--save", help="Write the fitted model as a model spec file (JSON).")] = None,
-    name: Annotated[str | None, typer.Option("--name", help="Model name stored in the spec file.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Fit a logistic regression (maximum likelihood or Firth) and show ORs with CIs and model statistics."""
-    from myorisk.modeling.logistic import fit_logistic
-
-    preds = common.columns_list(predictors)
-    cats = common.categorical_list(categorical, preds)
-    common.guard_output(save, "--save", data)
-    df = common.read(data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = fit_logistic(
-            df, outcome, preds, firth=firth, ci=ci.value, level=level,
-            categorical=cats, reference=common.refs(reference), event=event, source=data.name,
-        )
-    if save is not None:
-        from myorisk.modeling.spec import ModelSpec, save_spec
-
-        spec = ModelSpec.from_fit(res, df, name=name or save.stem)
-        save_spec(spec, save)
-    if as_json:
-        common.dump(res.to_dict())
-    else:
-        fr = res.to_frame()
-        out.print(common.table(fr, title=f"Logistic regression ({'Firth' if firth else 'maximum likelihood'}), "
-                                f"outcome {outcome} = {res.event}; {int(level * 100)}% {ci.value} CI",
-                         formats={"p": common.fmt_p}))
-        out.print(
-            f"n = {res.n}, events = {res.events}; log-likelihood {res.loglik:.4f}, AIC {res.aic:.3f}; "
-            f"LR χ² {res.lr_chi2:.3f} on {res.lr_df} d.f., p {common.fmt_p(res.lr_p)}; "
-            f"Nagelkerke R² {res.r2_nagelkerke:.4f}; C {res.c:.4f}, Dxy {res.dxy:.4f}; Brier {res.brier:.4f}"
-        )
-        if save is not None:
-            out.print(f"model spec written to {save}")
-    for w in res.warnings:
-        common.note(w)
-
-
-# ----------------------------------------------------------------------------- univariate / select
-@app.command(short_help="Univariable ORs with CIs and p (Table 2)", rich_help_panel="Models and performance")
-def univariate(
-    data: DataArg,
-    outcome: OutcomeOpt,
-    predictors: PredictorsOpt,
-    ci: Annotated[CiMethod, typer.Option("--ci", help="Confidence intervals: Wald or profile likelihood.")] = CiMethod.wald,
-    level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
-    firth: Annotated[bool, typer.Option("--firth", help="Firth's penalised likelihood (brglm2 AS_mean / logistf).")] = False,
-    categorical: CategoricalOpt = None,
-    reference: ReferenceOpt = None,
-    event: EventOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Each candidate predictor alone: OR, CI and p (Table 2 of a prediction study)."""
-    from myorisk.modeling.selection import univariate as run
-
-    preds = common.columns_list(predictors)
-    cats = common.categorical_list(categorical, preds)
-    df = common.read(data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = run(df, outcome, preds, ci=ci.value, level=level, firth=firth,
-                  categorical=cats, reference=common.refs(reference), event=event, source=data.name)
-    if as_json:
-        common.dump(res.to_dict())
-    else:
-        cols = ["variable", "term", "n", "events", "or", "or_low", "or_high", "p"]
-        out.print(common.table(res.rows[cols], title=f"Univariate logistic regression, outcome {outcome} = {res.event} "
-                                               f"({int(level * 100)}% {ci.value} CI)", formats={"p": common.fmt_p}))
-    for w in res.warnings:
-        common.note(w)
-
-
-class SelectMethod(str, Enum):
-    pscreen = "pscreen"
-    aic = "aic"
-
-
-@app.command(short_help="Select predictors (p-value screen or backward AIC)", rich_help_panel="Models and performance")
-def select(
-    data: DataArg,
-    outcome: OutcomeOpt,
-    predictors: PredictorsOpt,
-    method: Annotated[SelectMethod, typer.Option("--method", help="pscreen: univariate p < alpha then keep p < alpha; aic: backward stepwise AIC.")] = SelectMethod.pscreen,
-    alpha: Annotated[float, typer.Option("--alpha", help="Significance level of the p-value screen.")] = 0.05,
-    categorical: CategoricalOpt = None,
-    reference: ReferenceOpt = None,
-    event: EventOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Select predictors (study A's p-value screen or backward AIC) and show the final model."""
-    from myorisk.modeling.selection import backward_aic, select_pscreen
-
-    preds = common.columns_list(predictors)
-    df = common.read(data)
-    kw = dict(categorical=common.categorical_list(categorical, preds), reference=common.refs(reference),
-              event=event, source=data.name)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if method is SelectMethod.pscreen:
-            res = select_pscreen(df, outcome, preds, alpha=alpha, **kw)
-        else:
-            res = backward_aic(df, outcome, preds, **kw)
-    if as_json:
-        common.dump(res.to_dict())
-    else:
-        out.print(common.table(res.steps, title=f"Selection steps ({method.value})"))
-        out.print(f"selected: {', '.join(res.selected)}")
-        out.print(common.table(res.fit.to_frame(), title="Final model", formats={"p": common.fmt_p}))
-    for w in res.warnings:  # e.g. rows removed for missing values: never silently
-        common.note(w)
-    common.note("apparent performance of a selected model is optimistic: validate it with selection repeated "
-          "inside the bootstrap (myorisk validate --select …)")
-
-
-# ----------------------------------------------------------------------------- nomogram
-@app.command(short_help="Fit a logistic model and show its nomogram", rich_help_panel="Models and performance")
-def nomogram(
-    data: DataArg,
-    outcome: OutcomeOpt,
-    predictors: PredictorsOpt,
-    categorical: CategoricalOpt = None,
-    reference: ReferenceOpt = None,
-    event: EventOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Fit a logistic model and show its nomogram (rms scaling: 0-100 points on the widest predictor)."""
-    from myorisk.modeling.logistic import fit_logistic
-    from myorisk.modeling.nomogram import nomogram_from_fit
-
-    preds = common.columns_list(predictors)
-    cats = common.categorical_list(categorical, preds)
-    df = common.read(data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = fit_logistic(df, outcome, preds, categorical=cats,
-                           reference=common.refs(reference), event=event, source=data.name)
-    nom = nomogram_from_fit(res)
-    for w in res.warnings:  # e.g. rows removed for missing values: never silently
-        common.note(w)
-    if as_json:
-        common.dump(nom.to_dict())
-    else:
-        out.print(f"Points per unit of linear predictor: {nom.scale:.4f}; intercept at 0 points: {nom.intercept:.4f}")
-        for a in nom.axes:
-            out.print(common.table(pd.DataFrame({"value": a.labels, "points": a.points}), title=a.variable))
-        out.print(common.table(pd.DataFrame({"total points": nom.prob_positions, "probability": nom.prob_values}),
-                         title="Total points → probability"))
-
-
-# ----------------------------------------------------------------------------- roc
-@app.command(short_help="ROC curve, AUC with DeLong CI, DeLong tests", rich_help_panel="Models and performance")
-def roc(
-    data: DataArg,
-    outcome: OutcomeOpt,
-    score: Annotated[list[str], typer.Option("--score", "-s", help="Score or probability column (give two for a DeLong test).")],
-    direction: Annotated[str, typer.Option("--direction", help="auto, '<' (cases higher) or '>' (cases lower).")] = "auto",
-    level: Annotated[float, typer.Option("--level", help="Confidence level of the DeLong CIs.")] = 0.95,
-    versus: Annotated[Path | None, typer.Option("--versus", help="Second data file (e.g. an external cohort): unpaired DeLong test of the same score there.")] = None,
-    event: EventOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """ROC curve, AUC with DeLong CI, Youden-optimal threshold; with two scores, the paired DeLong test;
-    with --versus, the unpaired DeLong test between two cohorts."""
-    from myorisk.modeling.roc import best_threshold, delong_test, delong_test_unpaired, roc_curve
-
-    if len(score) > 2:
-        raise InputError("give one or two --score columns")
-    if len(set(score)) < len(score):
-        raise InputError(f"--score '{score[0]}' is given twice; give two different columns for a DeLong test")
-    if versus is not None and len(score) != 1:
-        raise InputError("--versus compares one --score between two files")
-    df = common.read(data)
-    if outcome not in df.columns:
-        raise InputError(f"{data.name}: column '{outcome}' not found")
-    sub = common.complete(df, [*score], data.name).join(df[[outcome]], how="inner")
-    sub = common.drop_missing_outcome(sub, outcome, data.name)
-    y, ev = common.outcome01(sub, outcome, event, data.name)
-    curves = []
-    res_list = []
-    for s in score:
-        r = roc_curve(y, sub[s].to_numpy(float), direction=direction, level=level)
-        b = best_threshold(r)
-        res_list.append(r)
-        curves.append({"score": s, "auc": r.auc, "ci_low": r.ci_low, "ci_high": r.ci_high, "se": r.se,
-                       "direction": r.direction, "n_cases": r.n_cases, "n_controls": r.n_controls,
-                       "best": {"threshold": b.threshold, "sensitivity": b.sensitivity,
-                                "specificity": b.specificity, "ppv": b.ppv, "npv": b.npv, "youden": b.youden},
-                       # every tied optimum, as pROC's coords(x = "best") returns them
-                       "best_all": [{k: row[k] for k in ("threshold", "sensitivity", "specificity", "ppv", "npv")}
-                                    for row in b.rows]})
-    result: dict[str, Any] = {"outcome": outcome, "event": ev, "level": level, "curves": curves}
-    if len(score) == 2:
-        t = delong_test(y, sub[score[0]].to_numpy(float), sub[score[1]].to_numpy(float), level=level,
-                        direction1=res_list[0].direction, direction2=res_list[1].direction)
-        result["delong"] = {"z": t.z, "p": t.p, "diff": t.diff, "ci_low": t.ci_low, "ci_high": t.ci_high}
-        if res_list[0].direction != res_list[1].direction:  # pROC warns the same
-            common.note(f"'{score[0]}' and '{score[1]}' have opposite directions ({res_list[0].direction} and "
-                        f"{res_list[1].direction}): DeLong's test should not be applied to ROC curves "
-                        "with different directions; fix one with --direction")
-    if versus is not None:
-        df2 = common.read(versus)
-        if outcome not in df2.columns:
-            raise InputError(f"{versus.name}: column '{outcome}' not found")
-        sub2 = common.complete(df2, [score[0]], versus.name).join(df2[[outcome]], how="inner")
-        sub2 = common.drop_missing_outcome(sub2, outcome, versus.name)
-        y2, _ = common.outcome01(sub2, outcome, event, versus.name)
-        r2 = roc_curve(y2, sub2[score[0]].to_numpy(float), direction=res_list[0].direction, level=level)
-        curves.append({"score": f"{score[0]} ({versus.name})", "auc": r2.auc, "ci_low": r2.ci_low,
-                       "ci_high": r2.ci_high, "se": r2.se, "direction": r2.direction,
-                       "n_cases": r2.n_cases, "n_controls": r2.n_controls})
-        t2 = delong_test_unpaired(y, sub[score[0]].to_numpy(float), y2, sub2[score[0]].to_numpy(float),
-                                  direction1=res_list[0].direction, direction2=res_list[0].direction)
-        result["delong_unpaired"] = {"statistic": t2.statistic, "df": t2.df, "p": t2.p, "diff": t2.diff}
-    if as_json:
-        common.dump(result)
-        return
-    fr = pd.DataFrame([{k: c[k] for k in ("score", "auc", "ci_low", "ci_high", "direction", "n_cases", "n_controls")}
-                       for c in curves])
-    out.print(common.table(fr, title=f"ROC, outcome {outcome} = {ev} (DeLong {int(level * 100)}% CI)"))
-    for c in curves:
-        if "best" not in c:
-            continue
-        b = c["best"]
-        out.print(f"{c['score']}: Youden-optimal threshold {common.fmt(b['threshold'])} — sensitivity "
-                  f"{common.fmt(b['sensitivity'])}, specificity {common.fmt(b['specificity'])}, PPV {common.fmt(b['ppv'])}, NPV {common.fmt(b['npv'])}")
-        for t in c["best_all"][1:]:
-            out.print(f"  tied optimum: threshold {common.fmt(t['threshold'])} — sensitivity {common.fmt(t['sensitivity'])}, "
-                      f"specificity {common.fmt(t['specificity'])}, PPV {common.fmt(t['ppv'])}, NPV {common.fmt(t['npv'])}")
-    if "delong_unpaired" in result:
-        d = result["delong_unpaired"]
-        out.print(f"DeLong unpaired test {data.name} vs {versus.name}: difference {common.fmt(d['diff'])}, "
-                  f"D = {common.fmt(d['statistic'])} on {common.fmt(d['df'], 1)} df, p = {common.fmt_p(d['p'])}")
-    if "delong" in result:
-        d = result["delong"]
-        out.print(f"DeLong paired test {score[0]} vs {score[1]}: difference {common.fmt(d['diff'])} "
-                  f"({common.fmt(d['ci_low'])} to {common.fmt(d['ci_high'])}), z = {common.fmt(d['z'])}, p = {common.fmt_p(d['p'])}")
-
-
-# ----------------------------------------------------------------------------- dca
-@app.command(short_help="Decision curves: net benefit vs treat all/none", rich_help_panel="Models and performance")
-def dca(
-    data: DataArg,
-    outcome: OutcomeOpt,
-    score: Annotated[list[str], typer.Option("--score", "-s", help="Predicted-risk column (repeatable); values in [0, 1].")],
-    thresholds: Annotated[str, typer.Option("--thresholds", help="Threshold grid FROM:TO:STEP.")] = "0:0.99:0.01",
-    harm: Annotated[float, typer.Option("--harm", help="Harm of the test, subtracted from each model's net benefit.")] = 0.0,
-    prevalence: Annotated[float | None, typer.Option("--prevalence", help="Outcome prevalence for case-control data.")] = None,
-    event: EventOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Decision curve analysis: net benefit of each model, treat all and treat none (dcurves rules)."""
-    from myorisk.modeling.decision import decision_curve, parse_threshold_grid
-
-    if len(set(score)) < len(score):
-        dup = next(s for s in score if score.count(s) > 1)
-        raise InputError(f"--score '{dup}' is given twice")
-    common.check_grid_size(thresholds)
-    grid = parse_threshold_grid(thresholds)
-    df = common.read(data)
-    if outcome not in df.columns:
-        raise InputError(f"{data.name}: column '{outcome}' not found")
-    sub = common.complete(df, [*score], data.name).join(df[[outcome]], how="inner")
-    sub = common.drop_missing_outcome(sub, outcome, data.name)
-    y, _ = common.outcome01(sub, outcome, event, data.name)
-    for s in score:
-        bad = (sub[s] < 0) | (sub[s] > 1)
-        if bad.any():
-            rows = ", ".join(str(r) for r in sub.index[bad.to_numpy()][:5])
-            raise InputError(
-                f"{data.name}: column '{s}' holds values outside [0, 1] (rows {rows}"
-                f"{' …' if bad.sum() > 5 else ''}); decision curves need predicted risks, not scores"
-            )
-    res = decision_curve(y, {s: sub[s].to_numpy(float) for s in score}, grid, harm=harm, prevalence=prevalence)
-    if as_json:
-        common.dump(res.to_dict())
-        return
-    fr = res.to_frame()
-    wide = fr.pivot(index="threshold", columns="model", values="net_benefit").reset_index()
-    out.print(common.table(wide[["threshold", *score, "treat_all", "treat_none"]], title="Net benefit"))
-
-
-# ----------------------------------------------------------------------------- command modules
-# Each module in myorisk.commands defines register(app) and adds its commands (kept apart so that
-# the domain layers' commands live beside nothing else).
-_COMMAND_MODULES = ("evaluate", "tableone", "validation", "myositis", "models", "study", "web",
-                    "registry")
-
-
-def _register_all() -> None:
-    import importlib
-
-    for name in _COMMAND_MODULES:
-        try:
-            mod = importlib.import_module(f"myorisk.commands.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"myorisk.commands.{name}":
-                continue  # not built yet
-            raise
-        mod.register(app)
-
-
-_register_all()
 
 
 # ----------------------------------------------------------------------------- entry point

@@ -46,165 +46,163 @@ def evaluate_probabilities(
     return res
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``evaluate``, ``table1`` and ``sample-size`` to the CLI."""
 
-    @app.command(short_help="Validate predicted risks: C, Brier, calibration, DCA", rich_help_panel="Models and performance")
-    def evaluate(
-        data: DataArg,
-        outcome: Annotated[str, typer.Option("--outcome", "-y", help="Observed binary outcome column.")],
-        prob: Annotated[str | None, typer.Option("--prob", help="Column of predicted probabilities to evaluate.")] = None,
-        model: Annotated[str | None, typer.Option("--model", help="Model spec: a published model's name or a JSON file.")] = None,
-        recalibrate: Annotated[str | None, typer.Option("--recalibrate", help="Update the model on these data: intercept, logistic or refit (with --model; writes --save).")] = None,
-        save: Annotated[Path | None, typer.Option("--save", help="Where to write the recalibrated model spec.")] = None,
-        extrapolate: ExtrapolateOpt = False,
-        event: EventOpt = None,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """Validate predicted risks against outcomes: C with DeLong CI, Brier, calibration intercept/slope,
-        calibration-in-the-large, Emax/E90/Eavg, Spiegelhalter, Hosmer–Lemeshow, calibration and decision curves."""
-        if (prob is None) == (model is None):
-            raise InputError("give exactly one of --prob COLUMN or --model NAME|FILE")
-        if recalibrate is not None and model is None:
-            raise InputError("--recalibrate needs --model")
-        if recalibrate is not None and recalibrate not in ("intercept", "logistic", "refit"):
-            raise InputError(f"--recalibrate must be intercept, logistic or refit, not {recalibrate!r}")
-        common.guard_output(save, "--save", data, model)
-        df = common.read(data)
-        if outcome not in df.columns:
-            raise InputError(f"{data.name}: column '{outcome}' not found")
-        spec = None
-        if prob is not None:
-            sub = common.complete(df, [prob], data.name).join(df[[outcome]], how="inner")
-            sub = common.drop_missing_outcome(sub, outcome, data.name)
-            p = sub[prob].to_numpy(float)
-            bad = (p < 0) | (p > 1)
-            if bad.any():
-                rows = ", ".join(str(r) for r in sub.index[bad][:5])
-                raise InputError(f"{data.name}: column '{prob}' holds values outside [0, 1] (rows {rows})")
-            label = prob
+
+def evaluate(
+    data: DataArg,
+    outcome: Annotated[str, typer.Option("--outcome", "-y", help="Observed binary outcome column.")],
+    prob: Annotated[str | None, typer.Option("--prob", help="Column of predicted probabilities to evaluate.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model spec: a published model's name or a JSON file.")] = None,
+    recalibrate: Annotated[str | None, typer.Option("--recalibrate", help="Update the model on these data: intercept, logistic or refit (with --model; writes --save).")] = None,
+    save: Annotated[Path | None, typer.Option("--save", help="Where to write the recalibrated model spec.")] = None,
+    extrapolate: ExtrapolateOpt = False,
+    event: EventOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate predicted risks against outcomes: C with DeLong CI, Brier, calibration intercept/slope,
+    calibration-in-the-large, Emax/E90/Eavg, Spiegelhalter, Hosmer–Lemeshow, calibration and decision curves."""
+    if (prob is None) == (model is None):
+        raise InputError("give exactly one of --prob COLUMN or --model NAME|FILE")
+    if recalibrate is not None and model is None:
+        raise InputError("--recalibrate needs --model")
+    if recalibrate is not None and recalibrate not in ("intercept", "logistic", "refit"):
+        raise InputError(f"--recalibrate must be intercept, logistic or refit, not {recalibrate!r}")
+    common.guard_output(save, "--save", data, model)
+    df = common.read(data)
+    if outcome not in df.columns:
+        raise InputError(f"{data.name}: column '{outcome}' not found")
+    spec = None
+    if prob is not None:
+        sub = common.complete(df, [prob], data.name).join(df[[outcome]], how="inner")
+        sub = common.drop_missing_outcome(sub, outcome, data.name)
+        p = sub[prob].to_numpy(float)
+        bad = (p < 0) | (p > 1)
+        if bad.any():
+            rows = ", ".join(str(r) for r in sub.index[bad][:5])
+            raise InputError(f"{data.name}: column '{prob}' holds values outside [0, 1] (rows {rows})")
+        label = prob
+    else:
+        from myorisk.modeling.spec import load_spec, predict
+
+        spec = load_spec(model)
+        needed = [v.name for v in spec.variables]
+        sub = common.drop_missing_outcome(df, outcome, data.name)
+        if all(c in sub.columns for c in needed):  # else predict names the missing column
+            gone = sub[needed].isna().any(axis=1).to_numpy()
+            if gone.any():
+                common.note(f"{data.name}: {int(gone.sum())} rows with missing predictors were excluded "
+                            f"({common.rows_text(sub.index[gone])})")
+            sub = sub.loc[~gone]
+        scored = predict(spec, sub, source=data.name, extrapolate=extrapolate or None)
+        common.note_extrapolation(spec, scored, data.name)
+        p = scored["probability"].to_numpy(float)
+        label = spec.name
+    y, ev = common.outcome01(sub, outcome, event, data.name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = evaluate_probabilities(p, y, name=label)
+    res = {"outcome": outcome, "event": ev, "predictions": label, **res}
+    if spec is not None:
+        res["model"] = {"name": spec.name, "status": spec.provenance.get("status"),
+                        "caveats": spec.provenance.get("caveats", [])}
+    if recalibrate is not None:
+        from myorisk.modeling.spec import recalibrate as do_recal
+        from myorisk.modeling.spec import save_spec
+
+        frame = sub.copy()
+        frame[outcome] = y
+        new = do_recal(spec, frame, method=recalibrate, outcome=outcome, source=data.name,
+                       extrapolate=extrapolate or None)
+        target = save or Path(f"{spec.name}-{recalibrate}.json")
+        save_spec(new, target)
+        res["recalibrated"] = {"method": recalibrate, "path": str(target),
+                               "coefficients": dict(new.coefficients)}
+    if spec is not None and spec.notice():
+        common.note(spec.notice())
+    if as_json:
+        common.dump(res)
+        return
+    _print_evaluation(res)
+
+
+def table1(
+    data: DataArg,
+    variables: Annotated[str, typer.Option("--variables", "-v", help="Comma-separated columns to describe.")],
+    by: Annotated[str | None, typer.Option("--by", help="Grouping column (e.g. the outcome).")] = None,
+    categorical: Annotated[str | None, typer.Option("--categorical", help="Columns to treat as categorical.")] = None,
+    nonnormal: Annotated[str | None, typer.Option("--nonnormal", help="Columns shown as median (IQR) with rank tests, or 'auto' (Shapiro–Wilk).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the table: .csv, .xlsx or .html.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Baseline characteristics (Table 1) by group with the test used and its statistic."""
+    from myorisk.modeling import tableone as t1
+
+    common.guard_output(output, "--output", data)
+    df = common.read(data)
+    nn: Any = "auto" if nonnormal == "auto" else (common.split(nonnormal) or None)
+    cats = common.split(categorical)
+    for v in common.split(variables):  # 0/1 indicators are categories, shown as n (%)
+        if v in df.columns and v not in cats and pd.api.types.is_numeric_dtype(df[v].dtype):
+            vals = set(pd.unique(df[v].dropna()))
+            if vals and vals <= {0, 1}:
+                cats.append(v)
+    try:
+        res = t1.table_one(df, by=by, variables=common.split(variables),
+                           categorical=cats or None, nonnormal=nn)
+    except InputError as e:  # the engine does not know the file: every message names it
+        msg = str(e)
+        raise InputError(msg if msg.startswith(f"{data.name}:") else f"{data.name}: {msg}") from None
+    if output is not None:
+        ext = output.suffix.lower()
+        if ext == ".csv":
+            t1.write_csv(res, output)
+        elif ext == ".xlsx":
+            t1.write_xlsx(res, output)
+        elif ext in (".html", ".htm"):
+            from myorisk.atomic import write_text_atomic
+
+            write_text_atomic(output, t1.to_html(res))
         else:
-            from myorisk.modeling.spec import load_spec, predict
+            raise InputError(f"--output must end in .csv, .xlsx or .html, not {output.name!r}")
+    if res.n_missing_group:  # never silently: these rows are in no column of the table
+        common.note(f"{data.name}: {res.n_missing_group} row(s) with a missing '{by}' were excluded")
+    if as_json:
+        common.dump(res.to_dict())
+        return
+    disp = res.to_display()
+    out.print(common.table(disp.reset_index() if disp.index.name else disp, title="Table 1"))
+    if output is not None:
+        out.print(f"written to {output}")
 
-            spec = load_spec(model)
-            needed = [v.name for v in spec.variables]
-            sub = common.drop_missing_outcome(df, outcome, data.name)
-            if all(c in sub.columns for c in needed):  # else predict names the missing column
-                gone = sub[needed].isna().any(axis=1).to_numpy()
-                if gone.any():
-                    common.note(f"{data.name}: {int(gone.sum())} rows with missing predictors were excluded "
-                                f"({common.rows_text(sub.index[gone])})")
-                sub = sub.loc[~gone]
-            scored = predict(spec, sub, source=data.name, extrapolate=extrapolate or None)
-            common.note_extrapolation(spec, scored, data.name)
-            p = scored["probability"].to_numpy(float)
-            label = spec.name
-        y, ev = common.outcome01(sub, outcome, event, data.name)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = evaluate_probabilities(p, y, name=label)
-        res = {"outcome": outcome, "event": ev, "predictions": label, **res}
-        if spec is not None:
-            res["model"] = {"name": spec.name, "status": spec.provenance.get("status"),
-                            "caveats": spec.provenance.get("caveats", [])}
-        if recalibrate is not None:
-            from myorisk.modeling.spec import recalibrate as do_recal
-            from myorisk.modeling.spec import save_spec
 
-            frame = sub.copy()
-            frame[outcome] = y
-            new = do_recal(spec, frame, method=recalibrate, outcome=outcome, source=data.name,
-                           extrapolate=extrapolate or None)
-            target = save or Path(f"{spec.name}-{recalibrate}.json")
-            save_spec(new, target)
-            res["recalibrated"] = {"method": recalibrate, "path": str(target),
-                                   "coefficients": dict(new.coefficients)}
-        if spec is not None and spec.notice():
-            common.note(spec.notice())
-        if as_json:
-            common.dump(res)
-            return
-        _print_evaluation(res)
+def sample_size(
+    prevalence: Annotated[float, typer.Option("--prevalence", help="Anticipated outcome proportion.")],
+    parameters: Annotated[int, typer.Option("--parameters", help="Candidate predictor parameters.")],
+    csrsquared: Annotated[float | None, typer.Option("--csrsquared", help="Anticipated Cox–Snell R².")] = None,
+    nagrsquared: Annotated[float | None, typer.Option("--nagrsquared", help="Anticipated Nagelkerke R².")] = None,
+    cstatistic: Annotated[float | None, typer.Option("--cstatistic", help="Anticipated C statistic.")] = None,
+    shrinkage: Annotated[float, typer.Option("--shrinkage", help="Target expected shrinkage (criterion 1).")] = 0.9,
+    as_json: JsonOpt = False,
+) -> None:
+    """Minimum sample size for a binary-outcome prediction model (Riley et al. 2020; pmsampsize)."""
+    from myorisk.modeling.sample_size import riley_binary
 
-    @app.command("table1", short_help="Baseline characteristics by group (Table 1)", rich_help_panel="Models and performance")
-    def table1(
-        data: DataArg,
-        variables: Annotated[str, typer.Option("--variables", "-v", help="Comma-separated columns to describe.")],
-        by: Annotated[str | None, typer.Option("--by", help="Grouping column (e.g. the outcome).")] = None,
-        categorical: Annotated[str | None, typer.Option("--categorical", help="Columns to treat as categorical.")] = None,
-        nonnormal: Annotated[str | None, typer.Option("--nonnormal", help="Columns shown as median (IQR) with rank tests, or 'auto' (Shapiro–Wilk).")] = None,
-        output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the table: .csv, .xlsx or .html.")] = None,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """Baseline characteristics (Table 1) by group with the test used and its statistic."""
-        from myorisk.modeling import tableone as t1
-
-        common.guard_output(output, "--output", data)
-        df = common.read(data)
-        nn: Any = "auto" if nonnormal == "auto" else (common.split(nonnormal) or None)
-        cats = common.split(categorical)
-        for v in common.split(variables):  # 0/1 indicators are categories, shown as n (%)
-            if v in df.columns and v not in cats and pd.api.types.is_numeric_dtype(df[v].dtype):
-                vals = set(pd.unique(df[v].dropna()))
-                if vals and vals <= {0, 1}:
-                    cats.append(v)
-        try:
-            res = t1.table_one(df, by=by, variables=common.split(variables),
-                               categorical=cats or None, nonnormal=nn)
-        except InputError as e:  # the engine does not know the file: every message names it
-            msg = str(e)
-            raise InputError(msg if msg.startswith(f"{data.name}:") else f"{data.name}: {msg}") from None
-        if output is not None:
-            ext = output.suffix.lower()
-            if ext == ".csv":
-                t1.write_csv(res, output)
-            elif ext == ".xlsx":
-                t1.write_xlsx(res, output)
-            elif ext in (".html", ".htm"):
-                from myorisk.atomic import write_text_atomic
-
-                write_text_atomic(output, t1.to_html(res))
-            else:
-                raise InputError(f"--output must end in .csv, .xlsx or .html, not {output.name!r}")
-        if res.n_missing_group:  # never silently: these rows are in no column of the table
-            common.note(f"{data.name}: {res.n_missing_group} row(s) with a missing '{by}' were excluded")
-        if as_json:
-            common.dump(res.to_dict())
-            return
-        disp = res.to_display()
-        out.print(common.table(disp.reset_index() if disp.index.name else disp, title="Table 1"))
-        if output is not None:
-            out.print(f"written to {output}")
-
-    @app.command("sample-size", short_help="Minimum sample size for a model (Riley 2020)", rich_help_panel="Models and performance")
-    def sample_size(
-        prevalence: Annotated[float, typer.Option("--prevalence", help="Anticipated outcome proportion.")],
-        parameters: Annotated[int, typer.Option("--parameters", help="Candidate predictor parameters.")],
-        csrsquared: Annotated[float | None, typer.Option("--csrsquared", help="Anticipated Cox–Snell R².")] = None,
-        nagrsquared: Annotated[float | None, typer.Option("--nagrsquared", help="Anticipated Nagelkerke R².")] = None,
-        cstatistic: Annotated[float | None, typer.Option("--cstatistic", help="Anticipated C statistic.")] = None,
-        shrinkage: Annotated[float, typer.Option("--shrinkage", help="Target expected shrinkage (criterion 1).")] = 0.9,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """Minimum sample size for a binary-outcome prediction model (Riley et al. 2020; pmsampsize)."""
-        from myorisk.modeling.sample_size import riley_binary
-
-        given = [o for o, v in (("--csrsquared", csrsquared), ("--nagrsquared", nagrsquared),
-                                ("--cstatistic", cstatistic)) if v is not None]
-        if len(given) != 1:
-            raise InputError("give exactly one of --csrsquared, --nagrsquared or --cstatistic "
-                             f"(got {', '.join(given) or 'none'})")
-        try:
-            res = riley_binary(prevalence=prevalence, parameters=parameters, csrsquared=csrsquared,
-                               nagrsquared=nagrsquared, cstatistic=cstatistic, shrinkage=shrinkage)
-        except InputError as e:  # the engine names its function; the user typed options
-            msg = str(e).removeprefix("riley_binary: ")
-            raise InputError(f"sample-size: {msg}") from None
-        if as_json:
-            common.dump(res.to_dict())
-            return
-        out.print(common.table(res.to_frame(), title="Riley et al. (2020) criteria"))
-        out.print(res.summary())
+    given = [o for o, v in (("--csrsquared", csrsquared), ("--nagrsquared", nagrsquared),
+                            ("--cstatistic", cstatistic)) if v is not None]
+    if len(given) != 1:
+        raise InputError("give exactly one of --csrsquared, --nagrsquared or --cstatistic "
+                         f"(got {', '.join(given) or 'none'})")
+    try:
+        res = riley_binary(prevalence=prevalence, parameters=parameters, csrsquared=csrsquared,
+                           nagrsquared=nagrsquared, cstatistic=cstatistic, shrinkage=shrinkage)
+    except InputError as e:  # the engine names its function; the user typed options
+        msg = str(e).removeprefix("riley_binary: ")
+        raise InputError(f"sample-size: {msg}") from None
+    if as_json:
+        common.dump(res.to_dict())
+        return
+    out.print(common.table(res.to_frame(), title="Riley et al. (2020) criteria"))
+    out.print(res.summary())
 
 
 def _print_evaluation(res: dict[str, Any]) -> None:

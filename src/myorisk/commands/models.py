@@ -23,145 +23,145 @@ def _value(text: str) -> object:
     return int(v) if v.is_integer() and "." not in text and "e" not in text.lower() else v
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``datasets``, ``models`` and ``predict``."""
-    datasets = typer.Typer(help="The synthetic seed cohorts shipped with myorisk (SYNTHETIC data).", no_args_is_help=True)
-    app.add_typer(datasets, name="datasets", short_help="Bundled synthetic cohorts: list, export", rich_help_panel="Published models")
+datasets = typer.Typer(help="The synthetic seed cohorts shipped with myorisk (SYNTHETIC data).", no_args_is_help=True,
+                       rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False)
 
-    @datasets.command("list")
-    def datasets_list(as_json: JsonOpt = False) -> None:
-        """List the bundled synthetic cohorts."""
-        from myorisk.datasets import SYNTHETIC_NOTICE, list_datasets
 
-        rows = list_datasets()
-        if as_json:
-            common.dump({"datasets": rows, "notice": SYNTHETIC_NOTICE})
-            return
-        fr = pd.DataFrame(rows)[["name", "study", "n", "events", "outcome", "description"]]
-        out.print(common.table(fr, title="Bundled cohorts"))
-        common.note(SYNTHETIC_NOTICE)
+@datasets.command("list")
+def datasets_list(as_json: JsonOpt = False) -> None:
+    """List the bundled synthetic cohorts."""
+    from myorisk.datasets import SYNTHETIC_NOTICE, list_datasets
 
-    @datasets.command("export")
-    def datasets_export(
-        name: Annotated[str, typer.Argument(help="Data set name (see `myorisk datasets list`).")],
-        path: Annotated[Path, typer.Argument(help="CSV file (or folder) to write.")],
-    ) -> None:
-        """Write a bundled synthetic cohort as CSV."""
-        from myorisk.datasets import SYNTHETIC_NOTICE, export_dataset
+    rows = list_datasets()
+    if as_json:
+        common.dump({"datasets": rows, "notice": SYNTHETIC_NOTICE})
+        return
+    fr = pd.DataFrame(rows)[["name", "study", "n", "events", "outcome", "description"]]
+    out.print(common.table(fr, title="Bundled cohorts"))
+    common.note(SYNTHETIC_NOTICE)
 
-        if not path.is_dir() and path.suffix.lower() != ".csv":
-            raise InputError(f"{path}: datasets are exported as CSV; give a .csv file name or a folder")
-        written = export_dataset(name, path)
-        out.print(f"wrote {written}")
-        common.note(SYNTHETIC_NOTICE)
 
-    @app.command("models", short_help="List the bundled published models", rich_help_panel="Published models")
-    def models_list(as_json: JsonOpt = False) -> None:
-        """List the bundled published models and their provenance status."""
-        from myorisk.published import list_models
+@datasets.command("export")
+def datasets_export(
+    name: Annotated[str, typer.Argument(help="Data set name (see `myorisk datasets list`).")],
+    path: Annotated[Path, typer.Argument(help="CSV file (or folder) to write.")],
+) -> None:
+    """Write a bundled synthetic cohort as CSV."""
+    from myorisk.datasets import SYNTHETIC_NOTICE, export_dataset
 
-        rows = list_models()
-        if as_json:
-            common.dump({"models": rows})
-            return
-        fr = pd.DataFrame([{**{k: r.get(k) for k in ("name", "title", "status", "outcome")},
-                            "variables (--set VAR=VALUE)": ", ".join(map(str, r.get("variables") or []))}
-                           for r in rows])
-        out.print(common.table(fr, title="Published models"))
-        for r in rows:
-            if r.get("notice"):
-                common.note(r["notice"])
+    if not path.is_dir() and path.suffix.lower() != ".csv":
+        raise InputError(f"{path}: datasets are exported as CSV; give a .csv file name or a folder")
+    written = export_dataset(name, path)
+    out.print(f"wrote {written}")
+    common.note(SYNTHETIC_NOTICE)
 
-    @app.command(short_help="Predict risk for one patient or a file of patients", rich_help_panel="Published models")
-    def predict(
-        model: Annotated[str, typer.Option("--model", help="A published model's name (see `myorisk models`) or a model spec JSON file.")],
-        input: Annotated[Path | None, typer.Option("--input", "-i", help="File of patients to score.")] = None,
-        output: Annotated[Path | None, typer.Option("--output", "-o", help="Scored file to write (with --input).")] = None,
-        set_: Annotated[list[str] | None, typer.Option("--set", help="One patient's value, VAR=VALUE (repeatable).")] = None,
-        extrapolate: ExtrapolateOpt = False,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """Predicted probability, linear predictor and nomogram points — for one patient (--set or a JSON
-        object on stdin) or a file of patients (--input, --output)."""
-        from myorisk.modeling.spec import load_spec, predict_one
-        from myorisk.modeling.spec import predict as score
 
-        if input is not None and set_:
-            raise InputError("give either --input FILE or --set VAR=VALUE, not both")
-        if output is not None and input is None:
-            raise InputError("--output needs --input FILE")
-        common.guard_output(output, "--output", input)
-        spec = load_spec(model)
-        notice = spec.notice()
-        if input is not None:
-            df = common.read(input)
-            scored = score(spec, df, source=input.name, extrapolate=extrapolate or None)
-            result = pd.concat([df, scored], axis=1)
-            if notice:  # after the checks: an error stays one line on stderr
-                common.note(notice)
-            common.note_extrapolation(spec, scored, input.name)
-            if output is not None:
-                from myorisk.myositis.io import write_table
+def models_list(as_json: JsonOpt = False) -> None:
+    """List the bundled published models and their provenance status."""
+    from myorisk.published import list_models
 
-                write_table(result, output)
-                if not as_json:
-                    out.print(f"wrote {output} ({len(result)} patients scored with '{spec.name}')")
-            if as_json:
-                common.dump({"model": spec.name, "notice": notice,
-                             "rows": scored.reset_index().to_dict(orient="records")})
-            elif output is None:  # identifier and predictions only: every input column would not fit
-                ids = [c for c in ("patient_id",) if c in df.columns]
-                shown = pd.concat([df[ids], scored], axis=1).reset_index()
-                out.print(common.table(shown, title=f"Predictions of '{spec.name}' (--output FILE writes every column)"))
-            return
-        if set_:
-            values: object = {}
-            for item in set_:
-                if "=" not in item:
-                    raise InputError(f"--set must look like VAR=VALUE, not {item!r}")
-                k, v = item.split("=", 1)
-                if k.strip() in values:  # type: ignore[operator]
-                    raise InputError(f"--set: '{k.strip()}' is given twice")
-                values[k.strip()] = _value(v.strip())  # type: ignore[index]
-            source = "--set"
-        else:
-            if sys.stdin.isatty():
-                raise InputError("give --input FILE, --set VAR=VALUE, or one patient as a JSON object on stdin")
-            text = sys.stdin.read()
-            if not text.strip():
-                raise InputError("stdin is empty: give --input FILE, --set VAR=VALUE, or one patient as a JSON "
-                                 "object on stdin")
-            try:
-                values = json.loads(text)
-            except json.JSONDecodeError as e:
-                raise InputError(f"stdin: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
-            source = "stdin"
-        names = [v.name for v in spec.variables]
-        unknown = sorted(set(values) - set(names)) if isinstance(values, dict) else []
-        if unknown:
-            raise InputError(f"{source}: '{unknown[0]}' is not a variable of '{spec.name}' "
-                             f"(variables: {', '.join(names)})")
-        absent = [n for n in names if n not in values] if isinstance(values, dict) else []
-        if absent:
-            how = "--set VAR=VALUE" if source == "--set" else "a key of the JSON object"
-            raise InputError(f"{source}: no value for {', '.join(repr(a) for a in absent)} (model '{spec.name}' "
-                             f"needs {', '.join(names)}; give each as {how})")
-        try:
-            res = predict_one(spec, values, source=source, extrapolate=extrapolate or None)
-        except InputError as e:  # one patient: no rows, the variables are named as typed
-            import re
+    rows = list_models()
+    if as_json:
+        common.dump({"models": rows})
+        return
+    fr = pd.DataFrame([{**{k: r.get(k) for k in ("name", "title", "status", "outcome")},
+                        "variables (--set VAR=VALUE)": ", ".join(map(str, r.get("variables") or []))}
+                       for r in rows])
+    out.print(common.table(fr, title="Published models"))
+    for r in rows:
+        if r.get("notice"):
+            common.note(r["notice"])
 
-            raise InputError(re.sub(r"row 1, column ('[^']+'): ", r"\1: ", str(e))) from None
-        if notice:
+
+def predict(
+    model: Annotated[str, typer.Option("--model", help="A published model's name (see `myorisk models`) or a model spec JSON file.")],
+    input: Annotated[Path | None, typer.Option("--input", "-i", help="File of patients to score.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Scored file to write (with --input).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="One patient's value, VAR=VALUE (repeatable).")] = None,
+    extrapolate: ExtrapolateOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Predicted probability, linear predictor and nomogram points — for one patient (--set or a JSON
+    object on stdin) or a file of patients (--input, --output)."""
+    from myorisk.modeling.spec import load_spec, predict_one
+    from myorisk.modeling.spec import predict as score
+
+    if input is not None and set_:
+        raise InputError("give either --input FILE or --set VAR=VALUE, not both")
+    if output is not None and input is None:
+        raise InputError("--output needs --input FILE")
+    common.guard_output(output, "--output", input)
+    spec = load_spec(model)
+    notice = spec.notice()
+    if input is not None:
+        df = common.read(input)
+        scored = score(spec, df, source=input.name, extrapolate=extrapolate or None)
+        result = pd.concat([df, scored], axis=1)
+        if notice:  # after the checks: an error stays one line on stderr
             common.note(notice)
-        if res.get("extrapolated"):
-            common.note(f"{source}: the prediction extrapolates beyond the range '{spec.name}' was developed on "
-                        f"({', '.join(res['extrapolated'])})")
+        common.note_extrapolation(spec, scored, input.name)
+        if output is not None:
+            from myorisk.myositis.io import write_table
+
+            write_table(result, output)
+            if not as_json:
+                out.print(f"wrote {output} ({len(result)} patients scored with '{spec.name}')")
         if as_json:
-            common.dump(res)
-            return
-        out.print(f"Model '{spec.name}': predicted probability {res['probability']:.4f} "
-                  f"(linear predictor {res['linear_predictor']:.4f})")
-        fr = pd.DataFrame([{"variable": k, "points": v} for k, v in res["points"].items()]
-                          + [{"variable": "total", "points": res["points_total"]}])
-        out.print(common.table(fr, title="Nomogram points"))
+            common.dump({"model": spec.name, "notice": notice,
+                         "rows": scored.reset_index().to_dict(orient="records")})
+        elif output is None:  # identifier and predictions only: every input column would not fit
+            ids = [c for c in ("patient_id",) if c in df.columns]
+            shown = pd.concat([df[ids], scored], axis=1).reset_index()
+            out.print(common.table(shown, title=f"Predictions of '{spec.name}' (--output FILE writes every column)"))
+        return
+    if set_:
+        values: object = {}
+        for item in set_:
+            if "=" not in item:
+                raise InputError(f"--set must look like VAR=VALUE, not {item!r}")
+            k, v = item.split("=", 1)
+            if k.strip() in values:  # type: ignore[operator]
+                raise InputError(f"--set: '{k.strip()}' is given twice")
+            values[k.strip()] = _value(v.strip())  # type: ignore[index]
+        source = "--set"
+    else:
+        if sys.stdin.isatty():
+            raise InputError("give --input FILE, --set VAR=VALUE, or one patient as a JSON object on stdin")
+        text = sys.stdin.read()
+        if not text.strip():
+            raise InputError("stdin is empty: give --input FILE, --set VAR=VALUE, or one patient as a JSON "
+                             "object on stdin")
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise InputError(f"stdin: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
+        source = "stdin"
+    names = [v.name for v in spec.variables]
+    unknown = sorted(set(values) - set(names)) if isinstance(values, dict) else []
+    if unknown:
+        raise InputError(f"{source}: '{unknown[0]}' is not a variable of '{spec.name}' "
+                         f"(variables: {', '.join(names)})")
+    absent = [n for n in names if n not in values] if isinstance(values, dict) else []
+    if absent:
+        how = "--set VAR=VALUE" if source == "--set" else "a key of the JSON object"
+        raise InputError(f"{source}: no value for {', '.join(repr(a) for a in absent)} (model '{spec.name}' "
+                         f"needs {', '.join(names)}; give each as {how})")
+    try:
+        res = predict_one(spec, values, source=source, extrapolate=extrapolate or None)
+    except InputError as e:  # one patient: no rows, the variables are named as typed
+        import re
+
+        raise InputError(re.sub(r"row 1, column ('[^']+'): ", r"\1: ", str(e))) from None
+    if notice:
+        common.note(notice)
+    if res.get("extrapolated"):
+        common.note(f"{source}: the prediction extrapolates beyond the range '{spec.name}' was developed on "
+                    f"({', '.join(res['extrapolated'])})")
+    if as_json:
+        common.dump(res)
+        return
+    out.print(f"Model '{spec.name}': predicted probability {res['probability']:.4f} "
+              f"(linear predictor {res['linear_predictor']:.4f})")
+    fr = pd.DataFrame([{"variable": k, "points": v} for k, v in res["points"].items()]
+                      + [{"variable": "total", "points": res["points_total"]}])
+    out.print(common.table(fr, title="Nomogram points"))

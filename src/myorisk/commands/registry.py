@@ -13,7 +13,7 @@ from myorisk.commands import _common as common
 from myorisk.commands._common import JsonOpt, err, out
 from myorisk.errors import InputError
 
-__all__ = ["register", "registry_app"]
+__all__ = ["registry_app"]
 
 DbOpt = Annotated[str, typer.Option("--db", help="Registry database: a SQLite file path (created by init) or a postgresql:// URL.")]
 
@@ -266,9 +266,3 @@ def serve(
     err.print(f"myorisk registry: http://{shown}:{port}/registry/ ; Ctrl+C to stop", markup=False)
     uvicorn.run(application, host=host, port=port, log_config=access_log_config(log_level.lower()),
                 server_header=False, proxy_headers=False)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``registry`` command group to the CLI."""
-    app.add_typer(registry_app, name="registry", rich_help_panel="Registry",
-                  short_help="Prospective registry: init, users, import, export, monitor, serve")

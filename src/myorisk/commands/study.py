@@ -50,67 +50,65 @@ def _progress_bars(quiet: bool):
     return prog, factory
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``study`` and ``demo`` to the CLI."""
 
-    @app.command(short_help="Run a whole study from a YAML config into a report", rich_help_panel="Studies and reports")
-    def study(
-        config: Annotated[Path, typer.Argument(help="Study configuration (YAML); see docs/study.md.")],
-        out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: <config name>-report).")] = None,
-        pdf: Annotated[bool, typer.Option("--pdf", help="Also render report.pdf (needs Chromium).")] = False,
-        bootstrap: Annotated[int | None, typer.Option("--bootstrap", "-B", min=10, max=100_000, help="Bootstrap resamples (overrides the config; default 1000).")] = None,
-        seed: Annotated[int | None, typer.Option("--seed", min=0, help="Bootstrap seed, a whole number >= 0 (overrides the config).")] = None,
-        check: Annotated[bool, typer.Option("--check", help="Only validate the configuration and data, then stop.")] = False,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
-        as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary (paths, AUCs) on stdout.")] = False,
-    ) -> None:
-        """Run a whole prediction-model study from a YAML configuration into one report folder."""
-        from myorisk.report.write import check_output_folder, write
-        from myorisk.study.config import load_config
-        from myorisk.study.pipeline import prepare, run
 
-        cfg = load_config(config).with_bootstrap(B=bootstrap, seed=seed)
-        target = out_dir or Path(f"{config.stem}-report")
-        if not check:
-            check_output_folder(target)  # a folder that cannot take the report: say so before any work
-        prep = prepare(cfg)  # every check before any work
-        if check:
-            sets = ", ".join(f"{k}: {len(v)} rows" for k, v in prep.frames.items())
-            out.print(f"{config.name}: configuration and data are valid ({sets})")
-            return
-        if pdf:
-            from myorisk.report.pdf import find_chromium
+def study(
+    config: Annotated[Path, typer.Argument(help="Study configuration (YAML); see docs/study.md.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: <config name>-report).")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also render report.pdf (needs Chromium).")] = False,
+    bootstrap: Annotated[int | None, typer.Option("--bootstrap", "-B", min=10, max=100_000, help="Bootstrap resamples (overrides the config; default 1000).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Bootstrap seed, a whole number >= 0 (overrides the config).")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Only validate the configuration and data, then stop.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary (paths, AUCs) on stdout.")] = False,
+) -> None:
+    """Run a whole prediction-model study from a YAML configuration into one report folder."""
+    from myorisk.report.write import check_output_folder, write
+    from myorisk.study.config import load_config
+    from myorisk.study.pipeline import prepare, run
 
-            find_chromium()
-        t0 = time.perf_counter()
-        prog, factory = _progress_bars(quiet or as_json)
-        with prog:
-            cb = factory()
-            res = run(prep, progress=cb)
-            cb(WRITE_STEP, 0, 1)
-            report = write(res, target, pdf=pdf)
-            cb(WRITE_STEP, 1, 1)
-        _finish(res, report, time.perf_counter() - t0, as_json)
+    cfg = load_config(config).with_bootstrap(B=bootstrap, seed=seed)
+    target = out_dir or Path(f"{config.stem}-report")
+    if not check:
+        check_output_folder(target)  # a folder that cannot take the report: say so before any work
+    prep = prepare(cfg)  # every check before any work
+    if check:
+        sets = ", ".join(f"{k}: {len(v)} rows" for k, v in prep.frames.items())
+        out.print(f"{config.name}: configuration and data are valid ({sets})")
+        return
+    if pdf:
+        from myorisk.report.pdf import find_chromium
 
-    @app.command(short_help="Run studies A and B on the bundled synthetic cohorts", rich_help_panel="Studies and reports")
-    def demo(
-        out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("myorisk-demo"),
-        pdf: Annotated[bool, typer.Option("--pdf", help="Also render the reports as PDF (needs Chromium).")] = False,
-        bootstrap: Annotated[int | None, typer.Option("--bootstrap", "-B", min=10, max=100_000, help="Bootstrap resamples (default 200 for the demo).")] = None,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
-    ) -> None:
-        """Run study A's and study B's analyses on the bundled SYNTHETIC cohorts (myorisk-demo/)."""
-        from myorisk.study.demo import DEMO_B, run_demo
+        find_chromium()
+    t0 = time.perf_counter()
+    prog, factory = _progress_bars(quiet or as_json)
+    with prog:
+        cb = factory()
+        res = run(prep, progress=cb)
+        cb(WRITE_STEP, 0, 1)
+        report = write(res, target, pdf=pdf)
+        cb(WRITE_STEP, 1, 1)
+    _finish(res, report, time.perf_counter() - t0, as_json)
 
-        t0 = time.perf_counter()
-        prog, factory = _progress_bars(quiet)
-        with prog:
-            paths = run_demo(out_dir, B=DEMO_B if bootstrap is None else bootstrap, pdf=pdf,
-                             progress_for=lambda name: factory(f"[{name}] "))
-        out.print(f"Demo finished in {time.perf_counter() - t0:.1f} s (SYNTHETIC DATA).")
-        out.print(f"Open {paths[0]}")
-        for p in paths[1:]:
-            out.print(f"  report: {p}")
+
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("myorisk-demo"),
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also render the reports as PDF (needs Chromium).")] = False,
+    bootstrap: Annotated[int | None, typer.Option("--bootstrap", "-B", min=10, max=100_000, help="Bootstrap resamples (default 200 for the demo).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Run study A's and study B's analyses on the bundled SYNTHETIC cohorts (myorisk-demo/)."""
+    from myorisk.study.demo import DEMO_B, run_demo
+
+    t0 = time.perf_counter()
+    prog, factory = _progress_bars(quiet)
+    with prog:
+        paths = run_demo(out_dir, B=DEMO_B if bootstrap is None else bootstrap, pdf=pdf,
+                         progress_for=lambda name: factory(f"[{name}] "))
+    out.print(f"Demo finished in {time.perf_counter() - t0:.1f} s (SYNTHETIC DATA).")
+    out.print(f"Open {paths[0]}")
+    for p in paths[1:]:
+        out.print(f"  report: {p}")
 
 
 def _finish(res, report: Path, seconds: float, as_json: bool) -> None:

@@ -91,12 +91,15 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
         raise InputError(f"--alpha must be between 0 and 1, not {alpha}")
 
     df = common.read(data)
-    design = build_design(df, outcome, common.split(predictors), categorical=common.split(categorical),
+    design = build_design(df, outcome, common.columns_list(predictors), categorical=common.split(categorical),
                           reference=common.refs(reference), event=event, source=data.name)
     msg = design.missing.message()
     if msg:
         common.note(msg)
     selection = None
+    if select is not None and any(t.kind == "interaction" for t in design.terms):
+        raise InputError("--select drops whole terms and could keep an interaction without its main effects: "
+                         "validate a model with interactions as prespecified (without --select)")
     if select is not None:
         if select not in ("pscreen", "aic"):
             raise InputError(f"--select must be pscreen or aic, not {select!r}")
@@ -175,103 +178,101 @@ def _note_failures(d: dict) -> None:
                     f"{': ' + reasons if reasons else ''})")
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``validate`` and ``calibrate``."""
 
-    @app.command(short_help="Bootstrap optimism-corrected indexes (rms validate)", rich_help_panel="Internal validation")
-    def validate(
-        data: DataArg,
-        outcome: OutcomeOpt,
-        predictors: PredictorsOpt,
-        bootstrap: BootOpt = None,
-        seed: SeedOpt = None,
-        select: SelectOpt = None,
-        alpha: AlphaOpt = 0.05,
-        screen_alpha: ScreenAlphaOpt = None,
-        resamples: ResamplesOpt = None,
-        resamples_base: BaseOpt = "auto",
-        failure_policy: PolicyOpt = "rms65",
-        auc: Annotated[bool, typer.Option("--auc", help="Also the AUC in each resample's training fit and out-of-bag patients (.632+).")] = False,
-        categorical: CategoricalOpt = None,
-        reference: ReferenceOpt = None,
-        event: EventOpt = None,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp."""
-        from myorisk.modeling.validation import validate as run
 
-        design, selection, idx, B, seed = _prepare(
-            data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
-            bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
-        with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
-                      failure_policy=failure_policy, auc=auc, progress=cb)
-        d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
-        if as_json:
-            common.dump(d)
-            return
-        out.print(common.table(res.to_frame(), title=f"Bootstrap validation (B = {d['B']}, {_drawn(seed, resamples)}, "
-                                                     f"{d['seconds']:.2f} s)"))
-        _note_failures(d)
-        if d.get("selection_frequency"):
-            fr = pd.DataFrame([{"variable": k, "selected": v} for k, v in d["selection_frequency"].items()])
-            out.print(common.table(fr, title="How often each candidate was selected"))
-        if d.get("selection_empty"):
-            common.note(f"in {100 * d['selection_empty']:.1f}% of resamples the selection kept no predictor "
-                        "(the screened-in model was separated or nothing passed); those resamples count "
-                        "as intercept-only models, as the procedure delivers them (Intercept and Slope are undefined there)")
-        if d.get("selected"):
-            out.print(f"selected in the original data: {', '.join(d['selected'])}")
-        if d.get("resampled_auc"):
-            ra = d["resampled_auc"]
-            rows = []
-            for key, label in (("train", "training fit (in-bag)"), ("oob", "out-of-bag patients")):
-                s = ra.get(key) or {}
-                rows.append({"AUC in": label, "mean": s.get("mean"), "median": s.get("median"),
-                             "2.5%": s.get("q025"), "97.5%": s.get("q975")})
-            out.print(common.table(pd.DataFrame(rows), title="Resampled AUC"))
-            out.print(f"apparent AUC {common.fmt(ra.get('apparent'))}; .632 estimate {common.fmt(ra.get('auc_632'))}; "
-                      f".632+ estimate {common.fmt(ra.get('auc_632plus'))}")
+def validate(
+    data: DataArg,
+    outcome: OutcomeOpt,
+    predictors: PredictorsOpt,
+    bootstrap: BootOpt = None,
+    seed: SeedOpt = None,
+    select: SelectOpt = None,
+    alpha: AlphaOpt = 0.05,
+    screen_alpha: ScreenAlphaOpt = None,
+    resamples: ResamplesOpt = None,
+    resamples_base: BaseOpt = "auto",
+    failure_policy: PolicyOpt = "rms65",
+    auc: Annotated[bool, typer.Option("--auc", help="Also the AUC in each resample's training fit and out-of-bag patients (.632+).")] = False,
+    categorical: CategoricalOpt = None,
+    reference: ReferenceOpt = None,
+    event: EventOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp."""
+    from myorisk.modeling.validation import validate as run
 
-    @app.command(short_help="Bootstrap bias-corrected calibration (rms calibrate)", rich_help_panel="Internal validation")
-    def calibrate(
-        data: DataArg,
-        outcome: OutcomeOpt,
-        predictors: PredictorsOpt,
-        bootstrap: BootOpt = None,
-        seed: SeedOpt = None,
-        select: SelectOpt = None,
-        alpha: AlphaOpt = 0.05,
-        screen_alpha: ScreenAlphaOpt = None,
-        resamples: ResamplesOpt = None,
-        resamples_base: BaseOpt = "auto",
-        failure_policy: PolicyOpt = "rms65",
-        categorical: CategoricalOpt = None,
-        reference: ReferenceOpt = None,
-        event: EventOpt = None,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
-        from myorisk.modeling.calibration import calibrate as run
+    design, selection, idx, B, seed = _prepare(
+        data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
+        bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
+    with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
+                  failure_policy=failure_policy, auc=auc, progress=cb)
+    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
+    if as_json:
+        common.dump(d)
+        return
+    out.print(common.table(res.to_frame(), title=f"Bootstrap validation (B = {d['B']}, {_drawn(seed, resamples)}, "
+                                                 f"{d['seconds']:.2f} s)"))
+    _note_failures(d)
+    if d.get("selection_frequency"):
+        fr = pd.DataFrame([{"variable": k, "selected": v} for k, v in d["selection_frequency"].items()])
+        out.print(common.table(fr, title="How often each candidate was selected"))
+    if d.get("selection_empty"):
+        common.note(f"in {100 * d['selection_empty']:.1f}% of resamples the selection kept no predictor "
+                    "(the screened-in model was separated or nothing passed); those resamples count "
+                    "as intercept-only models, as the procedure delivers them (Intercept and Slope are undefined there)")
+    if d.get("selected"):
+        out.print(f"selected in the original data: {', '.join(d['selected'])}")
+    if d.get("resampled_auc"):
+        ra = d["resampled_auc"]
+        rows = []
+        for key, label in (("train", "training fit (in-bag)"), ("oob", "out-of-bag patients")):
+            s = ra.get(key) or {}
+            rows.append({"AUC in": label, "mean": s.get("mean"), "median": s.get("median"),
+                         "2.5%": s.get("q025"), "97.5%": s.get("q975")})
+        out.print(common.table(pd.DataFrame(rows), title="Resampled AUC"))
+        out.print(f"apparent AUC {common.fmt(ra.get('apparent'))}; .632 estimate {common.fmt(ra.get('auc_632'))}; "
+                  f".632+ estimate {common.fmt(ra.get('auc_632plus'))}")
 
-        design, selection, idx, B, seed = _prepare(
-            data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
-            bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
-        with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
-                      failure_policy=failure_policy, progress=cb)
-        d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
-        if as_json:
-            common.dump(d)
-            return
-        frame = res.to_frame().assign(n=lambda f: f["n"].astype(int))
-        out.print(common.table(frame, title=f"Bootstrap calibration (B = {d['B']}, {_drawn(seed, resamples)}, "
-                                            f"{d['seconds']:.2f} s)"))
-        _note_failures(d)
-        if d["mean_abs_error"] is None:
-            common.note("no usable resample: the bias-corrected curve and its errors are undefined")
-        else:
-            out.print(f"Mean absolute error {d['mean_abs_error']:.4f}; mean squared error {d['mean_sq_error']:.5f}; "
-                      f"0.9 quantile of absolute error {d['e90']:.4f}")
+
+def calibrate(
+    data: DataArg,
+    outcome: OutcomeOpt,
+    predictors: PredictorsOpt,
+    bootstrap: BootOpt = None,
+    seed: SeedOpt = None,
+    select: SelectOpt = None,
+    alpha: AlphaOpt = 0.05,
+    screen_alpha: ScreenAlphaOpt = None,
+    resamples: ResamplesOpt = None,
+    resamples_base: BaseOpt = "auto",
+    failure_policy: PolicyOpt = "rms65",
+    categorical: CategoricalOpt = None,
+    reference: ReferenceOpt = None,
+    event: EventOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
+    from myorisk.modeling.calibration import calibrate as run
+
+    design, selection, idx, B, seed = _prepare(
+        data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
+        bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
+    with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
+                  failure_policy=failure_policy, progress=cb)
+    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
+    if as_json:
+        common.dump(d)
+        return
+    frame = res.to_frame().assign(n=lambda f: f["n"].astype(int))
+    out.print(common.table(frame, title=f"Bootstrap calibration (B = {d['B']}, {_drawn(seed, resamples)}, "
+                                        f"{d['seconds']:.2f} s)"))
+    _note_failures(d)
+    if d["mean_abs_error"] is None:
+        common.note("no usable resample: the bias-corrected curve and its errors are undefined")
+    else:
+        out.print(f"Mean absolute error {d['mean_abs_error']:.4f}; mean squared error {d['mean_sq_error']:.5f}; "
+                  f"0.9 quantile of absolute error {d['e90']:.4f}")
