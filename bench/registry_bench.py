@@ -144,7 +144,7 @@ def main() -> None:
             stop_pg()
         shutil.rmtree(tmp, ignore_errors=True)
     (HERE / "registry_results.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"| backend | operation | requests/s | p50 (ms) | p99 (ms) | failed |")
+    print("| backend | operation | requests/s | p50 (ms) | p99 (ms) | failed |")
     print("|---|---|---:|---:|---:|---:|")
     for backend in args.backends.split(","):
         for op in ("writes", "reads"):

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import load_r
 from myorisk.errors import InputError
 from myorisk.modeling.monitoring import monitor_predictions, observed_expected
+
+from conftest import load_r
 
 pytestmark = [pytest.mark.r_parity]
 R = load_r("monitoring")

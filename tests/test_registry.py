@@ -12,7 +12,14 @@ from myorisk.modeling.spec import predict_one
 from myorisk.myositis.criteria import eular_acr_2017
 from myorisk.myositis.tis import total_improvement_score
 from myorisk.published import load_model
-from myorisk.registry.access import AccessDenied, Conflict, Invalid, NotAuthenticated, Principal, RateLimited
+from myorisk.registry.access import (
+    AccessDenied,
+    Conflict,
+    Invalid,
+    NotAuthenticated,
+    Principal,
+    RateLimited,
+)
 from myorisk.registry.service import Registry
 
 pytestmark = [pytest.mark.db]

@@ -192,7 +192,7 @@ def test_hostile_fuzz_never_5xx(env) -> None:
              "/api/registry/patients/abc", "/registry/login", "/registry/patients/new",
              f"/registry/patients/{pid}/tis"]
     seen = set()
-    for i in range(400):
+    for _i in range(400):
         who = rng.choice([None, "ann", "bob", "rita", "root"])
         headers = dict(h[who]) if who else {}
         if rng.random() < 0.2:

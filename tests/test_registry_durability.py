@@ -39,7 +39,7 @@ def _start(db: str, port: int, log: Path) -> subprocess.Popen:
         start_new_session=True)
 
 
-def _wait_up(port: int, timeout: float = 60) -> None:
+def _wait_up(port: int, log: Path, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -48,7 +48,8 @@ def _wait_up(port: int, timeout: float = 60) -> None:
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise AssertionError("registry server did not come up")
+    tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
+    raise AssertionError(f"registry server did not come up:\n{tail}")
 
 
 def test_acknowledged_writes_survive_sigkill(db_url: str, tmp_path: Path) -> None:
@@ -62,7 +63,7 @@ def test_acknowledged_writes_survive_sigkill(db_url: str, tmp_path: Path) -> Non
 
     port, log = free_port(), tmp_path / "server.log"
     proc = _start(db_url, port, log)
-    _wait_up(port)
+    _wait_up(port, log)
     acked: dict[str, tuple[int, int, dict]] = {}  # key -> (patient, visit id, values)
     unacked: dict[str, tuple[int, dict]] = {}
     lock = threading.Lock()
@@ -111,7 +112,7 @@ def test_acknowledged_writes_survive_sigkill(db_url: str, tmp_path: Path) -> Non
             os.killpg(proc.pid, signal.SIGKILL)  # no shutdown, no flush: a power cut for the app
             proc.wait(timeout=10)
             proc = _start(db_url, port, log)
-            _wait_up(port)
+            _wait_up(port, log)
         time.sleep(max(0.0, t0 + WRITE_SECONDS - time.monotonic()))
     finally:
         stop.set()

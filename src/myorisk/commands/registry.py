@@ -176,8 +176,9 @@ def monitor(
         if ext not in (".png", ".svg", ".pdf"):
             raise InputError(f"--plot must end in .png, .svg or .pdf, not {plot.name!r}")
         fig = monitor_plot(res)
-        from myorisk.atomic import write_bytes_atomic
         import io
+
+        from myorisk.atomic import write_bytes_atomic
 
         buf = io.BytesIO()
         fig.savefig(buf, format=ext[1:], dpi=200, bbox_inches="tight")

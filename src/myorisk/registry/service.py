@@ -748,7 +748,7 @@ class Registry:
                 _, base = self._current(s, self._baseline_visit(s, pat.id).id)
                 vals = _typed_row(values, FOLLOWUP_VARIABLES, "visit", strict=strict,
                                   context=base)
-                derived = compute_tis(base, vals) if kind == "week12" else compute_tis(base, vals)
+                derived = compute_tis(base, vals)
                 self._check_outcome_consistency(vals, derived)
                 v = Visit(patient_id=pat.id, kind=kind, visit_date=_as_date(vals.get("date_fu")),
                           idempotency_key=idempotency_key, created_at=now(), created_by=p.user_id)
