@@ -134,8 +134,7 @@ def main() -> None:
             if backend == "sqlite":
                 db = str(tmp / "bench.db")
             else:
-                root = tmp / "pg"
-                root.mkdir()
+                root = Path(tempfile.mkdtemp(prefix="registry-bench-pg-"))  # postgres owns it
                 server, stop_pg = start_postgres(root)
                 db = new_pg_database(server)
             results[backend] = bench(db, args.clients, args.seconds)

@@ -43,8 +43,9 @@ def _sqlite_path(url: str) -> Path | None:
 def make_engine(db: str, *, pool_size: int = 10) -> Any:
     """A SQLAlchemy engine; SQLite runs in WAL mode with full fsync and immediate write locks.
 
-    SQLite transactions begin with ``BEGIN IMMEDIATE`` so that concurrent writers queue on the
-    busy timeout (30 s) instead of failing on a lock upgrade.
+    SQLite write transactions begin with ``BEGIN IMMEDIATE`` so that concurrent writers queue on
+    the busy timeout (30 s) instead of failing on a lock upgrade; sessions opened with the
+    execution option ``myorisk_readonly`` begin a deferred (reading) transaction.
     """
     from sqlalchemy import create_engine, event
 
@@ -65,7 +66,8 @@ def make_engine(db: str, *, pool_size: int = 10) -> Any:
 
         @event.listens_for(eng, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            readonly = conn.get_execution_options().get("myorisk_readonly", False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return eng
     return create_engine(url, pool_size=pool_size, max_overflow=40, pool_pre_ping=True,

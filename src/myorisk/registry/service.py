@@ -228,10 +228,19 @@ class Registry:
             reg._ensure_secret()
         return reg
 
-    def session(self) -> Any:
+    def session(self, *, readonly: bool = False) -> Any:
+        """An ORM session. ``readonly`` sessions begin a deferred transaction on SQLite (readers
+        do not queue behind writers in WAL mode); others take the write lock at BEGIN."""
         from sqlalchemy.orm import Session
 
-        return Session(self.engine, expire_on_commit=False)
+        bind = self.engine.execution_options(myorisk_readonly=True) if readonly else self.engine
+        return Session(bind, expire_on_commit=False)
+
+    def _audit_read(self, p: Principal, entity: str, entity_id: int | None,
+                    site_id: int | None, **detail: Any) -> None:
+        """Record a read in its own short write transaction (after the data were read)."""
+        with self.session() as s, s.begin():
+            self._audit(s, p, "read", entity, entity_id, site_id, **detail)
 
     def close(self) -> None:
         """Release the connections."""
@@ -735,6 +744,18 @@ class Registry:
             raise Invalid([{"field": "Idempotency-Key", "rule": "must be 1-128 characters"}])
         if p.role not in ("admin", "clinician"):
             raise AccessDenied(f"a {p.role} cannot record visits")
+
+        def prepare(s: Any) -> tuple[Any, int, dict, dict]:
+            pat = self._patient_for(s, p, patient_id, write=True)
+            bvv, base = self._current(s, self._baseline_visit(s, pat.id).id)
+            vals = _typed_row(values, FOLLOWUP_VARIABLES, "visit", strict=strict, context=base)
+            derived = compute_tis(base, vals)
+            self._check_outcome_consistency(vals, derived)
+            return pat, bvv.id, vals, derived
+
+        # checks and instruments outside the write lock (a reader's snapshot) ...
+        with self.session(readonly=True) as s, s.begin():
+            _, base_version, vals, derived = prepare(s)
         try:
             with self.session() as s, s.begin():
                 if idempotency_key is not None:
@@ -745,11 +766,9 @@ class Registry:
                             raise Conflict("this Idempotency-Key was used for another patient")
                         return prior.id, False
                 pat = self._patient_for(s, p, patient_id, write=True)
-                _, base = self._current(s, self._baseline_visit(s, pat.id).id)
-                vals = _typed_row(values, FOLLOWUP_VARIABLES, "visit", strict=strict,
-                                  context=base)
-                derived = compute_tis(base, vals)
-                self._check_outcome_consistency(vals, derived)
+                # ... redone under the lock only if the baseline changed in between
+                if self._current(s, self._baseline_visit(s, pat.id).id)[0].id != base_version:
+                    pat, base_version, vals, derived = prepare(s)
                 v = Visit(patient_id=pat.id, kind=kind, visit_date=_as_date(vals.get("date_fu")),
                           idempotency_key=idempotency_key, created_at=now(), created_by=p.user_id)
                 s.add(v)
@@ -831,7 +850,7 @@ class Registry:
 
         if p.role == "researcher":
             raise AccessDenied("researchers see pseudonymised exports and monitoring only")
-        with self.session() as s, s.begin():
+        with self.session(readonly=True) as s, s.begin():
             q = select(Patient, Site.code).join(Site, Patient.site_id == Site.id)
             if p.role == "clinician":
                 q = q.where(Patient.site_id == p.site_id)
@@ -847,9 +866,9 @@ class Registry:
                     outs.setdefault(o.patient_id, {})[o.name] = o.value
                 for v in s.scalars(select(Visit).where(Visit.patient_id.in_(ids))):
                     visits.setdefault(v.patient_id, []).append(v.kind)
-            self._audit(s, p, "read", "patient_list", None, p.site_id, count=len(rows))
-            return [{"id": pat.id, "site": code, "patient_id": pat.local_id,
-                     "created_at": pat.created_at.isoformat(), "source": pat.source,
+        self._audit_read(p, "patient_list", None, p.site_id, count=len(rows))
+        return [{"id": pat.id, "site": code, "patient_id": pat.local_id,
+                 "created_at": pat.created_at.isoformat(), "source": pat.source,
                      "visits": sorted(visits.get(pat.id, []), key=VISIT_KINDS.index),
                      "outcomes": outs.get(pat.id, {})} for pat, code in rows]
 
@@ -860,7 +879,7 @@ class Registry:
 
         from myorisk.registry.models import Outcome, Prediction, Site, User, Visit, VisitVersion
 
-        with self.session() as s, s.begin():
+        with self.session(readonly=True) as s, s.begin():
             pat = self._patient_for(s, p, patient_id, write=False)
             site = s.get(Site, pat.site_id).code
             visits = []
@@ -892,10 +911,10 @@ class Registry:
                 hist.append({"visit": v.id, "kind": v.kind, "version": vv.version,
                              "at": vv.created_at.isoformat(), "by": who or "command line",
                              "reason": vv.reason})
-            self._audit(s, p, "read", "patient", pat.id, pat.site_id)
-            return {"id": pat.id, "site": site, "patient_id": pat.local_id, "source": pat.source,
-                    "created_at": pat.created_at.isoformat(), "visits": visits,
-                    "predictions": preds, "outcomes": outs, "history": hist}
+        self._audit_read(p, "patient", pat.id, pat.site_id)
+        return {"id": pat.id, "site": site, "patient_id": pat.local_id, "source": pat.source,
+                "created_at": pat.created_at.isoformat(), "visits": visits,
+                "predictions": preds, "outcomes": outs, "history": hist}
 
     def audit_log(self, p: Principal, limit: int = 200) -> list[dict[str, Any]]:
         """The latest audit rows (admins only)."""
@@ -931,6 +950,7 @@ class Registry:
         pseudo = forced or bool(pseudonymise)
         with self.session() as s, s.begin():
             key = self._secret(s)
+        with self.session(readonly=True) as s, s.begin():
             q = select(Patient, Site.code).join(Site, Patient.site_id == Site.id)
             if p.role == "clinician":
                 q = q.where(Patient.site_id == p.site_id)
@@ -966,6 +986,7 @@ class Registry:
                     if bl and fu:
                         rec["fu_days"] = (date.fromisoformat(fu) - date.fromisoformat(bl)).days
                 rows.append(rec)
+        with self.session() as s, s.begin():
             self._audit(s, p, "export", "patients", None, p.site_id, count=len(rows),
                         pseudonymised=pseudo)
         frame = pd.DataFrame(rows)
@@ -996,7 +1017,7 @@ class Registry:
         names = model_names()
         if model not in names:
             raise InputError(f"--model must be one of {', '.join(names)}, not {model!r}")
-        with self.session() as s, s.begin():
+        with self.session(readonly=True) as s, s.begin():
             q = (select(Prediction, Outcome.value, Site.code, Visit.visit_date)
                  .join(Patient, Prediction.patient_id == Patient.id)
                  .join(Site, Patient.site_id == Site.id)
@@ -1010,6 +1031,7 @@ class Registry:
             if p.role == "clinician":  # clinicians monitor their own site
                 q = q.where(Patient.site_id == p.site_id)
             rows = s.execute(q.order_by(Prediction.patient_id)).all()
+        with self.session() as s, s.begin():
             self._audit(s, p, "monitor", "model", None, p.site_id, model=model, n=len(rows))
         spec = next(sp for sp, _, _ in published_models() if sp.name == model)
         prob = np.array([r[0].probability for r in rows])
