@@ -126,7 +126,10 @@ def test_enter_patient_followup_and_monitor(browser: object, server: str) -> Non
     page.wait_for_load_state("load")
     assert page.locator("#verdict").is_visible()
     assert page.locator("#c-stat").inner_text()[:1] in "01"
-    assert page.locator("img.chart").evaluate("i => i.complete && i.naturalWidth > 0")
+    charts = page.locator("img.chart")
+    assert charts.count() == 2  # calibration and drift, drawn by the server (SVG)
+    for k in range(2):
+        assert charts.nth(k).evaluate("i => i.complete && i.naturalWidth > 0")
     _shot(page, "monitor-desktop")
     page.goto(f"{server}/registry/patients/new")
     _shot(page, "baseline-desktop")  # (a full-page shot before a click upsets the click)

@@ -66,7 +66,10 @@ def test_round_trip_and_monitor_equals_evaluate(filled: tuple[str, Path], cohort
                                        err_msg=col)
         else:
             assert a.astype(str).tolist() == b.astype(str).tolist(), col
-    mon = json.loads(run("registry", "monitor", "--model", "redmi", "--db", db, "--json").stdout)
+    plot = tmp / "monitor.png"
+    mon = json.loads(run("registry", "monitor", "--model", "redmi", "--db", db, "--json",
+                         "--plot", str(plot)).stdout)
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     ev = json.loads(run("evaluate", str(out), "--outcome", "refractory", "--prob", "prob_redmi",
                         "--json").stdout)
     evm = json.loads(run("evaluate", str(out), "--outcome", "refractory", "--model", "redmi",
