@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import base64
 import io
-import math
 import secrets
+import threading
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -46,6 +46,7 @@ HERE = Path(__file__).parent
 COOKIE = "myorisk_session"
 PRE = "myorisk_pre"
 MAX_BODY = 256 * 1024
+_FIG_LOCK = threading.Lock()
 
 # ----------------------------------------------------------------------------- form layout
 _BASELINE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -543,16 +544,13 @@ def _check_id(i: int) -> None:
 
 def _svg_figure(res: dict, which: str) -> str:
     """A monitoring chart as an SVG data URL (figures.monitor_plot; no script, works offline)."""
-    from myorisk.report.figures import monitor_plot
-
-    fig = monitor_plot(res, which=which)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     import matplotlib.pyplot as plt
 
-    plt.close(fig)
+    from myorisk.report.figures import monitor_plot
+
+    with _FIG_LOCK:  # pyplot's figure registry is not thread-safe; requests run in threads
+        fig = monitor_plot(res, which=which)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+        plt.close(fig)
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
-def _fmt(v: Any, d: int = 2) -> str:  # pragma: no cover - template helper
-    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{d}f}"
