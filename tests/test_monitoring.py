@@ -53,3 +53,15 @@ def test_monitor_refuses_bad_input() -> None:
         monitor_predictions(np.array([0.0, 0.3]), np.array([0.0, 1.0]))
     oe = observed_expected(np.array([0.5, 0.5]), np.array([0.0, 0.0]))
     assert oe.estimate == 0 and np.isnan(oe.low)
+
+
+def test_drift_outside_band_is_said() -> None:
+    p = np.full(200, 0.3)
+    y = np.zeros(200)
+    y[:100:10] = 1  # 10 events in the first 100 (30 expected): fewer than predicted ...
+    y[100::2] = 1  # ... then 50 in the next 100
+    res = monitor_predictions(p, y)
+    d = res.drift
+    out = np.flatnonzero(np.abs(d["cum_o_minus_e"]) > d["band"])
+    assert out.size and f"first at number {out[0] + 1}" in res.message
+    assert "left its pointwise 95% band" in res.message

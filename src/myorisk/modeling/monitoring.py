@@ -239,6 +239,8 @@ def monitor_predictions(prob: Any, y: Any, times: Any = None, *, level: float = 
     elif slope.low > 1:
         problems.append(f"calibration slope {slope.estimate:.2f} ({pct} CI {slope.low:.2f}–"
                         f"{slope.high:.2f}) is above 1: predictions are too moderate")
+    outside = np.flatnonzero(np.abs(drift["cum_o_minus_e"].to_numpy())
+                             > drift["band"].to_numpy())
     if problems:
         message = ("Calibration is off beyond chance: " + "; ".join(problems)
                    + ". Review the model before relying on its risks for these patients.")
@@ -247,6 +249,11 @@ def monitor_predictions(prob: Any, y: Any, times: Any = None, *, level: float = 
                    f"events (O/E {oe.estimate:.2f}, {pct} CI {oe.low:.2f}–{oe.high:.2f}; slope "
                    f"{slope.estimate:.2f}, {slope.low:.2f}–{slope.high:.2f}). With few patients "
                    "the intervals are wide: absence of an alert is not proof of calibration.")
+    if outside.size:
+        message += (f" The cumulative observed − expected left its pointwise {pct} band at "
+                    f"{outside.size} of {n} points (first at number {int(outside[0]) + 1}); a "
+                    "pointwise band is crossed by chance in long series, so watch whether the "
+                    "curve keeps drifting.")
     return MonitorResult(n=n, events=events, expected=float(p.sum()), oe=oe, citl=citl, slope=slope,
                          c=c, intercept=float(perf.intercept), brier=float(perf.brier),
                          calibration_curve=curve, groups=groups, drift=drift, alert=bool(problems),

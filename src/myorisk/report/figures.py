@@ -652,7 +652,7 @@ def _monitor_calibration(ax1, res: Mapping[str, Any]) -> None:
         ax1.set_xlabel("Predicted risk")
         ax1.set_ylabel("Observed proportion")
         ax1.set_title("Calibration of the accrued cohort", loc="left")
-        ax1.legend(loc="upper left", fontsize=7.5)
+        _legend(ax1, ("upper left",), fontsize=7.5)
         oe, sl, c = res["oe"], res["slope"], res["c"]
         _f = _fmt2
 
@@ -682,7 +682,7 @@ def _monitor_drift(ax2, res: Mapping[str, Any]) -> None:
         ax2.set_xlabel("Patients with an outcome, in calendar order of baseline")
         ax2.set_ylabel("Observed − expected events")
         ax2.set_title("Drift: cumulative observed − expected", loc="left")
-        ax2.legend(loc="upper left", fontsize=7.5)
+        _legend(ax2, ("upper left", "lower left"), fontsize=7.5)
 
 
 
