@@ -65,3 +65,6 @@ def test_drift_outside_band_is_said() -> None:
     out = np.flatnonzero(np.abs(d["cum_o_minus_e"]) > d["band"])
     assert out.size and f"first at number {out[0] + 1}" in res.message
     assert "left its pointwise 95% band" in res.message
+    # one risk for everybody: no slope and no smooth, said in words, never a number
+    assert res.to_dict()["slope"]["estimate"] is None and res.calibration_curve == ()
+    assert "slope not estimable" in res.message

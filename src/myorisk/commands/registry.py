@@ -189,7 +189,9 @@ def monitor(
     f = common.fmt
 
     def ci(d: dict) -> str:
-        return f"{f(d['estimate'], 3)} ({f(d['low'], 3)}–{f(d['high'], 3)})"
+        if d["estimate"] is None:
+            return "not estimable"
+        return f"{f(d['estimate'], 3)} ({f(d['low'], 3)} to {f(d['high'], 3)})"
 
     out.print(f"Model {res['model']} (outcome {res['outcome']}): {res['n']} patients with an "
               f"outcome, {res['events']} events, {f(res['expected'], 3)} expected", markup=False)

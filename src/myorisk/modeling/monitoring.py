@@ -195,16 +195,23 @@ def monitor_predictions(prob: Any, y: Any, times: Any = None, *, level: float = 
     citl_fit = newton_logistic(np.ones((n, 1)), yy, offset=lg, tol=1e-13)
     se_citl = float(np.sqrt(citl_fit.cov[0, 0]))
     citl = Interval(perf.citl, perf.citl - z * se_citl, perf.citl + z * se_citl, se_citl)
-    slope_fit = newton_logistic(np.column_stack([np.ones(n), lg]), yy, tol=1e-13)
-    se_slope = float(np.sqrt(slope_fit.cov[1, 1]))
-    slope = Interval(perf.slope, perf.slope - z * se_slope, perf.slope + z * se_slope, se_slope)
+    if np.ptp(lg) > 0:
+        slope_fit = newton_logistic(np.column_stack([np.ones(n), lg]), yy, tol=1e-13)
+        se_slope = float(np.sqrt(slope_fit.cov[1, 1]))
+        slope = Interval(perf.slope, perf.slope - z * se_slope, perf.slope + z * se_slope,
+                         se_slope)
+    else:  # one predicted risk for everybody: the slope is not estimable
+        slope = Interval(float("nan"), float("nan"), float("nan"), None)
     oe = observed_expected(p, yy, level)
     c = Interval(roc.auc, roc.ci_low, roc.ci_high, roc.se if hasattr(roc, "se") else None)
 
-    xs, ys = lowess(p, yy, iter=0)
-    grid = np.linspace(float(p.min()), float(p.max()), 50)
-    curve = tuple({"predicted": float(g), "observed": float(o)}
-                  for g, o in zip(grid, approx(xs, ys, grid, ties="mean"), strict=True))
+    if np.ptp(p) > 0:
+        xs, ys = lowess(p, yy, iter=0)
+        grid = np.linspace(float(p.min()), float(p.max()), 50)
+        curve = tuple({"predicted": float(g), "observed": float(o)}
+                      for g, o in zip(grid, approx(xs, ys, grid, ties="mean"), strict=True))
+    else:  # one predicted risk for everybody: no curve to smooth (the risk group shows it)
+        curve = ()
 
     k = int(min(10, max(2, n // 10)))
     edges = np.unique(np.quantile(p, np.linspace(0, 1, k + 1)))  # tied risks stay together
@@ -233,7 +240,9 @@ def monitor_predictions(prob: Any, y: Any, times: Any = None, *, level: float = 
     elif np.isfinite(oe.high) and oe.high < 1:
         problems.append(f"fewer events than predicted (O/E {oe.estimate:.2f}, {pct} CI "
                         f"{oe.low:.2f}–{oe.high:.2f}): the model over-estimates risk")
-    if slope.high < 1:
+    if not np.isfinite(slope.estimate):
+        pass
+    elif slope.high < 1:
         problems.append(f"calibration slope {slope.estimate:.2f} ({pct} CI {slope.low:.2f}–"
                         f"{slope.high:.2f}) is below 1: predictions are too extreme")
     elif slope.low > 1:
@@ -245,9 +254,12 @@ def monitor_predictions(prob: Any, y: Any, times: Any = None, *, level: float = 
         message = ("Calibration is off beyond chance: " + "; ".join(problems)
                    + ". Review the model before relying on its risks for these patients.")
     else:
+        slope_text = (f"slope {slope.estimate:.2f}, {slope.low:.2f}–{slope.high:.2f}"
+                      if np.isfinite(slope.estimate)
+                      else "slope not estimable: one predicted risk for everybody")
         message = (f"No evidence of miscalibration beyond chance in {n} patients with {events} "
-                   f"events (O/E {oe.estimate:.2f}, {pct} CI {oe.low:.2f}–{oe.high:.2f}; slope "
-                   f"{slope.estimate:.2f}, {slope.low:.2f}–{slope.high:.2f}). With few patients "
+                   f"events (O/E {oe.estimate:.2f}, {pct} CI {oe.low:.2f}–{oe.high:.2f}; "
+                   f"{slope_text}). With few patients "
                    "the intervals are wide: absence of an alert is not proof of calibration.")
     if outside.size:
         message += (f" The cumulative observed − expected left its pointwise {pct} band at "
