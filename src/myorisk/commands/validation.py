@@ -13,6 +13,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
+from myorisk.commands import _impute
 from myorisk.commands._common import (
     CategoricalOpt,
     DataArg,
@@ -200,10 +201,30 @@ def validate(
     by: Annotated[str | None, typer.Option("--by", help="Internal–external cross-validation: leave out each centre of this column in turn, develop on the rest, validate on it, then meta-analyse.")] = None,
     firth: Annotated[bool, typer.Option("--firth", help="With --by: Firth's penalised likelihood for the development fits.")] = False,
     plot: Annotated[Path | None, typer.Option("--plot", help="With --by: forest plots of the centres; with --auc: the resampled AUCs (the report's boxplot). .png, .svg or .pdf.")] = None,
+    impute: _impute.ImputeOpt = None,
+    ci: Annotated[bool, typer.Option("--ci", help="Intervals for every corrected index: location-shifted bootstrap (Noma et al. 2021).")] = False,
+    level: Annotated[float, typer.Option("--level", help="Confidence level of --ci.")] = 0.95,
+    maxit: _impute.MaxitOpt = 10,
+    auxiliary: _impute.AuxiliaryOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp;
     with --by CENTRE, internal–external cross-validation by centre pooled by random-effects meta-analysis."""
+    if impute is not None or ci:
+        from myorisk.commands._impute_validation import run_validate
+
+        if auc:
+            raise InputError("--auc is not available with --impute or --ci; run validate --auc separately")
+        if by is not None or firth:
+            raise InputError("--by (cross-validation by centre, with --firth) does not go with --impute or --ci")
+        if plot is not None:
+            raise InputError("--plot is not available with --impute or --ci")
+
+        run_validate(data, outcome, predictors, bootstrap=bootstrap, seed=seed, select=select, alpha=alpha,
+                 screen_alpha=screen_alpha, resamples=resamples, failure_policy=failure_policy,
+                 categorical=categorical, reference=reference, event=event, impute=impute, ci=ci, level=level,
+                 maxit=maxit, auxiliary=auxiliary, as_json=as_json)
+        return
     from myorisk.modeling.validation import validate as run
 
     if by is not None:
@@ -281,9 +302,25 @@ def calibrate(
     reference: ReferenceOpt = None,
     event: EventOpt = None,
     plot: PlotOpt = None,
+    impute: _impute.ImputeOpt = None,
+    ci: Annotated[bool, typer.Option("--ci", help="Intervals for every corrected index: location-shifted bootstrap (Noma et al. 2021).")] = False,
+    level: Annotated[float, typer.Option("--level", help="Confidence level of --ci.")] = 0.95,
+    maxit: _impute.MaxitOpt = 10,
+    auxiliary: _impute.AuxiliaryOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
+    if impute is not None or ci:
+        from myorisk.commands._impute_validation import run_calibrate
+
+        if plot is not None:
+            raise InputError("--plot is not available with --impute or --ci")
+
+        run_calibrate(data, outcome, predictors, bootstrap=bootstrap, seed=seed, select=select, alpha=alpha,
+                 screen_alpha=screen_alpha, resamples=resamples, failure_policy=failure_policy,
+                 categorical=categorical, reference=reference, event=event, impute=impute, ci=ci, level=level,
+                 maxit=maxit, auxiliary=auxiliary, as_json=as_json)
+        return
     from myorisk.modeling.calibration import calibrate as run
 
     common.check_plot(plot, data, resamples)
