@@ -52,6 +52,7 @@ def filled(db_url: str, tmp_path: Path, cohort: Path) -> tuple[str, Path]:
     return db_url, tmp_path
 
 
+@pytest.mark.slow
 def test_round_trip_and_monitor_equals_evaluate(filled: tuple[str, Path], cohort: Path) -> None:
     db, tmp = filled
     out = tmp / "export.csv"
@@ -85,6 +86,7 @@ def test_round_trip_and_monitor_equals_evaluate(filled: tuple[str, Path], cohort
     assert all(set(mon[k]) >= {"estimate", "low", "high"} for k in ("oe", "citl", "slope", "c"))
 
 
+@pytest.mark.slow
 def test_backup_and_restore(filled: tuple[str, Path]) -> None:
     db, tmp = filled
     bk = tmp / "registry.backup"
