@@ -36,6 +36,7 @@ r-refs:
 ## test: set up .venv with test extras, install R if missing, regenerate R references, run pytest
 test: $(TEST_STAMP) r-refs
 	bash scripts/ensure_browser.sh
+	bash scripts/ensure_postgres.sh
 	$(BIN)/python -m pytest -q
 
 ## bench: myorisk and R rms side by side in one run

@@ -29,6 +29,7 @@ __all__ = [
     "decision_plot",
     "auc_boxplot",
     "index_plot",
+    "monitor_plot",
     "mice_trace_plot",
     "mice_density_plot",
     "missing_share_plot",
@@ -715,6 +716,94 @@ def index_plot(ic, *, title: str | None = None, ax=None, watermark: str | None =
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
+
+
+def monitor_plot(res: Mapping[str, Any], *, which: str = "both", title: str | None = None,
+                 watermark: str | None = None):
+    """Registry monitoring: calibration of the accrued cohort and the cumulative O − E drift chart.
+
+    Parameters
+    ----------
+    res : mapping
+        ``Registry.monitor(...)`` / ``registry monitor --json``: ``calibration_curve`` (lowess),
+        ``groups`` (risk groups), ``drift`` (cumulative O − E with its 95% band), ``oe``,
+        ``slope``, ``c``, ``n``, ``events``.
+    which : {"both", "calibration", "drift"}
+        Both panels side by side, or one of them alone (the web page stacks them on a phone).
+    title, watermark
+    """
+    with _apply_rc():
+        plt = _plt()
+        if which == "both":
+            fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.6, 4.4))
+        else:
+            fig, ax = plt.subplots(figsize=(4.8, 4.4))
+            ax1, ax2 = (ax, None) if which == "calibration" else (None, ax)
+        if ax1 is not None:
+            _monitor_calibration(ax1, res)
+        if ax2 is not None:
+            _monitor_drift(ax2, res)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+        _mark(fig, watermark)
+        fig.tight_layout()
+    return fig
+
+
+def _fmt2(v: Any) -> str:
+    return "—" if v is None else f"{v:.2f}"
+
+
+def _monitor_calibration(ax1, res: Mapping[str, Any]) -> None:
+    with _apply_rc():
+        ax1.plot([0, 1], [0, 1], color=_GREY, ls="--", lw=1.0, label="Ideal")
+        cc = res.get("calibration_curve") or []
+        if cc:
+            ax1.plot([c["predicted"] for c in cc], [c["observed"] for c in cc], color=PALETTE[0],
+                     lw=1.8, label="Smoothed (lowess)")
+        gr = res.get("groups") or []
+        if gr:
+            ax1.scatter([g["predicted"] for g in gr], [g["observed"] for g in gr],
+                        s=[12 + 2 * g["n"] ** 0.5 * 4 for g in gr], color=PALETTE[1], zorder=3,
+                        label="Risk groups (observed share)")
+        ax1.set_xlim(0, 1)
+        ax1.set_ylim(0, 1)
+        ax1.set_aspect("equal")
+        ax1.set_xlabel("Predicted risk")
+        ax1.set_ylabel("Observed proportion")
+        ax1.set_title("Calibration of the accrued cohort", loc="left")
+        _legend(ax1, ("upper left",), fontsize=7.5)
+        oe, sl, c = res["oe"], res["slope"], res["c"]
+        _f = _fmt2
+
+        ax1.text(0.98, 0.03, f"n = {res['n']}, events = {res['events']}\n"
+                 f"O/E {_f(oe['estimate'])} ({_f(oe['low'])}–{_f(oe['high'])})\n"
+                 f"slope {_f(sl['estimate'])} ({_f(sl['low'])}–{_f(sl['high'])})\n"
+                 f"C {_f(c['estimate'])} ({_f(c['low'])}–{_f(c['high'])})",
+                 transform=ax1.transAxes, ha="right", va="bottom", fontsize=7.5, color="#333333")
+
+
+def _monitor_drift(ax2, res: Mapping[str, Any]) -> None:
+    with _apply_rc():
+        dr = res.get("drift") or []
+        k = np.arange(1, len(dr) + 1)
+        d = np.array([x["cum_o_minus_e"] for x in dr], float)
+        b = np.array([x["band"] for x in dr], float)
+        if len(dr):
+            ax2.fill_between(k, -b, b, color="#DDDDDD", step="post",
+                             label="95% band if calibrated")
+            ax2.step(k, d, where="post", color=PALETTE[0], lw=1.6, label="Cumulative O − E")
+            ax2.axhline(0, color=_GREY, lw=0.8)
+            times = [x.get("time") for x in dr]
+            ticks = [i for i in range(len(times)) if i == 0 or times[i] != times[i - 1]]
+            if 1 < len(ticks) <= 12:
+                ax2.set_xticks([t + 1 for t in ticks], [str(times[t]) for t in ticks],
+                               rotation=45, ha="right")
+        ax2.set_xlabel("Patients with an outcome, in calendar order of baseline")
+        ax2.set_ylabel("Observed − expected events")
+        ax2.set_title("Drift: cumulative observed − expected", loc="left")
+        _legend(ax2, ("upper left", "lower left"), fontsize=7.5)
+
 
 
 # ----------------------------------------------------------------------------- meta-analysis
