@@ -250,3 +250,18 @@ def outcome01(df: pd.DataFrame, outcome: str, event: str | None, source: str) ->
     return code_outcome(df[outcome], event=event, name=outcome, source=source)
 
 
+
+
+# ----------------------------------------------------------------------------- where the work runs
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="Run the resamples/simulations on a local Dask cluster of N worker processes "
+    "(default: threads in this process). Results are the same either way.")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="Run on an existing Dask cluster: its scheduler address (tcp://host:8786).")]
+
+
+def executor_for(workers: int | None, scheduler: str | None) -> Any:
+    """Context manager yielding the executor of ``--workers``/``--scheduler`` (threads by default)."""
+    from myorisk.modeling.executor import executor
+
+    return executor(workers=workers, scheduler=scheduler)
