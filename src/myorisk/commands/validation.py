@@ -193,6 +193,8 @@ def validate(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    workers: common.WorkersOpt = None,
+    scheduler: common.SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp."""
@@ -201,10 +203,11 @@ def validate(
     design, selection, idx, B, seed = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
         bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
-    with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
+    with common.executor_for(workers, scheduler) as ex, _progress("bootstrap", not as_json) as cb, \
+            warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
-                  failure_policy=failure_policy, auc=auc, progress=cb)
+                  failure_policy=failure_policy, auc=auc, progress=cb, executor=ex)
     d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
     if as_json:
         common.dump(d)
@@ -248,6 +251,8 @@ def calibrate(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    workers: common.WorkersOpt = None,
+    scheduler: common.SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
@@ -256,10 +261,11 @@ def calibrate(
     design, selection, idx, B, seed = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
         bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
-    with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
+    with common.executor_for(workers, scheduler) as ex, _progress("bootstrap", not as_json) as cb, \
+            warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
-                  failure_policy=failure_policy, progress=cb)
+                  failure_policy=failure_policy, progress=cb, executor=ex)
     d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
     if as_json:
         common.dump(d)

@@ -123,7 +123,7 @@ class DaskExecutor(Executor):
             if n < 1:
                 raise InputError(f"--workers must be at least 1, not {n}")
             self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                         dashboard_address=None)
+                                         dashboard_address=":0")
             self.client = Client(self._cluster)
             self.workers = n
         self.address = self.client.scheduler.address
