@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from myorisk.errors import InputError
+
+if TYPE_CHECKING:  # numpy and pandas load when a command uses them, not for --help
+    import numpy as np
+    import pandas as pd
 
 
 def _width(stream: Any) -> int | None:
@@ -126,7 +129,7 @@ def check_grid_size(text: str, option: str = "--thresholds") -> None:
         lo, hi, step = (float(p) for p in parts)
     except ValueError:
         return
-    if step > 0 and np.isfinite(lo) and np.isfinite(hi) and (hi - lo) / step > MAX_GRID:
+    if step > 0 and math.isfinite(lo) and math.isfinite(hi) and (hi - lo) / step > MAX_GRID:
         raise InputError(f"{option} {text}: {int((hi - lo) / step) + 1:,} thresholds; at most {MAX_GRID:,} "
                          "(use a larger STEP, e.g. 0:0.99:0.01)")
 
@@ -186,6 +189,8 @@ def fmt(v: Any, digits: int = 4) -> str:
         return "—"
     if isinstance(v, str):
         return v
+    import numpy as np
+
     if isinstance(v, int | np.integer):
         return str(int(v))
     v = float(v)
@@ -197,12 +202,14 @@ def fmt(v: Any, digits: int = 4) -> str:
 
 
 def fmt_p(p: float | None) -> str:
-    if p is None or not np.isfinite(p):
+    if p is None or not math.isfinite(p):
         return "NA"
     return "<0.0001" if p < 1e-4 else f"{p:.4f}"
 
 
 def table(frame: pd.DataFrame, title: str | None = None, formats: dict[str, Callable] | None = None) -> Table:
+    import pandas as pd
+
     t = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
     formats = formats or {}
     for c in frame.columns:
