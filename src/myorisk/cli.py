@@ -68,7 +68,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("dca", "curves:dca", "Decision curves: net benefit vs treat all/none", _MODELS),
     Command("evaluate", "evaluate:evaluate", "Validate predicted risks: C, Brier, calibration, DCA", _MODELS),
     Command("table1", "evaluate:table1", "Baseline characteristics by group (Table 1)", _MODELS),
-    Command("sample-size", "evaluate:sample_size", "Minimum sample size for a model (Riley 2020; --simulate: samplesizedev)", _MODELS),
+    Command("sample-size", "evaluate:sample_size", "Minimum sample size (Riley 2020, or by --simulate)", _MODELS),
     Command("validate", "validation:validate", "Bootstrap optimism-corrected indexes (rms validate)", _INTERNAL),
     Command("calibrate", "validation:calibrate", "Bootstrap bias-corrected calibration (rms calibrate)", _INTERNAL),
     Command("criteria", "myositis:criteria", "EULAR/ACR 2017 classification criteria", _MYOSITIS),
