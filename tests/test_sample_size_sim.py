@@ -84,6 +84,7 @@ def test_published_expected_performance_n309():
     assert abs(e.slope_sd - ref["slope_sd"]) < k * e.slope_sd / math.sqrt(2 * 1000)
     assert abs(e.prob_acceptable - ref["prob_acceptable"]) < k * m["prob_acceptable"] + 0.005  # R rounds to 2 d.p.
     assert abs(e.mape_sd - ref["mape_sd"]) < k * e.mape_sd / math.sqrt(2 * 1000)
+    assert abs(e.mape_median - ref["mape_median"]) < k * 1.2533 * m["mape_mean"]
     assert abs(e.brier_mean - ref["brier_mean"]) < 0.001 + k * m["brier_mean"]  # R: 3 d.p.
     assert abs(e.mean_risk_sd - ref["mean_risk_sd"]) < 0.0005 + k * e.mean_risk_sd / math.sqrt(2000)
     # C: samplesizedev's quickcstat pairs each case with one random control (unbiased, noisier)

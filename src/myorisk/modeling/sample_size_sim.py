@@ -395,8 +395,9 @@ class ExpectedPerformance:
         Calibration slope over the simulations.
     prob_acceptable : float
         P(bounds[0] < slope < bounds[1]).
-    mape_mean, mape_sd : float
-        Mean absolute prediction error against the true risks.
+    mape_mean, mape_median, mape_sd : float
+        Mean absolute prediction error against the true risks (samplesizedev prints the median
+        as "Mean MAPE").
     c_mean, c_sd : float
         Validation C-statistic (NaN when not computed).
     brier_mean : float
@@ -429,6 +430,7 @@ class ExpectedPerformance:
     slope_sd: float
     prob_acceptable: float
     mape_mean: float
+    mape_median: float
     mape_sd: float
     c_mean: float
     c_sd: float
@@ -455,7 +457,7 @@ class ExpectedPerformance:
             "bounds": list(self.bounds),
             "slope": {"mean": self.slope_mean, "median": self.slope_median, "sd": self.slope_sd},
             "prob_acceptable": self.prob_acceptable,
-            "mape": {"mean": self.mape_mean, "sd": self.mape_sd},
+            "mape": {"mean": self.mape_mean, "median": self.mape_median, "sd": self.mape_sd},
             "c": {"mean": self.c_mean, "sd": self.c_sd},
             "brier": {"mean": self.brier_mean},
             "mean_risk_sd": self.mean_risk_sd,
@@ -478,6 +480,7 @@ class ExpectedPerformance:
             (f"P({self.bounds[0]:g} < slope < {self.bounds[1]:g})", self.prob_acceptable,
              m.get("prob_acceptable")),
             ("mean MAPE", self.mape_mean, m.get("mape_mean")),
+            ("median MAPE", self.mape_median, None),
             ("SD of MAPE", self.mape_sd, None),
             ("mean C-statistic", self.c_mean, m.get("c_mean")),
             ("SD of C-statistic", self.c_sd, None),
@@ -511,7 +514,7 @@ def _summarise(res: np.ndarray, *, n: int, dgm: DGM, simulations: int, nval: int
         bounds=(float(bounds[0]), float(bounds[1])),
         slope_mean=float(cs.mean()), slope_median=float(np.median(cs)), slope_sd=sd(cs),
         prob_acceptable=pa,
-        mape_mean=float(r[:, 2].mean()), mape_sd=sd(r[:, 2]),
+        mape_mean=float(r[:, 2].mean()), mape_median=float(np.median(r[:, 2])), mape_sd=sd(r[:, 2]),
         c_mean=float(np.mean(cvals)) if c_ok else float("nan"),
         c_sd=sd(cvals) if c_ok else float("nan"),
         brier_mean=float(r[:, 3].mean()), mean_risk_sd=sd(r[:, 4]),
