@@ -157,23 +157,94 @@ def univariate(
 class SelectMethod(str, Enum):
     pscreen = "pscreen"
     aic = "aic"
+    lasso = "lasso"
+
+
+class LassoRule(str, Enum):
+    min = "min"
+    one_se = "1se"
+
+
+def _select_lasso(data, outcome, preds, categorical, reference, event, alpha, lam, folds, seed, foldid,
+                  rule, as_json) -> None:  # noqa: ANN001
+    """``select --method lasso``: glmnet's path, λ from --lambda or cross-validation."""
+    from myorisk.modeling.design import build_design
+    from myorisk.modeling.lasso import lasso_cv, lasso_path
+
+    df = common.read(data)
+    if foldid is not None and foldid not in df.columns:
+        raise InputError(f"{data.name}: --foldid column '{foldid}' not found")
+    design = build_design(df, outcome, preds, categorical=common.categorical_list(categorical, preds),
+                          reference=common.refs(reference), event=event, source=data.name)
+    msg = design.missing.message()
+    if msg:
+        common.note(msg)
+    X, y, cols = design.X[:, 1:], design.y, design.columns[1:]
+    result: dict = {"method": "lasso", "alpha": alpha, "n": int(y.size), "events": int(y.sum())}
+    if lam is not None:
+        coefs = lasso_path(X, y, cols, alpha=alpha, lambdas=[lam]).at(lam)
+        result.update({"lambda": lam, "lambda_source": "given"})
+    else:
+        if foldid is not None:
+            fid = df.loc[design.rows, foldid]
+            if fid.isna().any():
+                raise InputError(f"{data.name}: --foldid column '{foldid}' has missing values in rows used")
+            cv = lasso_cv(X, y, cols, alpha=alpha, foldid=fid.to_numpy())
+        else:
+            if seed is None:
+                seed = int(np.random.SeedSequence().entropy % 2**31)
+                common.note(f"folds drawn with seed {seed} (give --seed {seed} to repeat)")
+            cv = lasso_cv(X, y, cols, alpha=alpha, folds=folds, seed=seed)
+        which = "lambda.min" if rule is LassoRule.min else "lambda.1se"
+        lam = cv.lambda_min if rule is LassoRule.min else cv.lambda_1se
+        coefs = cv.coefficients(which)
+        result.update({"lambda": lam, "lambda_source": which, "lambda_min": cv.lambda_min,
+                       "lambda_1se": cv.lambda_1se, "folds": cv.folds, "seed": seed,
+                       "cv": cv.to_frame().to_dict(orient="records")})
+    selected = [t.name for t, sl in zip(design.terms, design.term_slices(), strict=True)
+                if any(coefs[design.columns[j]] != 0 for j in range(sl.start, sl.stop))]
+    result.update({"selected": selected, "coefficients": coefs})
+    if as_json:
+        common.dump(result)
+        return
+    fr = pd.DataFrame({"term": list(coefs), "coefficient": list(coefs.values())})
+    out.print(common.table(fr, title=f"{'LASSO' if alpha == 1 else f'Elastic net (alpha {alpha:g})'}, "
+                                     f"λ = {lam:.4g} ({result['lambda_source']}); original scale"))
+    out.print(f"selected: {', '.join(selected) if selected else '(none)'}")
+    common.note("LASSO coefficients are shrunk towards 0 by design; validate the whole procedure, not the "
+                "final model alone")
 
 
 def select(
     data: DataArg,
     outcome: OutcomeOpt,
     predictors: PredictorsOpt,
-    method: Annotated[SelectMethod, typer.Option("--method", help="pscreen: univariate p < alpha then keep p < alpha; aic: backward stepwise AIC.")] = SelectMethod.pscreen,
-    alpha: Annotated[float, typer.Option("--alpha", help="Significance level of the p-value screen.")] = 0.05,
+    method: Annotated[SelectMethod, typer.Option("--method", help="pscreen: univariate p < alpha then keep p < alpha; aic: backward stepwise AIC; lasso: glmnet LASSO / elastic net.")] = SelectMethod.pscreen,
+    alpha: Annotated[float | None, typer.Option("--alpha", help="pscreen: significance level (default 0.05); lasso: elastic-net mixing, 1 = LASSO, 0 = ridge (default 1).")] = None,
+    lambda_: Annotated[float | None, typer.Option("--lambda", help="lasso: this penalty λ instead of cross-validation.")] = None,
+    folds: Annotated[int, typer.Option("--folds", help="lasso: folds of the cross-validation.")] = 10,
+    seed: Annotated[int | None, typer.Option("--seed", help="lasso: seed of the random folds.")] = None,
+    foldid: Annotated[str | None, typer.Option("--foldid", help="lasso: column holding each row's fold (as cv.glmnet's foldid), instead of random folds.")] = None,
+    rule: Annotated[LassoRule, typer.Option("--rule", help="lasso: λ.min (smallest CV deviance) or λ.1se (largest λ within one SE).")] = None,
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Select predictors (study A's p-value screen or backward AIC) and show the final model."""
+    """Select predictors (study A's p-value screen, backward AIC, or LASSO) and show the final model."""
     from myorisk.modeling.selection import backward_aic, select_pscreen
 
     preds = common.columns_list(predictors)
+    if method is SelectMethod.lasso:
+        _select_lasso(data, outcome, preds, categorical, reference, event, 1.0 if alpha is None else alpha,
+                      lambda_, folds, seed, foldid, rule or LassoRule.min, as_json)
+        return
+    for opt, val in (("--lambda", lambda_), ("--seed", seed), ("--foldid", foldid), ("--rule", rule)):
+        if val is not None:
+            raise InputError(f"{opt} applies to --method lasso")
+    alpha = 0.05 if alpha is None else alpha
+    if not 0.0 < alpha < 1.0:
+        raise InputError(f"--alpha: the significance level must be between 0 and 1, not {alpha}")
     df = common.read(data)
     kw = dict(categorical=common.categorical_list(categorical, preds), reference=common.refs(reference),
               event=event, source=data.name)
@@ -317,3 +388,73 @@ def pentrace(
                            formats={"penalty": lambda v: f"{v:g}"}))
     out.print(f"best penalty (largest corrected AIC): {res.best:g}; refit with "
               f"`myorisk fit … --penalty {res.best:g}`")
+
+
+# ----------------------------------------------------------------------------- effects
+def effects(
+    data: DataArg,
+    outcome: OutcomeOpt,
+    predictors: PredictorsOpt,
+    at: Annotated[list[str] | None, typer.Option("--at", help="Values of one predictor, VAR=v1,v2,… (repeatable).")] = None,
+    variables: Annotated[str | None, typer.Option("--variables", help="Predictors to show (default: all).")] = None,
+    odds_ratio: Annotated[bool, typer.Option("--or", help="Odds ratios against the adjust-to value instead of log odds (table and figure).")] = False,
+    penalty: Annotated[float, typer.Option("--penalty", help="Penalised fit, as `fit --penalty`.")] = 0.0,
+    categorical: CategoricalOpt = None,
+    reference: ReferenceOpt = None,
+    event: EventOpt = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Figure of every partial effect (PNG, SVG or PDF by extension).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Partial effect of each predictor with pointwise 95% CIs, others at their adjust-to values (rms Predict)."""
+    from myorisk.modeling.effects import effects as run
+    from myorisk.modeling.logistic import fit_logistic
+
+    preds = common.columns_list(predictors)
+    cats = common.categorical_list(categorical, preds)
+    if plot is not None:
+        common.guard_output(plot, "--plot", data)
+        if plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise InputError(f"--plot {plot}: give a .png, .svg or .pdf file name")
+    grid: dict[str, list] = {}
+    for item in at or []:
+        var, sep, vals = item.partition("=")
+        if not sep or not vals.strip():
+            raise InputError(f"--at '{item}': write VAR=v1,v2,…")
+        grid[var.strip()] = [_value(v) for v in common.split(vals)]
+    df = common.read(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = fit_logistic(df, outcome, preds, categorical=cats, reference=common.refs(reference),
+                           event=event, source=data.name, penalty=penalty)
+    res = run(fit, df, variables=common.split(variables) or None, at=grid)
+    for w in fit.warnings:
+        common.note(w)
+    if plot is not None:
+        from myorisk.report.figures import effects_plot, save
+
+        save(effects_plot(res, odds_ratio=odds_ratio), plot.with_suffix(""), formats=(plot.suffix.lower()[1:],))
+    if as_json:
+        common.dump(res.to_dict())
+        return
+    for e in res.effects:
+        show = list(range(len(e.x))) if len(e.x) <= 12 else sorted(set(np.linspace(0, len(e.x) - 1, 9).round().astype(int)))
+        if odds_ratio:
+            cols = {"value": [e.x[i] for i in show], "OR": e.odds_ratio[show],
+                    "lower": e.or_lower[show], "upper": e.or_upper[show]}
+        else:
+            cols = {"value": [e.x[i] for i in show], "log odds": e.linear_predictor[show],
+                    "lower": e.lower[show], "upper": e.upper[show]}
+        ref = f"{e.reference:g}" if isinstance(e.reference, float) else e.reference
+        title = f"{e.variable} (others at their adjust-to values; 95% CI" + (
+            f"; OR against {e.variable} = {ref})" if odds_ratio else ")")
+        out.print(common.table(pd.DataFrame(cols), title=title,
+                               formats={"value": lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)}))
+    if plot is not None:
+        out.print(f"figure written to {plot}")
+
+
+def _value(text: str) -> object:
+    try:
+        return float(text)
+    except ValueError:
+        return text

@@ -91,12 +91,15 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
         raise InputError(f"--alpha must be between 0 and 1, not {alpha}")
 
     df = common.read(data)
-    design = build_design(df, outcome, common.split(predictors), categorical=common.split(categorical),
+    design = build_design(df, outcome, common.columns_list(predictors), categorical=common.split(categorical),
                           reference=common.refs(reference), event=event, source=data.name)
     msg = design.missing.message()
     if msg:
         common.note(msg)
     selection = None
+    if select is not None and any(t.kind == "interaction" for t in design.terms):
+        raise InputError("--select drops whole terms and could keep an interaction without its main effects: "
+                         "validate a model with interactions as prespecified (without --select)")
     if select is not None:
         if select not in ("pscreen", "aic"):
             raise InputError(f"--select must be pscreen or aic, not {select!r}")

@@ -551,3 +551,59 @@ def anova_chart(res, *, title: str = "Wald χ² − d.f. per factor", ax=None, w
         ax.set_xlim(min(0.0, min(vals, default=0.0)) - 0.05 * span, max(vals, default=1.0) + 0.25 * span)
         _mark(fig, watermark)
     return fig
+
+
+def effects_plot(res, *, odds_ratio: bool = False, title: str | None = None, watermark: str | None = None):
+    """Partial effect of each predictor (rms ``ggplot(Predict(fit))``): one panel per predictor.
+
+    Numeric predictors: a line with a shaded pointwise confidence band; categorical ones (and
+    numeric ones with few values): points with error bars. Log odds, or odds ratios against the
+    adjust-to value on a log scale when ``odds_ratio``.
+    """
+    effs = list(res.effects)
+    k = max(len(effs), 1)
+    cols = min(3, k)
+    rows = (k + cols - 1) // cols
+    with _apply_rc():
+        plt = _plt()
+        fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.7 * rows), squeeze=False)
+        for ax, e in zip(axes.flat, effs, strict=False):
+            y, lo, hi = ((e.odds_ratio, e.or_lower, e.or_upper) if odds_ratio
+                         else (e.linear_predictor, e.lower, e.upper))
+            discrete = e.kind == "categorical" or len(e.x) <= 10
+            if discrete:
+                pos = np.arange(len(e.x))
+                ax.errorbar(pos, y, yerr=[y - lo, hi - y], fmt="o", color="#1f4e79", capsize=3)
+                ax.set_xticks(pos, [str(_num_label(v)) for v in e.x])
+                ax.set_xlim(-0.5, len(e.x) - 0.5)
+            else:
+                ax.fill_between(e.x, lo, hi, color="#1f4e79", alpha=0.18, linewidth=0)
+                ax.plot(e.x, y, color="#1f4e79")
+            if odds_ratio:
+                from matplotlib.ticker import FuncFormatter, LogLocator
+
+                ax.set_yscale("log")
+                ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+                ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+                ax.axhline(1.0, color="#666666", linewidth=0.8, linestyle=":")
+            ax.set_xlabel(e.variable)
+            ax.set_ylabel("Odds ratio" if odds_ratio else "Log odds")
+        for ax in list(axes.flat)[len(effs):]:
+            ax.set_visible(False)
+        adj = ", ".join(f"{k} = {_num_label(v)}" for k, v in res.adjust.items())
+        fig.suptitle(title or f"Partial effects on {res.outcome} ({int(res.level * 100)}% pointwise CI)",
+                     fontsize=10, fontweight="bold")
+        fig.text(0.5, -0.01, f"Adjusted to: {adj}", ha="center", va="top", fontsize=7, color="#444444",
+                 wrap=True)
+        fig.tight_layout()
+        _mark(fig, watermark)
+    return fig
+
+
+def _num_label(v: object) -> object:
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return v
