@@ -109,7 +109,9 @@ def main() -> None:
     rows: list[tuple[str, str, str, str]] = []
 
     def row(task: str, py: dict | None, r: dict | None, note: str = "") -> None:
-        fmt = (lambda d: f"{d['wall']:.2f} (cpu {d['cpu']:.2f})" if d else "—")
+        def fmt(d: dict | None) -> str:
+            return f"{d['wall']:.2f} (cpu {d['cpu']:.2f})" if d else "—"
+
         ratio = f"{r['wall'] / py['wall']:.1f}×" if (py and r) else "—"
         rows.append((task, fmt(py), fmt(r), ratio + (f" {note}" if note else "")))
         print(rows[-1], flush=True)
@@ -148,7 +150,7 @@ def main() -> None:
                 ("sample-size --simulate --target-prob 0.8 (samplesizedev: up to ~3 minutes)",
                  ["--target-prob", "0.8"], None),
             ):
-                res = timed(base + extra + ["--json"], min(reps, 2))
+                res = timed(base + extra + ["--json"], 1)
                 d = json.loads(res["stdout"])
                 got = (f"n_required {d['n_required']} ({d['n_interval'][0]}–{d['n_interval'][1]})"
                        if "n_required" in d else

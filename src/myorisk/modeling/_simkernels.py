@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import math
 
-from myorisk.modeling import _numba_cache  # noqa: F401 - sets NUMBA_CACHE_DIR before numba loads
-
 import numpy as np
 from numba import njit
 
+from myorisk.modeling import _numba_cache  # noqa: F401 - sets NUMBA_CACHE_DIR before numba loads
 from myorisk.modeling._kernels import _solve
 
 _OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
