@@ -348,8 +348,11 @@ def _simulate(dgm: DGM, n: int, simulations: int, seed: int, nval: int, full: bo
     from myorisk.modeling.executor import ThreadExecutor
 
     ex = ex or ThreadExecutor()
-    tasks = [(int(n), s, min(CHUNK, simulations - s), int(seed), int(nval), bool(full))
-             for s in range(0, simulations, CHUNK)]
+    # chunks of CHUNK simulations, fewer for large n (≤ ~200 MB of predictors per chunk); they
+    # depend on (n, p) only, never on the executor
+    chunk = int(max(1, min(CHUNK, 200e6 // (8.0 * n * (dgm.parameters + 2)))))
+    tasks = [(int(n), s, min(chunk, simulations - s), int(seed), int(nval), bool(full))
+             for s in range(0, simulations, chunk)]
     done = [0]
 
     def tick(i: int) -> None:
