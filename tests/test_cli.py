@@ -163,6 +163,7 @@ HELP_PANELS = {
     "Internal validation": ["validate", "calibrate"],
     "Myositis instruments and cohort files": ["criteria", "tis", "check", "derive"],
     "Published models": ["models", "predict", "datasets"],
+    "Multi-centre validation": ["site-summary", "meta"],
     "Studies and reports": ["study", "demo"],
     "Web": ["serve"],
 }

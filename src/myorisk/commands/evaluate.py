@@ -12,7 +12,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
-from myorisk.commands._common import DataArg, EventOpt, ExtrapolateOpt, JsonOpt, out
+from myorisk.commands._common import DataArg, EventOpt, ExtrapolateOpt, JsonOpt, PlotOpt, out
 from myorisk.errors import InputError
 
 
@@ -57,6 +57,7 @@ def evaluate(
     save: Annotated[Path | None, typer.Option("--save", help="Where to write the recalibrated model spec.")] = None,
     extrapolate: ExtrapolateOpt = False,
     event: EventOpt = None,
+    plot: PlotOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate predicted risks against outcomes: C with DeLong CI, Brier, calibration intercept/slope,
@@ -68,6 +69,7 @@ def evaluate(
     if recalibrate is not None and recalibrate not in ("intercept", "logistic", "refit"):
         raise InputError(f"--recalibrate must be intercept, logistic or refit, not {recalibrate!r}")
     common.guard_output(save, "--save", data, model)
+    common.check_plot(plot, data, model)
     df = common.read(data)
     if outcome not in df.columns:
         raise InputError(f"{data.name}: column '{outcome}' not found")
@@ -119,10 +121,29 @@ def evaluate(
                                "coefficients": dict(new.coefficients)}
     if spec is not None and spec.notice():
         common.note(spec.notice())
+    if plot is not None:
+        _plot_evaluation(res, p, y, label, plot, watermark=common.watermark(df), quiet=as_json)
     if as_json:
         common.dump(res)
         return
     _print_evaluation(res)
+
+
+def _plot_evaluation(res: dict[str, Any], p: np.ndarray, y: np.ndarray, label: str, path: Path, *,
+                     watermark: str | None, quiet: bool) -> None:
+    """The report's ROC, calibration and decision-curve figures of these predictions, as three panels."""
+    from myorisk.modeling.decision import decision_curve
+    from myorisk.modeling.roc import roc_curve
+    from myorisk.report import figures as F
+
+    cc = res["calibration_curve"]
+    cal = (np.array([c["predicted"] for c in cc], float),
+           np.array([np.nan if c["observed"] is None else c["observed"] for c in cc], float), p)
+    dc = decision_curve(y, {label: p}, np.asarray(res["decision_curve"]["thresholds"], float))
+    fig = F.evaluation_plot(label, roc_curve(y, p, direction="<"), cal, dc,
+                            title=f"{label}: {res['outcome']} = {res['event']} (n = {res['n']}, {res['events']} events)",
+                            watermark=watermark)
+    common.save_plot(fig, path, quiet=quiet)
 
 
 def table1(
@@ -130,7 +151,7 @@ def table1(
     variables: Annotated[str, typer.Option("--variables", "-v", help="Comma-separated columns to describe.")],
     by: Annotated[str | None, typer.Option("--by", help="Grouping column (e.g. the outcome).")] = None,
     categorical: Annotated[str | None, typer.Option("--categorical", help="Columns to treat as categorical.")] = None,
-    nonnormal: Annotated[str | None, typer.Option("--nonnormal", help="Columns shown as median (IQR) with rank tests, or 'auto' (Shapiro–Wilk).")] = None,
+    nonnormal: Annotated[str, typer.Option("--nonnormal", help="Columns shown as median [IQR] with rank tests; 'auto' (the default, as `study`): decided per variable by the Shapiro–Wilk rule; 'none': mean ± SD for all.")] = "auto",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the table: .csv, .xlsx or .html.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -139,7 +160,9 @@ def table1(
 
     common.guard_output(output, "--output", data)
     df = common.read(data)
-    nn: Any = "auto" if nonnormal == "auto" else (common.split(nonnormal) or None)
+    # the same rule as the study's Table 1 (study.config Table1Config.nonnormal = "auto")
+    nn: Any = ("auto" if nonnormal.strip().lower() == "auto" else
+               None if nonnormal.strip().lower() == "none" else (common.split(nonnormal) or None))
     cats = common.split(categorical)
     for v in common.split(variables):  # 0/1 indicators are categories, shown as n (%)
         if v in df.columns and v not in cats and pd.api.types.is_numeric_dtype(df[v].dtype):
@@ -175,9 +198,22 @@ def table1(
         out.print(f"written to {output}")
 
 
+def _pair(text: str | None, option: str) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    parts = [t.strip() for t in text.split(",")]
+    try:
+        vals = tuple(float(t) for t in parts)
+    except ValueError:
+        vals = ()
+    if len(vals) != 2:
+        raise InputError(f"{option} takes two numbers separated by a comma, not {text!r}")
+    return vals  # type: ignore[return-value]
+
+
 def sample_size(
     prevalence: Annotated[float, typer.Option("--prevalence", help="Anticipated outcome proportion.")],
-    parameters: Annotated[int, typer.Option("--parameters", help="Candidate predictor parameters.")],
+    parameters: Annotated[int | None, typer.Option("--parameters", help="Candidate predictor parameters (development).")] = None,
     csrsquared: Annotated[float | None, typer.Option("--csrsquared", help="Anticipated Cox–Snell R².")] = None,
     nagrsquared: Annotated[float | None, typer.Option("--nagrsquared", help="Anticipated Nagelkerke R².")] = None,
     cstatistic: Annotated[float | None, typer.Option("--cstatistic", "--c", help="Anticipated C statistic.")] = None,
@@ -188,16 +224,33 @@ def sample_size(
     target_prob: Annotated[float | None, typer.Option("--target-prob", help="--simulate: n whose probability of a slope in (0.85, 1.15) reaches this (e.g. 0.8).")] = None,
     simulations: Annotated[int, typer.Option("--simulations", min=10, help="--simulate: simulated development sets per n.")] = 1000,
     validation_size: Annotated[int, typer.Option("--validation-size", min=1000, help="--simulate: validation set size.")] = 25000,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="--simulate: random seed (results depend on it alone).")] = 2022,
+    validation: Annotated[bool, typer.Option("--validation", help="Sample size to externally validate an existing model (Riley 2021; pmvalsampsize).", rich_help_panel="External validation")] = False,
+    lp_normal: Annotated[str | None, typer.Option("--lp-normal", help="Normal linear-predictor distribution: MEAN,SD.", rich_help_panel="External validation")] = None,
+    lp_beta: Annotated[str | None, typer.Option("--lp-beta", help="Beta distribution of predicted risks: ALPHA,BETA.", rich_help_panel="External validation")] = None,
+    lp_cstat: Annotated[float | None, typer.Option("--lp-cstat", help="Starting non-event LP mean; events/non-events normal with the C-implied variance.", rich_help_panel="External validation")] = None,
+    oe: Annotated[float, typer.Option("--oe", help="Anticipated O/E.", rich_help_panel="External validation")] = 1.0,
+    oe_ci_width: Annotated[float, typer.Option("--oe-ci-width", help="Target 95% CI width of O/E.", rich_help_panel="External validation")] = 0.2,
+    slope: Annotated[float, typer.Option("--slope", help="Anticipated calibration slope.", rich_help_panel="External validation")] = 1.0,
+    slope_ci_width: Annotated[float, typer.Option("--slope-ci-width", help="Target 95% CI width of the slope.", rich_help_panel="External validation")] = 0.2,
+    c_ci_width: Annotated[float, typer.Option("--c-ci-width", help="Target 95% CI width of C.", rich_help_panel="External validation")] = 0.1,
+    threshold: Annotated[float | None, typer.Option("--threshold", help="Risk threshold: adds the net-benefit criterion.", rich_help_panel="External validation")] = None,
+    sensitivity: Annotated[float | None, typer.Option("--sensitivity", help="Anticipated sensitivity at --threshold (else from the simulated LP).", rich_help_panel="External validation")] = None,
+    specificity: Annotated[float | None, typer.Option("--specificity", help="Anticipated specificity at --threshold.", rich_help_panel="External validation")] = None,
+    nb_ci_width: Annotated[float, typer.Option("--nb-ci-width", help="Target 95% CI width of standardised net benefit.", rich_help_panel="External validation")] = 0.2,
+    simobs: Annotated[int, typer.Option("--simobs", help="Simulated patients for the LP distribution.", rich_help_panel="External validation")] = 1_000_000,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed: of --simulate (default 2022; results depend on it alone) or of --validation's LP simulation (default 123456, R's stream replayed).")] = None,
     workers: common.WorkersOpt = None,
     scheduler: common.SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Minimum sample size for a binary-outcome prediction model: Riley et al. 2020 (pmsampsize), or
-    by simulation (--simulate; samplesizedev, Pavlou et al. 2024)."""
+    """Minimum sample size for developing a binary-outcome prediction model (Riley et al. 2020;
+    pmsampsize), by simulation (--simulate; samplesizedev, Pavlou et al. 2024) or, with --validation,
+    for externally validating one (Riley et al. 2021; pmvalsampsize)."""
+    if simulate and validation:
+        raise InputError("give --simulate or --validation, not both")
     if simulate:
         _simulated_size(prevalence, parameters, cstatistic, n, target_slope, target_prob, simulations,
-                        validation_size, seed, workers, scheduler, as_json,
+                        validation_size, 2022 if seed is None else seed, workers, scheduler, as_json,
                         others=[o for o, v in (("--csrsquared", csrsquared), ("--nagrsquared", nagrsquared))
                                 if v is not None])
         return
@@ -205,8 +258,35 @@ def sample_size(
                             ("--workers", workers), ("--scheduler", scheduler)) if v is not None]
     if extra:
         raise InputError(f"{extra[0]} needs --simulate")
+    if validation:
+        from myorisk.modeling.sample_size import riley_validation
+
+        wrong = [o for o, v in (("--parameters", parameters), ("--csrsquared", csrsquared),
+                                ("--nagrsquared", nagrsquared)) if v is not None]
+        if wrong:
+            raise InputError(f"{', '.join(wrong)} belong(s) to the development sample size, not --validation")
+        if cstatistic is None:
+            raise InputError("--validation needs --cstatistic (the anticipated C in the validation data)")
+        try:
+            res = riley_validation(
+                prevalence=prevalence, cstatistic=cstatistic, lpnormal=_pair(lp_normal, "--lp-normal"),
+                lpbeta=_pair(lp_beta, "--lp-beta"), lpcstat=lp_cstat, oe=oe, oeciwidth=oe_ci_width,
+                cslope=slope, csciwidth=slope_ci_width, cstatciwidth=c_ci_width, simobs=simobs, seed=123456 if seed is None else seed,
+                sensitivity=sensitivity, specificity=specificity, threshold=threshold, nbciwidth=nb_ci_width)
+        except InputError as e:
+            msg = str(e).removeprefix("riley_validation: ").replace("lpnormal", "--lp-normal") \
+                .replace("lpbeta", "--lp-beta").replace("lpcstat", "--lp-cstat")
+            raise InputError(f"sample-size --validation: {msg}") from None
+        if as_json:
+            common.dump(res.to_dict())
+            return
+        out.print(common.table(res.to_frame(), title="Riley et al. (2021) criteria for external validation"))
+        out.print(res.summary())
+        return
     from myorisk.modeling.sample_size import riley_binary
 
+    if parameters is None:
+        raise InputError("give --parameters (candidate predictor parameters), or --validation for an external validation")
     given = [o for o, v in (("--csrsquared", csrsquared), ("--nagrsquared", nagrsquared),
                             ("--cstatistic", cstatistic)) if v is not None]
     if len(given) != 1:
@@ -225,7 +305,7 @@ def sample_size(
     out.print(res.summary())
 
 
-def _simulated_size(prevalence: float, parameters: int, cstatistic: float | None, n: int | None,
+def _simulated_size(prevalence: float, parameters: int | None, cstatistic: float | None, n: int | None,
                     target_slope: float | None, target_prob: float | None, simulations: int,
                     validation_size: int, seed: int, workers: int | None, scheduler: str | None,
                     as_json: bool, others: list[str]) -> None:
@@ -235,6 +315,8 @@ def _simulated_size(prevalence: float, parameters: int, cstatistic: float | None
 
     if others:
         raise InputError(f"--simulate takes the C-statistic (--c), not {others[0]}")
+    if parameters is None:
+        raise InputError("--simulate needs --parameters (the number of predictors)")
     if cstatistic is None:
         raise InputError("--simulate needs --c (the anticipated C-statistic)")
     asked = [o for o, v in (("--n", n), ("--target-slope", target_slope), ("--target-prob", target_prob))

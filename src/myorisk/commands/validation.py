@@ -19,6 +19,7 @@ from myorisk.commands._common import (
     EventOpt,
     JsonOpt,
     OutcomeOpt,
+    PlotOpt,
     PredictorsOpt,
     ReferenceOpt,
     err,
@@ -118,10 +119,10 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
         if bootstrap is not None and bootstrap != idx.shape[0]:
             raise InputError(f"--bootstrap {bootstrap} does not match the {idx.shape[0]} resamples in "
                              f"{resamples.name}; drop --bootstrap")
-        return design, selection, idx, idx.shape[0], None
+        return design, selection, idx, idx.shape[0], None, common.watermark(df)
     if seed is None:  # reproducible all the same: the drawn seed is reported
         seed = int(np.random.SeedSequence().entropy % (2**31))
-    return design, selection, idx, bootstrap if bootstrap is not None else DEFAULT_B, seed
+    return design, selection, idx, bootstrap if bootstrap is not None else DEFAULT_B, seed, common.watermark(df)
 
 
 def read_index_matrix(path: Path) -> np.ndarray:
@@ -196,14 +197,35 @@ def validate(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    by: Annotated[str | None, typer.Option("--by", help="Internal–external cross-validation: leave out each centre of this column in turn, develop on the rest, validate on it, then meta-analyse.")] = None,
+    firth: Annotated[bool, typer.Option("--firth", help="With --by: Firth's penalised likelihood for the development fits.")] = False,
+    plot: Annotated[Path | None, typer.Option("--plot", help="With --by: forest plots of the centres; with --auc: the resampled AUCs (the report's boxplot). .png, .svg or .pdf.")] = None,
     workers: common.WorkersOpt = None,
     scheduler: common.SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp."""
+    """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp;
+    with --by CENTRE, internal–external cross-validation by centre pooled by random-effects meta-analysis."""
     from myorisk.modeling.validation import validate as run
 
-    design, selection, idx, B, seed = _prepare(
+    if by is not None:
+        bootstrap_only = [o for o, v in (("--bootstrap", bootstrap), ("--seed", seed), ("--select", select),
+                                         ("--screen-alpha", screen_alpha), ("--resamples", resamples))
+                          if v is not None]
+        bootstrap_only += ["--auc"] if auc else []
+        bootstrap_only += ["--failure-policy"] if failure_policy != "rms65" else []
+        bootstrap_only += ["--resamples-base"] if resamples_base != "auto" else []
+        if bootstrap_only:
+            raise InputError(f"{', '.join(bootstrap_only)} belong(s) to the bootstrap; --by validates by leaving "
+                             "out centres instead")
+        _validate_by(data, outcome, predictors, by, categorical, reference, event, firth, plot, as_json)
+        return
+    if firth:
+        raise InputError("--firth goes with --by CENTRE")
+    if plot is not None and not auc:
+        raise InputError("--plot draws the resampled AUCs (give --auc) or the centres' forest plots (give --by)")
+    common.check_plot(plot, data, resamples)
+    design, selection, idx, B, seed, wm = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
         bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
     with common.executor_for(workers, scheduler) as ex, _progress("bootstrap", not as_json) as cb, \
@@ -211,7 +233,14 @@ def validate(
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
                   failure_policy=failure_policy, auc=auc, progress=cb, executor=ex)
-    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
+    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None,
+         "missing": design.missing.to_dict()}
+    if plot is not None and res.auc is not None:
+        from myorisk.report import figures as F
+
+        common.save_plot(F.auc_boxplot([("model", res.auc)], title="AUC in bootstrap resamples",
+                                       watermark=wm),
+                         plot, quiet=as_json)
     if as_json:
         common.dump(d)
         return
@@ -254,6 +283,7 @@ def calibrate(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    plot: PlotOpt = None,
     workers: common.WorkersOpt = None,
     scheduler: common.SchedulerOpt = None,
     as_json: JsonOpt = False,
@@ -261,7 +291,8 @@ def calibrate(
     """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
     from myorisk.modeling.calibration import calibrate as run
 
-    design, selection, idx, B, seed = _prepare(
+    common.check_plot(plot, data, resamples)
+    design, selection, idx, B, seed, wm = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
         bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
     with common.executor_for(workers, scheduler) as ex, _progress("bootstrap", not as_json) as cb, \
@@ -269,7 +300,15 @@ def calibrate(
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
                   failure_policy=failure_policy, progress=cb, executor=ex)
-    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
+    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None,
+         "missing": design.missing.to_dict()}
+    if plot is not None:
+        if d["mean_abs_error"] is None:
+            raise InputError("--plot: no usable resample, so there is no bias-corrected curve to draw")
+        from myorisk.report import figures as F
+
+        common.save_plot(F.calibration_plot(res, res.predictions, y=res.y, title=f"Calibration: {outcome}",
+                                            watermark=wm), plot, quiet=as_json)
     if as_json:
         common.dump(d)
         return
@@ -282,3 +321,41 @@ def calibrate(
     else:
         out.print(f"Mean absolute error {d['mean_abs_error']:.4f}; mean squared error {d['mean_sq_error']:.5f}; "
                   f"0.9 quantile of absolute error {d['e90']:.4f}")
+
+
+def _validate_by(data: Path, outcome: str, predictors: str, by: str, categorical, reference, event,
+                 firth: bool, plot: Path | None, as_json: bool) -> None:
+    """``validate --by CENTRE``: internal–external cross-validation, then random-effects pooling."""
+    from myorisk.commands.multicentre import _is_synthetic, _print_meta, _save_fig
+    from myorisk.study.multicentre import internal_external
+
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise InputError(f"--plot must end in .png, .svg or .pdf, not {plot.name!r}")
+    common.guard_output(plot, "--plot", data)
+    preds = common.columns_list(predictors)
+    df = common.read(data)
+    for c in [outcome, by, *preds]:
+        if c not in df.columns:
+            raise InputError(f"{data.name}: column '{c}' not found")
+    need = [outcome, *preds]
+    miss = df[need].isna().any(axis=1).to_numpy()
+    if miss.any():
+        common.note(f"{data.name}: {int(miss.sum())} rows with a missing outcome or predictor were excluded "
+                    f"({common.rows_text(df.index[miss])})")
+        df = df.loc[~miss]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = internal_external(df, outcome, preds, by, categorical=common.categorical_list(categorical, preds),
+                                reference=common.refs(reference), event=event, firth=firth, source=data.name,
+                                synthetic=_is_synthetic(df))
+    if plot is not None:
+        from myorisk.report.figures import meta_forest_panel
+
+        _save_fig(meta_forest_panel(res, watermark="SYNTHETIC DATA" if res.synthetic else None), plot)
+    if as_json:
+        common.dump({"by": by, **res.to_dict()})
+        return
+    out.print(f"Internal–external cross-validation by '{by}': each centre validates a model developed on the others")
+    _print_meta(res)
+    if plot is not None:
+        out.print(f"forest plots written to {plot}")

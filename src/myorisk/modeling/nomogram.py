@@ -118,6 +118,20 @@ class NomogramAxis:
     points: tuple[float, ...]
     labels: tuple[str, ...]
 
+    @property
+    def binary(self) -> bool:
+        """True for a yes/no predictor: its axis values are exactly 0 and 1."""
+        vals = [str(v) if isinstance(v, str) else f"{float(v):g}" for v in self.values]
+        return sorted(vals) == ["0", "1"] and len(self.labels) == 2
+
+    @property
+    def display_labels(self) -> tuple[str, ...]:
+        """Tick labels for people: a 0/1 predictor's axis reads No/Yes, others as :attr:`labels`."""
+        if not self.binary:
+            return self.labels
+        return tuple("Yes" if (str(v) if isinstance(v, str) else f"{float(v):g}") == "1" else "No"
+                     for v in self.values)
+
 
 @dataclass(frozen=True)
 class Nomogram:
@@ -216,6 +230,7 @@ class Nomogram:
                         "values": list(a.values),
                         "points": list(a.points),
                         "labels": list(a.labels),
+                        "display_labels": list(a.display_labels),
                     }
                     for a in self.axes
                 ],

@@ -8,6 +8,7 @@ Nothing is computed here beyond what drawing needs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,6 +28,8 @@ __all__ = [
     "auc_boxplot",
     "index_plot",
     "save",
+    "meta_forest_plot",
+    "meta_forest_panel",
 ]
 
 #: Okabe–Ito colour-blind-safe palette.
@@ -83,6 +86,72 @@ def _mark(fig, watermark: str | None) -> None:
     if watermark:
         fig.text(0.995, 0.005, watermark, ha="right", va="bottom", fontsize=7, color="#B00020",
                  fontweight="bold", alpha=0.85, zorder=100)
+
+
+_LOCS = ("upper left", "upper right", "lower right", "lower left", "center right", "center left",
+         "upper center", "lower center")
+
+
+def _occupied(ax, renderer):
+    """What a legend must not cover, in display coordinates: points along every line (densely
+    sampled), and the boxes of bars, texts and filled areas."""
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.patches import Rectangle
+
+    pts, boxes = [], []
+    for ln in ax.get_lines():
+        xy = ln.get_xydata()
+        if len(xy) == 0:
+            continue
+        xy = ln.get_transform().transform(np.asarray(xy, float))
+        xy = xy[np.all(np.isfinite(xy), axis=1)]
+        for a, b in zip(xy[:-1], xy[1:], strict=True):
+            k = max(2, int(np.hypot(*(b - a)) / 3))
+            t = np.linspace(0, 1, k)[:, None]
+            pts.append(a + t * (b - a))
+        pts.append(xy)
+    for c in ax.collections:
+        if isinstance(c, LineCollection):
+            for seg in c.get_segments():
+                seg = c.get_transform().transform(np.asarray(seg, float))
+                for a, b in zip(seg[:-1], seg[1:], strict=True):
+                    t = np.linspace(0, 1, max(2, int(np.hypot(*(b - a)) / 3)))[:, None]
+                    pts.append(a + t * (b - a))
+        elif isinstance(c, PolyCollection):
+            for path in c.get_paths():
+                v = c.get_transform().transform(path.vertices)
+                pts.append(v[np.all(np.isfinite(v), axis=1)])
+    for patch in ax.patches:
+        if isinstance(patch, Rectangle) and patch.get_height() <= 0:
+            continue
+        bb = patch.get_window_extent(renderer)
+        if bb.width > 0 and bb.height > 0:
+            boxes.append(bb)
+    for t in ax.texts:
+        if t.get_text().strip():
+            boxes.append(t.get_window_extent(renderer))
+    allp = np.concatenate(pts) if pts else np.zeros((0, 2))
+    return allp, boxes
+
+
+def _legend(ax, prefer: Sequence[Any] = (), *, outside: bool = False, **kw):
+    """A legend that covers no curve, point, bar or text: the first free place among ``prefer``
+    (a location name, or ``(name, bbox_to_anchor)``) and then the usual corners; when none is
+    free (or ``outside``), below the axes."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    pts, boxes = _occupied(ax, renderer)
+    places = [p if isinstance(p, tuple) else (p, None) for p in prefer]
+    places += [(x, None) for x in _LOCS if (x, None) not in places]
+    for loc, anchor in ([] if outside else places):
+        leg = ax.legend(loc=loc, **({"bbox_to_anchor": anchor} if anchor else {}), **kw)
+        bb = leg.get_window_extent(renderer).padded(2)
+        inside = ((pts[:, 0] >= bb.x0) & (pts[:, 0] <= bb.x1) & (pts[:, 1] >= bb.y0) & (pts[:, 1] <= bb.y1))
+        if not inside.any() and not any(bb.overlaps(b) for b in boxes):
+            return leg
+        leg.remove()
+    n = len(kw["handles"]) if "handles" in kw else len(ax.get_legend_handles_labels()[0])
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1 if n > 3 else max(n, 1), **kw)
 
 
 def save(fig, path_stem: str | Any, formats: Sequence[str] = ("png", "svg"), dpi: int = 300) -> list:
@@ -263,7 +332,7 @@ def nomogram_plot(nom, *, labels: Mapping[str, str] | None = None, title: str = 
         for a in nom.axes:
             yv -= 1
             pts = np.asarray(a.points, float)
-            labs = list(a.labels)
+            labs = list(getattr(a, "display_labels", a.labels))  # a 0/1 predictor reads No/Yes
             order = np.argsort(pts, kind="stable")
             axis_line(yv, pts[order], [labs[i] for i in order], labels.get(a.variable, a.variable))
         yv -= 1
@@ -316,11 +385,8 @@ def roc_plot(curves: Sequence[tuple[str, Any]], *, title: str = "ROC curves", ax
         ax.set_xlabel("1 − specificity")
         ax.set_ylabel("Sensitivity")
         ax.set_title(title, loc="left")
-        if len(curves) <= 4:
-            ax.legend(loc="lower right", handlelength=2.2, fontsize=7.5)
-        else:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), handlelength=2.2,
-                      fontsize=7.5, ncol=1)
+        fig.tight_layout()
+        _legend(ax, ("lower right",), outside=len(curves) > 4, handlelength=2.2, fontsize=7.5)
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
@@ -373,10 +439,11 @@ def calibration_plot(cal, predictions: np.ndarray, *, title: str = "Calibration"
         ax.set_xlabel("Predicted probability")
         ax.set_ylabel("Observed probability")
         ax.set_title(title, loc="left")
-        ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.955), fontsize=7.5)
         ax.text(0.98, 0.12, f"B = {cal.B} bootstrap resamples\nmean absolute error {cal.mean_abs_error:.3f}"
                 f"\n0.9 quantile of |error| {cal.e90:.3f}", transform=ax.transAxes, ha="right",
                 va="bottom", fontsize=7.5, color="#333333")
+        fig.tight_layout()
+        _legend(ax, (("upper left", (0.0, 0.955)),), fontsize=7.5)
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
@@ -405,7 +472,8 @@ def calibration_set_plot(curves: Sequence[tuple[str, np.ndarray, np.ndarray, np.
         ax.set_xlabel("Predicted probability")
         ax.set_ylabel("Observed probability (lowess)")
         ax.set_title(title, loc="left")
-        ax.legend(loc="upper left", fontsize=7.5)
+        fig.tight_layout()
+        _legend(ax, ("upper left",), fontsize=7.5)
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
@@ -439,9 +507,10 @@ def decision_plot(dc, *, labels: Mapping[str, str] | None = None, title: str = "
         ax.set_xlabel("Threshold probability")
         ax.set_ylabel("Net benefit")
         ax.set_title(title, loc="left")
-        ax.legend(loc="upper right", fontsize=7.5)
         ax.text(0.01, 0.01, f"n = {dc.n}, prevalence {dc.prevalence:.2f}", transform=ax.transAxes,
                 fontsize=7, color="#333333", va="bottom")
+        fig.tight_layout()
+        _legend(ax, ("upper right",), fontsize=7.5)
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
@@ -485,12 +554,13 @@ def auc_boxplot(items: Sequence[tuple[str, Any]], *, title: str = "Bootstrap AUC
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
-        ax.legend(handles=[Patch(color=PALETTE[0], alpha=0.55, label="Resample (training)"),
-                           Patch(color=PALETTE[1], alpha=0.55, label="Out-of-bag (test)"),
-                           Line2D([], [], color="black", ls=":", label="Apparent")],
-                  loc="lower left", fontsize=7.5)
         B = items[0][1].B if items else 0
         ax.set_title(f"{title} (B = {B})", loc="left")
+        fig.tight_layout()
+        _legend(ax, ("lower left",), fontsize=7.5,
+                handles=[Patch(color=PALETTE[0], alpha=0.55, label="Resample (training)"),
+                         Patch(color=PALETTE[1], alpha=0.55, label="Out-of-bag (test)"),
+                         Line2D([], [], color="black", ls=":", label="Apparent")])
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
@@ -520,9 +590,168 @@ def index_plot(ic, *, title: str | None = None, ax=None, watermark: str | None =
         ax.set_xlabel(ic.label)
         ax.set_ylabel(outcome_label)
         ax.set_title(title or f"{ic.label}: probability by index value", loc="left")
-        ax.legend(loc="upper left", fontsize=7.5)
+        fig.tight_layout()
+        _legend(ax, ("upper left",), fontsize=7.5)
         _mark(fig, watermark)
         fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- meta-analysis
+_META_LABELS = {
+    "c": ("C statistic", 0.5, "C statistic (95% CI)"),
+    "oe": ("O/E ratio", 1.0, "Observed / expected (95% CI, log scale)"),
+    "slope": ("Calibration slope", 1.0, "Calibration slope (95% CI)"),
+    "citl": ("Calibration-in-the-large", 0.0, "Calibration-in-the-large (95% CI)"),
+}
+
+
+def meta_forest_plot(ma, *, title: str | None = None, ax=None, watermark: str | None = None,
+                     reference: float | None = None, xlabel: str | None = None, text: bool = True):
+    """Forest plot of one random-effects meta-analysis (a :class:`~myorisk.modeling.meta.MetaAnalysis`).
+
+    Each study: a square sized by its random-effects weight and its 95% Wald CI (on the analysis
+    scale, back-transformed); the pooled estimate as a diamond spanning its Hartung–Knapp CI, and
+    the 95% prediction interval as a line through it. O/E is drawn on a log axis.
+
+    Parameters
+    ----------
+    ma : MetaAnalysis
+    title, xlabel : str, optional
+        Defaults from the measure.
+    ax : matplotlib Axes, optional
+    watermark : str, optional
+    reference : float, optional
+        Vertical reference line (perfect value: 1 for O/E and slope, 0 for CITL, 0.5 for C).
+    text : bool
+        Print "estimate (CI)" and weight beside the plot.
+    """
+    name, ref, xl = _META_LABELS.get(ma.measure, (ma.measure, None, f"{ma.measure} (95% CI)"))
+    reference = ref if reference is None else reference
+    fr = ma.to_frame()
+    studies = fr.iloc[:-1]
+    pooled = fr.iloc[-1]
+    pi_lo, pi_hi = ma.natural(ma.pi_low), ma.natural(ma.pi_high)
+    with _apply_rc():
+        k = len(studies)
+        fig, ax = _new(ax, (7.2, 1.5 + 0.3 * (k + 2)))
+        y = np.arange(k)[::-1] + 2.0
+        if ma.transform == "log":
+            ax.set_xscale("log")
+        wmax = float(studies["weight"].max())
+        for yi, (_, r) in zip(y, studies.iterrows(), strict=True):
+            ax.plot([r["low"], r["high"]], [yi, yi], color=PALETTE[0], lw=1.2, solid_capstyle="butt")
+            ax.plot([r["estimate"]], [yi], marker="s", color=PALETTE[0],
+                    ms=3.5 + 5.5 * math.sqrt(r["weight"] / wmax), ls="none")
+        e, lo, hi = pooled["estimate"], pooled["low"], pooled["high"]
+        ax.plot([pi_lo, pi_hi], [0.5, 0.5], color=PALETTE[1], lw=1.4, solid_capstyle="butt",
+                label="95% prediction interval")
+        ax.fill([lo, e, hi, e], [0.5, 0.78, 0.5, 0.22], color=PALETTE[1], zorder=3,
+                label="pooled (95% CI)")
+        if reference is not None:
+            ax.axvline(reference, color=_GREY, lw=0.8, ls="--", zorder=0)
+        labels = list(studies["study"].astype(str)) + ["Pooled (random effects)"]
+        ax.set_yticks(list(y) + [0.5])
+        ax.set_yticklabels(labels)
+        ax.set_ylim(-0.3, k + 2.6)
+        xs = np.concatenate([studies["low"], studies["high"], [pi_lo, pi_hi]])
+        xs = xs[np.isfinite(xs)]
+        if reference is not None:
+            xs = np.append(xs, reference)
+        if ma.transform == "log":
+            a, b = xs.min() / 1.15, xs.max() * 1.15
+        else:
+            pad = 0.06 * (xs.max() - xs.min() or 1.0)
+            a, b = xs.min() - pad, xs.max() + pad
+        if ma.transform == "logit":
+            a, b = max(a, 0.0), min(b, 1.0)
+        ax.set_xlim(a, b)
+        if ma.transform == "log":
+            from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+            nice = np.array([0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20])
+            ticks = nice[(nice >= a) & (nice <= b)]
+            if ticks.size > 7:
+                ticks = ticks[::2] if 1 not in ticks[::2] else ticks[::2]
+            ax.xaxis.set_major_locator(FixedLocator(ticks))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel(xlabel or xl)
+        tau = math.sqrt(ma.tau2)
+        ax.set_title(title or f"{name}: τ² = {ma.tau2:.3g} (τ = {tau:.2f}), I² = {ma.i2:.0f}%", loc="left")
+        ax.spines["left"].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        if text:
+            d = 3 if ma.measure == "c" else 2
+
+            def put(x_pt: float, yv: float, txt: str, bold: bool = False) -> None:
+                ax.annotate(txt, xy=(1.0, yv), xycoords=("axes fraction", "data"), xytext=(x_pt, 0),
+                            textcoords="offset points", fontsize=8, va="center", annotation_clip=False,
+                            fontweight="bold" if bold else "normal")
+
+            put(12, k + 2.1, "Estimate (95% CI)", True)
+            put(122, k + 2.1, "Weight", True)
+            for yi, (_, r) in zip(y, studies.iterrows(), strict=True):
+                put(12, yi, f"{r['estimate']:.{d}f} ({r['low']:.{d}f} to {r['high']:.{d}f})")
+                put(122, yi, f"{r['weight']:.1f}%")
+            put(12, 0.5, f"{e:.{d}f} ({lo:.{d}f} to {hi:.{d}f})\nPI {pi_lo:.{d}f} to {pi_hi:.{d}f}", True)
+            if ax.figure is fig:
+                fig.subplots_adjust(left=0.28, right=0.60)
+        _mark(fig, watermark)
+    return fig
+
+
+def meta_forest_panel(multi, *, measures: Sequence[str] = ("c", "oe", "slope", "citl"),
+                      watermark: str | None = None):
+    """Forest plots of several pooled measures of a :class:`~myorisk.study.multicentre.MultiCentre`,
+    one above the other."""
+    ms = [m for m in measures if m in multi.pooled]
+    k = len(multi.sites)
+    plt = _plt()
+    with _apply_rc():
+        heights = [k + 2.6 for _ in ms]
+        fig, axes = plt.subplots(len(ms), 1, figsize=(7.6, sum(0.3 * h + 0.9 for h in heights)),
+                                 gridspec_kw={"height_ratios": heights})
+        axes = np.atleast_1d(axes)
+        for ax, m in zip(axes, ms, strict=True):
+            meta_forest_plot(multi.pooled[m], ax=ax)
+        fig.subplots_adjust(left=0.27, right=0.60, hspace=0.75, top=0.97, bottom=0.04)
+        _mark(fig, watermark)
+    return fig
+
+
+# ----------------------------------------------------------------------------- evaluation panel
+def evaluation_plot(label: str, roc, calibration: tuple[np.ndarray, np.ndarray, np.ndarray], dc, *,
+                    title: str | None = None, watermark: str | None = None):
+    """Three panels of a model's performance in one data set: ROC, calibration, decision curve.
+
+    Each panel is drawn by the figure the report uses (:func:`roc_plot`,
+    :func:`calibration_set_plot`, :func:`decision_plot`).
+
+    Parameters
+    ----------
+    label : str
+        The model (or column of predictions).
+    roc : RocResult
+    calibration : (grid, observed, predictions)
+        The smoothed calibration curve and the predicted risks.
+    dc : DecisionCurve
+    title : str, optional
+        Figure title.
+    watermark : str, optional
+    """
+    plt = _plt()
+    with _apply_rc():
+        fig, axes = plt.subplots(1, 3, figsize=(14.4, 5.0))
+        roc_plot([(label, roc)], title="Discrimination", ax=axes[0])
+        g, o, p = calibration
+        calibration_set_plot([(label, g, o, p)], title="Calibration", ax=axes[1])
+        decision_plot(dc, title="Decision curve", ax=axes[2])
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+        fig.tight_layout()
+        _mark(fig, watermark)
     return fig
 
 
@@ -539,7 +768,7 @@ def anova_chart(res, *, title: str = "Wald χ² − d.f. per factor", ax=None, w
         fig, ax = _new(ax, (6.4, 1.2 + 0.32 * max(len(rows), 1)))
         vals = [r.chi2 - r.df for r in rows]
         ypos = np.arange(len(rows))
-        ax.hlines(ypos, min(0.0, min(vals, default=0.0)), vals, color="#BBBBBB", linewidth=0.8)
+        ax.hlines(ypos, 0.0, vals, color="#BBBBBB", linewidth=0.8)  # each stem from 0 to its value
         ax.plot(vals, ypos, "o", color="#1f4e79")
         ax.axvline(0.0, color="#666666", linewidth=0.8, linestyle=":")
         ax.set_yticks(ypos, [r.factor for r in rows])
@@ -547,7 +776,8 @@ def anova_chart(res, *, title: str = "Wald χ² − d.f. per factor", ax=None, w
         ax.set_title(title)
         span = (max(vals, default=1.0) - min(0.0, min(vals, default=0.0))) or 1.0
         for y, r, v in zip(ypos, rows, vals, strict=True):
-            ax.text(v + 0.03 * span, y, f"P {_fmt_p(r.p)}", va="center", fontsize=7, color="#444444")
+            ax.text(max(v, 0.0) + 0.03 * span, y, f"P {_fmt_p(r.p)}", va="center", fontsize=7,
+                    color="#444444")  # right of the zero line, also for a negative value
         ax.set_xlim(min(0.0, min(vals, default=0.0)) - 0.05 * span, max(vals, default=1.0) + 0.25 * span)
         _mark(fig, watermark)
     return fig

@@ -499,7 +499,7 @@ def run(config: StudyConfig | Prepared, progress: Progress | None = None) -> Res
     ModelError
         A model cannot be fitted (e.g. separation in a multivariable model).
     """
-    from myorisk.modeling.decision import decision_curve, threshold_grid
+    from myorisk.modeling.decision import decision_curve, parse_threshold_grid
     from myorisk.modeling.design import build_design
     from myorisk.modeling.nomogram import nomogram_from_fit
     from myorisk.modeling.roc import delong_test, delong_test_unpaired
@@ -663,7 +663,8 @@ def run(config: StudyConfig | Prepared, progress: Progress | None = None) -> Res
 
     # ---------------------------------------------------------------- decision curves
     steps.start(STEPS[8])
-    grid = threshold_grid(cfg.decision.start, cfg.decision.stop, cfg.decision.step)
+    # R's seq() rounded to the decimals of the configured numbers: thresholds as the user wrote them
+    grid = parse_threshold_grid(f"{cfg.decision.start!r}:{cfg.decision.stop!r}:{cfg.decision.step!r}")
     decision = {}
     for s in cfg.sets_to_validate:
         evs = [e for e in evaluations if e.set == s]
