@@ -215,6 +215,7 @@ def validate(
         bootstrap_only += ["--auc"] if auc else []
         bootstrap_only += ["--failure-policy"] if failure_policy != "rms65" else []
         bootstrap_only += ["--resamples-base"] if resamples_base != "auto" else []
+        bootstrap_only += [o for o, v in (("--workers", workers), ("--scheduler", scheduler)) if v is not None]
         if bootstrap_only:
             raise InputError(f"{', '.join(bootstrap_only)} belong(s) to the bootstrap; --by validates by leaving "
                              "out centres instead")
