@@ -345,8 +345,11 @@ def _simulated_size(prevalence: float, parameters: int | None, cstatistic: float
              f"n = {perf.validation_size}, seed {perf.seed})")
     out.print(common.table(perf.to_frame(), title=title))
     if perf.failed:
-        common.note(f"{perf.failed} of {perf.simulations} simulated models could not be fitted or recalibrated "
-                    "(separation) and were left out")
+        common.note(f"{perf.failed} of {perf.simulations} simulated development sets gave no model (one outcome "
+                    "class or a singular design) and were left out")
+    if perf.separated:
+        common.note(f"{perf.separated} of {perf.simulations} simulated development sets were separated (no "
+                    "maximum-likelihood estimate); they count with their diverging fits (slope near 0), as in samplesizedev")
     if n is None:
         what = (f"median calibration slope {res.target:g}" if res.statistic == "median_slope"
                 else f"P({perf.bounds[0]:g} < slope < {perf.bounds[1]:g}) = {res.target:g}")
@@ -355,7 +358,7 @@ def _simulated_size(prevalence: float, parameters: int | None, cstatistic: float
         extra = f"; analytical PrAP size {res.analytical_prob}" if res.analytical_prob is not None else ""
         out.print(f"Closed forms: Riley criterion 1 {res.rvs}; samplesizedev's corrected formula "
                   f"{res.analytical_corrected} (adjusted C {res.c_adjusted:.3f}){extra}.")
-    out.print(f"Took {d['seconds']:.1f} s.")
+    out.print(f"Took {(res.seconds if n is None else d['seconds']):.1f} s.")
 
 
 def _print_evaluation(res: dict[str, Any]) -> None:

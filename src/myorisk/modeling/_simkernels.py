@@ -10,7 +10,8 @@ in plain loops, so no (simulations × validation size) temporary is ever allocat
   simulated data set by Newton–Raphson from logit(ȳ), with step-halving on the deviance; the
   Newton step is :func:`myorisk.modeling._kernels._solve` (Cholesky with a pivot test).
   Convergence: max |step| < 1e-10·max(1, |β|). Status 1 converged, 2 not converged
-  (separation), 3 singular, 4 constant outcome.
+  (separation: coefficients beyond 50, or the information turning singular after the first
+  step), 3 singular design, 4 constant outcome.
 * :func:`validate_rows`: for each fitted model, the linear predictor on the validation set, the
   calibration slope (logistic regression of the validation outcome on it, from (0, 1), to full
   convergence), MAPE = mean |p_true − p̂|, Brier = mean (y − p̂)² and mean p̂.
@@ -96,9 +97,11 @@ def fit_rows(X, y, beta, status, maxit):  # pragma: no cover - compiled
         b = beta[r]
         dev = _dev(X[r], y[r], n, k, b, U, V)
         status[r] = 2
-        for _ in range(maxit):
+        for it in range(maxit):
             if _solve(V, U, 1e-12, step, C, L, sc):
-                status[r] = 3
+                # singular at the start: a singular design; later: the information vanishing
+                # as coefficients diverge (separation)
+                status[r] = 3 if it == 0 else 2
                 break
             t = 1.0
             moved = False
@@ -146,10 +149,8 @@ def validate_rows(Xv, ptrue, Yv, beta, out):  # pragma: no cover - compiled
                 out[r, q] = np.nan
             continue
         yv = Yv[r]
-        # first pass: linear predictor, p̂, MAPE, Brier, mean p̂ — and the sums of the first
-        # Newton step of the recalibration a + s·eta from (0, 1), where p = p̂
+        # first pass: linear predictor, p̂, MAPE, Brier, mean p̂
         mape = brier = mp = 0.0
-        g0 = g1 = h00 = h01 = h11 = 0.0
         for i in range(nv):
             e = b[0]
             for j in range(p):
@@ -162,31 +163,31 @@ def validate_rows(Xv, ptrue, Yv, beta, out):  # pragma: no cover - compiled
             res = yi - pr
             brier += res * res
             mp += pr
-            w = pr * (1.0 - pr)
-            g0 += res
-            g1 += res * e
-            h00 += w
-            h01 += w * e
-            h11 += w * e * e
-        # Newton for the recalibration (R: fastLR(cbind(1, eta), yval)), to 1e-8
+        # recalibration a + s·eta (R: fastLR(cbind(1, eta), yval)): Newton from (0, 1) with
+        # step-halving on the log-likelihood, to 1e-8
         a, s = 0.0, 1.0
+        a0, s0 = 0.0, 1.0
+        da = ds = 0.0
+        ll0 = -np.inf
         conv = 0.0
-        for _it in range(50):
-            det = h00 * h11 - h01 * h01
-            if not det > 0.0:
-                break
-            da = (h11 * g0 - h01 * g1) / det
-            ds = (h00 * g1 - h01 * g0) / det
-            a += da
-            s += ds
-            if abs(da) < 1e-8 * max(1.0, abs(a)) and abs(ds) < 1e-8 * max(1.0, abs(s)):
-                conv = 1.0
-                break
-            g0 = g1 = h00 = h01 = h11 = 0.0
+        halvings = 0
+        for _it in range(200):
+            ll = g0 = g1 = h00 = h01 = h11 = 0.0
             for i in range(nv):
                 x = eta[i]
-                pr = 1.0 / (1.0 + math.exp(-(a + s * x)))
-                res = yf[i] - pr
+                lpv = a + s * x
+                yi = yf[i]
+                if lpv >= 0.0:
+                    z = math.exp(-lpv)
+                    pr = 1.0 / (1.0 + z)
+                    l1 = math.log1p(z)
+                    ll -= l1 + (1.0 - yi) * lpv
+                else:
+                    z = math.exp(lpv)
+                    pr = z / (1.0 + z)
+                    l1 = math.log1p(z)
+                    ll += yi * lpv - l1
+                res = yi - pr
                 w = pr * (1.0 - pr)
                 g0 += res
                 g1 += res * x
@@ -194,6 +195,25 @@ def validate_rows(Xv, ptrue, Yv, beta, out):  # pragma: no cover - compiled
                 wx = w * x
                 h01 += wx
                 h11 += wx * x
+            if not ll >= ll0 - 1e-10 * abs(ll0):  # worse (or NaN): halve the last step
+                halvings += 1
+                if halvings > 50:
+                    break
+                da *= 0.5
+                ds *= 0.5
+                a, s = a0 + da, s0 + ds
+                continue
+            halvings = 0
+            if _it > 0 and abs(da) < 1e-8 * max(1.0, abs(a)) and abs(ds) < 1e-8 * max(1.0, abs(s)):
+                conv = 1.0
+                break
+            det = h00 * h11 - h01 * h01
+            if not det > 0.0:
+                break
+            a0, s0, ll0 = a, s, ll
+            da = (h11 * g0 - h01 * g1) / det
+            ds = (h00 * g1 - h01 * g0) / det
+            a, s = a0 + da, s0 + ds
         out[r, 0] = s if conv else np.nan
         out[r, 1] = a if conv else np.nan
         out[r, 2] = mape / nv

@@ -315,7 +315,10 @@ def _sim_chunk(dgm: DGM, n: int, start: int, count: int, seed: int, nval: int,
     beta = np.zeros((count, p + 1))
     status = np.zeros(count, dtype=np.int8)
     _simkernels.fit_rows(X, y, beta, status, 30)
-    beta[status != 1] = np.nan
+    # singular or constant-outcome sets cannot give a model; a separated set (status 2: the MLE
+    # does not exist) keeps the coefficients where Newton stopped (|β| > 50), as samplesizedev's
+    # fastLR keeps its last iterate — its slope is near 0, so it counts against the target
+    beta[status >= 3] = np.nan
     val = np.empty((count, 7))
     _simkernels.validate_rows(xv, pt, yv, beta, val)
     if full:
@@ -411,7 +414,10 @@ class ExpectedPerformance:
         Monte-Carlo standard errors of slope mean/median, prob_acceptable, mape_mean, c_mean,
         brier_mean.
     failed : int
-        Simulations whose model could not be fitted (separation) or recalibrated; left out.
+        Simulations without a model (singular design, one outcome class) or recalibration; left out.
+    separated : int
+        Simulated development sets with (quasi-)complete separation; kept, with the diverging
+        coefficients where the fit stopped (their calibration slopes are near 0).
     dgm : DGM
         The data-generating mechanism.
     seconds : float
@@ -441,6 +447,7 @@ class ExpectedPerformance:
     mean_risk_sd: float
     mcse: dict[str, float]
     failed: int
+    separated: int
     dgm: DGM
     seconds: float = 0.0
     executor: dict[str, Any] = field(default_factory=dict)
@@ -466,6 +473,7 @@ class ExpectedPerformance:
             "mean_risk_sd": self.mean_risk_sd,
             "mcse": dict(self.mcse),
             "failed": self.failed,
+            "separated": self.separated,
             "dgm": {"mu": self.dgm.mu, "variance": self.dgm.variance, "beta": self.dgm.beta[0]},
             "seconds": self.seconds,
             "executor": dict(self.executor),
@@ -529,7 +537,7 @@ def _summarise(res: np.ndarray, *, n: int, dgm: DGM, simulations: int, nval: int
             "c_mean": sd(cvals) / rt if c_ok else float("nan"),
             "brier_mean": sd(r[:, 3]) / rt,
         },
-        failed=int(simulations - S), dgm=dgm, seconds=float(seconds),
+        failed=int(simulations - S), separated=int(np.sum(res[:, 7] == 2)), dgm=dgm, seconds=float(seconds),
         executor=ex.describe() if ex is not None else {"kind": "threads"},
     )
 
