@@ -163,31 +163,18 @@ def validate_rows(Xv, ptrue, Yv, beta, out):  # pragma: no cover - compiled
             res = yi - pr
             brier += res * res
             mp += pr
-        # recalibration a + s·eta (R: fastLR(cbind(1, eta), yval)): Newton from (0, 1) with
-        # step-halving on the log-likelihood, to 1e-8
+        # recalibration a + s·eta (R: fastLR(cbind(1, eta), yval)): Newton from (0, 1) to 1e-8,
+        # each step shrunk to |Δslope| ≤ 0.5 and |Δintercept| ≤ 2 (a trust region: plain
+        # Newton from slope 1 can overshoot and diverge when the true slope is far from 1;
+        # the log-likelihood, and its extra log per point, is never needed)
         a, s = 0.0, 1.0
-        a0, s0 = 0.0, 1.0
-        da = ds = 0.0
-        ll0 = -np.inf
         conv = 0.0
-        halvings = 0
         for _it in range(200):
-            ll = g0 = g1 = h00 = h01 = h11 = 0.0
+            g0 = g1 = h00 = h01 = h11 = 0.0
             for i in range(nv):
                 x = eta[i]
-                lpv = a + s * x
-                yi = yf[i]
-                if lpv >= 0.0:
-                    z = math.exp(-lpv)
-                    pr = 1.0 / (1.0 + z)
-                    l1 = math.log1p(z)
-                    ll -= l1 + (1.0 - yi) * lpv
-                else:
-                    z = math.exp(lpv)
-                    pr = z / (1.0 + z)
-                    l1 = math.log1p(z)
-                    ll += yi * lpv - l1
-                res = yi - pr
+                pr = 1.0 / (1.0 + math.exp(-(a + s * x)))
+                res = yf[i] - pr
                 w = pr * (1.0 - pr)
                 g0 += res
                 g1 += res * x
@@ -195,25 +182,17 @@ def validate_rows(Xv, ptrue, Yv, beta, out):  # pragma: no cover - compiled
                 wx = w * x
                 h01 += wx
                 h11 += wx * x
-            if not ll >= ll0 - 1e-10 * abs(ll0):  # worse (or NaN): halve the last step
-                halvings += 1
-                if halvings > 50:
-                    break
-                da *= 0.5
-                ds *= 0.5
-                a, s = a0 + da, s0 + ds
-                continue
-            halvings = 0
-            if _it > 0 and abs(da) < 1e-8 * max(1.0, abs(a)) and abs(ds) < 1e-8 * max(1.0, abs(s)):
-                conv = 1.0
-                break
             det = h00 * h11 - h01 * h01
             if not det > 0.0:
                 break
-            a0, s0, ll0 = a, s, ll
             da = (h11 * g0 - h01 * g1) / det
             ds = (h00 * g1 - h01 * g0) / det
-            a, s = a0 + da, s0 + ds
+            shrink = max(1.0, abs(ds) / 0.5, abs(da) / 2.0)
+            a += da / shrink
+            s += ds / shrink
+            if shrink == 1.0 and abs(da) < 1e-8 * max(1.0, abs(a)) and abs(ds) < 1e-8 * max(1.0, abs(s)):
+                conv = 1.0
+                break
         out[r, 0] = s if conv else np.nan
         out[r, 1] = a if conv else np.nan
         out[r, 2] = mape / nv
