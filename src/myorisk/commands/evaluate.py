@@ -58,6 +58,10 @@ def evaluate(
     extrapolate: ExtrapolateOpt = False,
     event: EventOpt = None,
     plot: PlotOpt = None,
+    impute: Annotated[int | None, typer.Option("--impute", min=0, help="With --model: impute missing predictors (M imputations, 0: from the share incomplete) without using the outcome; default: rows excluded.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed of --impute.")] = None,
+    maxit: Annotated[int, typer.Option("--maxit", min=1, max=200, help="Iterations of each imputation chain (--impute).")] = 10,
+    auxiliary: Annotated[str | None, typer.Option("--auxiliary", help="Comma-separated columns used only to impute (--impute).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate predicted risks against outcomes: C with DeLong CI, Brier, calibration intercept/slope,
@@ -66,6 +70,8 @@ def evaluate(
         raise InputError("give exactly one of --prob COLUMN or --model NAME|FILE")
     if recalibrate is not None and model is None:
         raise InputError("--recalibrate needs --model")
+    if impute is not None and (model is None or recalibrate is not None):
+        raise InputError("--impute goes with --model (and not with --recalibrate)")
     if recalibrate is not None and recalibrate not in ("intercept", "logistic", "refit"):
         raise InputError(f"--recalibrate must be intercept, logistic or refit, not {recalibrate!r}")
     common.guard_output(save, "--save", data, model)
@@ -74,6 +80,7 @@ def evaluate(
     if outcome not in df.columns:
         raise InputError(f"{data.name}: column '{outcome}' not found")
     spec = None
+    imputed = None
     if prob is not None:
         sub = common.complete(df, [prob], data.name).join(df[[outcome]], how="inner")
         sub = common.drop_missing_outcome(sub, outcome, data.name)
@@ -89,21 +96,34 @@ def evaluate(
         spec = load_spec(model)
         needed = [v.name for v in spec.variables]
         sub = common.drop_missing_outcome(df, outcome, data.name)
-        if all(c in sub.columns for c in needed):  # else predict names the missing column
+        if impute is not None:
+            from myorisk.commands import _impute
+            from myorisk.commands._impute_eval import predictions_by_imputation
+
+            seed = _impute.drawn_seed(seed)
+            p, probs_m, imputed = predictions_by_imputation(
+                spec, sub, m=impute or None, seed=seed, maxit=maxit, auxiliary=auxiliary,
+                extrapolate=extrapolate or None, source=data.name)
+        elif all(c in sub.columns for c in needed):  # else predict names the missing column
             gone = sub[needed].isna().any(axis=1).to_numpy()
             if gone.any():
                 common.note(f"{data.name}: {int(gone.sum())} rows with missing predictors were excluded "
                             f"({common.rows_text(sub.index[gone])})")
             sub = sub.loc[~gone]
-        scored = predict(spec, sub, source=data.name, extrapolate=extrapolate or None)
-        common.note_extrapolation(spec, scored, data.name)
-        p = scored["probability"].to_numpy(float)
+        if imputed is None:
+            scored = predict(spec, sub, source=data.name, extrapolate=extrapolate or None)
+            common.note_extrapolation(spec, scored, data.name)
+            p = scored["probability"].to_numpy(float)
         label = spec.name
     y, ev = common.outcome01(sub, outcome, event, data.name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = evaluate_probabilities(p, y, name=label)
     res = {"outcome": outcome, "event": ev, "predictions": label, **res}
+    if spec is not None and imputed is not None:
+        from myorisk.commands._impute_eval import pooled_performance
+
+        res["imputation"] = {**imputed, "seed": seed, **pooled_performance(probs_m, y)}
     if spec is not None:
         res["model"] = {"name": spec.name, "status": spec.provenance.get("status"),
                         "caveats": spec.provenance.get("caveats", [])}
@@ -127,6 +147,12 @@ def evaluate(
         common.dump(res)
         return
     _print_evaluation(res)
+    if res.get("imputation"):
+        im = res["imputation"]
+        out.print(f"missing predictors imputed without the outcome: {im['m']} imputations by chained equations "
+                  f"(seed {im['seed']}; {100 * im['share_incomplete']:.1f}% of rows incomplete); predictions from the "
+                  f"linear predictor averaged over imputations; per-imputation C pooled on the logit scale "
+                  f"{im['c']:.4f}, mean Brier {im['brier']:.4f}")
 
 
 def _plot_evaluation(res: dict[str, Any], p: np.ndarray, y: np.ndarray, label: str, path: Path, *,

@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
+from myorisk.commands import _impute
 from myorisk.commands._common import (
     CategoricalOpt,
     CiMethod,
@@ -67,7 +68,12 @@ def fit(
     penalty: Annotated[float, typer.Option("--penalty", help="Penalised maximum likelihood, rms lrm(penalty=P) with rms' default penalty matrix (see `myorisk pentrace`).")] = 0.0,
     shrink: Annotated[ShrinkMethod | None, typer.Option("--shrink", help="Shrink the slopes after fitting: heuristic ((LR χ² − df)/LR χ², van Houwelingen & le Cessie) or bootstrap (optimism-corrected calibration slope).")] = None,
     bootstrap: Annotated[int, typer.Option("--bootstrap", "-B", help="Resamples for --shrink bootstrap.")] = 200,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the resamples for --shrink bootstrap.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the resamples for --shrink bootstrap, and of the imputations with --impute.")] = None,
+    impute: _impute.ImputeOpt = None,
+    imputations: _impute.ImputationsOpt = None,
+    imputation_column: _impute.ImputationColumnOpt = ".imp",
+    auxiliary: _impute.AuxiliaryOpt = None,
+    maxit: _impute.MaxitOpt = 10,
     per: PerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -85,6 +91,16 @@ def fit(
     common.guard_output(save, "--save", data)
     if shrink is not None and firth:
         raise InputError("--shrink applies to maximum-likelihood fits; drop --firth")
+    _impute.check(impute, imputations, auxiliary)
+    if impute is not None or imputations is not None:
+        if shrink is not None or penalty or per is not None:
+            raise InputError("--shrink, --penalty and --per are not available with --impute/--imputations (pooled ML fits)")
+        from myorisk.commands._impute_fit import fit_pooled
+
+        fit_pooled(data, outcome, preds, firth=firth, level=level, cats=cats, reference=common.refs(reference),
+                   event=event, impute=impute, seed=seed, imputations=imputations, column=imputation_column,
+                   auxiliary=auxiliary, maxit=maxit, save=save, name=name, as_json=as_json)
+        return
     df = common.read(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -170,9 +186,30 @@ def univariate(
     reference: ReferenceOpt = None,
     event: EventOpt = None,
     per: PerOpt = None,
+    impute: _impute.ImputeOpt = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed of the imputations (with --impute).")] = None,
+    imputations: _impute.ImputationsOpt = None,
+    imputation_column: _impute.ImputationColumnOpt = ".imp",
+    auxiliary: _impute.AuxiliaryOpt = None,
+    maxit: _impute.MaxitOpt = 10,
     as_json: JsonOpt = False,
 ) -> None:
     """Each candidate predictor alone: OR, CI and p (Table 2 of a prediction study)."""
+    if impute is not None or imputations is not None:
+        from myorisk.commands._impute_fit import univariate_pooled
+
+        _impute.check(impute, imputations, auxiliary)
+        if per is not None:
+            raise InputError("--per is not available with --impute/--imputations")
+        if ci.value != "wald" or firth:
+            raise InputError("with --impute/--imputations the intervals are Rubin's (t on Barnard–Rubin df); "
+                             "drop --ci profile and --firth")
+        univariate_pooled(data, outcome, common.columns_list(predictors), level=level,
+                          cats=common.categorical_list(categorical, common.columns_list(predictors)),
+                          reference=common.refs(reference), event=event, impute=impute, seed=seed,
+                          imputations=imputations, column=imputation_column, auxiliary=auxiliary, maxit=maxit,
+                          as_json=as_json)
+        return
     from myorisk.modeling.per_unit import odds_ratios_per
     from myorisk.modeling.selection import univariate as run
 
@@ -275,15 +312,33 @@ def select(
     alpha: Annotated[float | None, typer.Option("--alpha", help="pscreen: significance level (default 0.05); lasso: elastic-net mixing, 1 = LASSO, 0 = ridge (default 1).")] = None,
     lambda_: Annotated[float | None, typer.Option("--lambda", help="lasso: this penalty λ instead of cross-validation.")] = None,
     folds: Annotated[int, typer.Option("--folds", help="lasso: folds of the cross-validation.")] = 10,
-    seed: Annotated[int | None, typer.Option("--seed", help="lasso: seed of the random folds.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="lasso: seed of the random folds; with --impute: seed of the imputations.")] = None,
     foldid: Annotated[str | None, typer.Option("--foldid", help="lasso: column holding each row's fold (as cv.glmnet's foldid), instead of random folds.")] = None,
     rule: Annotated[LassoRule, typer.Option("--rule", help="lasso: λ.min (smallest CV deviance) or λ.1se (largest λ within one SE).")] = None,
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    impute: _impute.ImputeOpt = None,
+    imputations: _impute.ImputationsOpt = None,
+    imputation_column: _impute.ImputationColumnOpt = ".imp",
+    auxiliary: _impute.AuxiliaryOpt = None,
+    maxit: _impute.MaxitOpt = 10,
     as_json: JsonOpt = False,
 ) -> None:
     """Select predictors (study A's p-value screen, backward AIC, or LASSO) and show the final model."""
+    if impute is not None or imputations is not None:
+        from myorisk.commands._impute_fit import select_pooled
+
+        _impute.check(impute, imputations, auxiliary)
+        if method is not SelectMethod.pscreen:
+            raise InputError("with --impute/--imputations only --method pscreen is available (selection on "
+                             "pooled Wald tests, Wood et al. 2008); AIC has no agreed pooled form")
+        select_pooled(data, outcome, common.columns_list(predictors), alpha=0.05 if alpha is None else alpha,
+                      cats=common.categorical_list(categorical, common.columns_list(predictors)),
+                      reference=common.refs(reference), event=event, impute=impute, seed=seed,
+                      imputations=imputations, column=imputation_column, auxiliary=auxiliary, maxit=maxit,
+                      as_json=as_json)
+        return
     from myorisk.modeling.selection import backward_aic, select_pscreen
 
     preds = common.columns_list(predictors)

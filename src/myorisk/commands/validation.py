@@ -13,6 +13,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
+from myorisk.commands import _impute
 from myorisk.commands._common import (
     CategoricalOpt,
     DataArg,
@@ -33,7 +34,7 @@ BootOpt = Annotated[int | None, typer.Option("--bootstrap", "-B", min=1, max=MAX
 SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, help="Random seed, a whole number >= 0 (results are reproducible from it; without it a seed is drawn and reported).")]
 SelectOpt = Annotated[
     str | None,
-    typer.Option("--select", help="Repeat this selection inside every resample: pscreen or aic (the predictors are then the candidates)."),
+    typer.Option("--select", help="Repeat this selection inside every resample: pscreen, aic or lasso (10-fold cross-validated λ.min, kept terms refitted; the predictors are then the candidates)."),
 ]
 AlphaOpt = Annotated[float, typer.Option("--alpha", help="Significance level of the p-value screen.")]
 ResamplesOpt = Annotated[
@@ -102,10 +103,11 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
         raise InputError("--select drops whole terms and could keep an interaction without its main effects: "
                          "validate a model with interactions as prespecified (without --select)")
     if select is not None:
-        if select not in ("pscreen", "aic"):
-            raise InputError(f"--select must be pscreen or aic, not {select!r}")
-        selection = SelectionSpec(method="pscreen" if select == "pscreen" else "backward_aic", alpha=alpha,
-                                  screen_alpha=screen_alpha)
+        if select not in ("pscreen", "aic", "lasso"):
+            raise InputError(f"--select must be pscreen, aic or lasso, not {select!r}")
+        method = {"pscreen": "pscreen", "aic": "backward_aic", "lasso": "lasso"}[select]
+        selection = SelectionSpec(method=method, alpha=alpha, screen_alpha=screen_alpha,
+                                  seed=seed if seed is not None else 0)
     idx = None
     if resamples is not None:
         raw = read_index_matrix(resamples)
@@ -200,12 +202,34 @@ def validate(
     by: Annotated[str | None, typer.Option("--by", help="Internal–external cross-validation: leave out each centre of this column in turn, develop on the rest, validate on it, then meta-analyse.")] = None,
     firth: Annotated[bool, typer.Option("--firth", help="With --by: Firth's penalised likelihood for the development fits.")] = False,
     plot: Annotated[Path | None, typer.Option("--plot", help="With --by: forest plots of the centres; with --auc: the resampled AUCs (the report's boxplot). .png, .svg or .pdf.")] = None,
+    impute: _impute.ImputeOpt = None,
+    ci: Annotated[bool, typer.Option("--ci", help="Intervals for every corrected index: location-shifted bootstrap (Noma et al. 2021).")] = False,
+    level: Annotated[float, typer.Option("--level", help="Confidence level of --ci.")] = 0.95,
+    maxit: _impute.MaxitOpt = 10,
+    auxiliary: _impute.AuxiliaryOpt = None,
     workers: common.WorkersOpt = None,
     scheduler: common.SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp;
     with --by CENTRE, internal–external cross-validation by centre pooled by random-effects meta-analysis."""
+    if impute is not None or ci:
+        if workers is not None or scheduler is not None:
+            raise InputError("--workers/--scheduler do not apply to --impute or --ci yet (they run in this process)")
+        from myorisk.commands._impute_validation import run_validate
+
+        if auc:
+            raise InputError("--auc is not available with --impute or --ci; run validate --auc separately")
+        if by is not None or firth:
+            raise InputError("--by (cross-validation by centre, with --firth) does not go with --impute or --ci")
+        if plot is not None:
+            raise InputError("--plot is not available with --impute or --ci")
+
+        run_validate(data, outcome, predictors, bootstrap=bootstrap, seed=seed, select=select, alpha=alpha,
+                 screen_alpha=screen_alpha, resamples=resamples, failure_policy=failure_policy,
+                 categorical=categorical, reference=reference, event=event, impute=impute, ci=ci, level=level,
+                 maxit=maxit, auxiliary=auxiliary, as_json=as_json)
+        return
     from myorisk.modeling.validation import validate as run
 
     if by is not None:
@@ -285,11 +309,29 @@ def calibrate(
     reference: ReferenceOpt = None,
     event: EventOpt = None,
     plot: PlotOpt = None,
+    impute: _impute.ImputeOpt = None,
+    ci: Annotated[bool, typer.Option("--ci", help="Intervals for every corrected index: location-shifted bootstrap (Noma et al. 2021).")] = False,
+    level: Annotated[float, typer.Option("--level", help="Confidence level of --ci.")] = 0.95,
+    maxit: _impute.MaxitOpt = 10,
+    auxiliary: _impute.AuxiliaryOpt = None,
     workers: common.WorkersOpt = None,
     scheduler: common.SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
+    if impute is not None or ci:
+        if workers is not None or scheduler is not None:
+            raise InputError("--workers/--scheduler do not apply to --impute or --ci yet (they run in this process)")
+        from myorisk.commands._impute_validation import run_calibrate
+
+        if plot is not None:
+            raise InputError("--plot is not available with --impute or --ci")
+
+        run_calibrate(data, outcome, predictors, bootstrap=bootstrap, seed=seed, select=select, alpha=alpha,
+                 screen_alpha=screen_alpha, resamples=resamples, failure_policy=failure_policy,
+                 categorical=categorical, reference=reference, event=event, impute=impute, ci=ci, level=level,
+                 maxit=maxit, auxiliary=auxiliary, as_json=as_json)
+        return
     from myorisk.modeling.calibration import calibrate as run
 
     common.check_plot(plot, data, resamples)

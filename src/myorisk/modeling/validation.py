@@ -66,6 +66,12 @@ class SelectionSpec:
         AIC penalty per parameter (``backward_aic``; ``log(n)`` gives BIC).
     force : tuple of str
         Terms always kept.
+    lasso_alpha, folds, rule, seed
+        ``"lasso"``: glmnet's LASSO (``lasso_alpha`` 1) or elastic net with λ chosen by ``folds``-fold
+        cross-validation (``rule`` ``"min"`` or ``"1se"``); a term is kept when any of its columns has
+        a non-zero coefficient, and the kept terms are refitted by maximum likelihood, as for the
+        other procedures. The folds of each resample are drawn from ``seed`` and the resample's own
+        counts, so they do not depend on how resamples are chunked.
     """
 
     method: str = "backward_aic"
@@ -73,10 +79,16 @@ class SelectionSpec:
     screen_alpha: float | None = None
     k: float = 2.0
     force: tuple[str, ...] = ()
+    lasso_alpha: float = 1.0
+    folds: int = 10
+    rule: str = "min"
+    seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.method not in ("pscreen", "backward_aic"):
-            raise InputError(f"selection method must be 'pscreen' or 'backward_aic', not {self.method!r}")
+        if self.method not in ("pscreen", "backward_aic", "lasso"):
+            raise InputError(f"selection method must be 'pscreen', 'backward_aic' or 'lasso', not {self.method!r}")
+        if self.rule not in ("min", "1se"):
+            raise InputError(f"the LASSO's λ rule must be 'min' or '1se', not {self.rule!r}")
         if not 0.0 < self.alpha < 1.0:
             raise InputError(f"selection alpha must be between 0 and 1, not {self.alpha}")
 
@@ -221,6 +233,33 @@ def _group_wald_p(beta: np.ndarray, cov: np.ndarray, cols: np.ndarray) -> np.nda
     return chdtrc(cols.size, chi)
 
 
+def _lasso_keep(prob: _Problem, W: np.ndarray, spec: SelectionSpec) -> np.ndarray:
+    """Terms with a non-zero cross-validated LASSO coefficient in each resample: bool (B, terms)."""
+    import zlib
+
+    from myorisk.modeling.lasso import lasso_cv
+
+    G = len(prob.groups)
+    keep = np.zeros((W.shape[0], G), dtype=bool)
+    for b in range(W.shape[0]):
+        counts = np.rint(W[b]).astype(np.int64)
+        rows = np.repeat(np.arange(prob.n), counts)
+        Xb, yb = prob.X[rows, 1:], prob.y[rows]
+        if not 0 < yb.sum() < yb.size:
+            continue
+        varying = np.ptp(Xb, axis=0) > 0  # a column constant in the resample cannot enter
+        if not varying.any():
+            continue
+        seed = np.random.SeedSequence([spec.seed, zlib.crc32(counts.astype(np.int32).tobytes())])
+        cv = lasso_cv(Xb[:, varying], yb, [n for n, v in zip(prob.names[1:], varying, strict=True) if v],
+                      alpha=spec.lasso_alpha, folds=min(spec.folds, yb.size), seed=seed)
+        coefs = np.zeros(Xb.shape[1])
+        coefs[varying] = list(cv.coefficients("lambda.min" if spec.rule == "min" else "lambda.1se").values())[1:]
+        for j, cols in enumerate(prob.groups):
+            keep[b, j] = bool(np.any(coefs[cols - 1] != 0))
+    return keep
+
+
 def _select(prob: _Problem, W: np.ndarray, spec: SelectionSpec) -> np.ndarray:
     """Columns kept by the selection procedure in every resample (rows of W): bool (B, p)."""
     B, p = W.shape[0], prob.X.shape[1]
@@ -233,6 +272,9 @@ def _select(prob: _Problem, W: np.ndarray, spec: SelectionSpec) -> np.ndarray:
         for j, cols in enumerate(prob.groups):
             m[:, cols] = term_mask[:, j : j + 1]
         return m
+
+    if spec.method == "lasso":
+        return mask_of(_lasso_keep(prob, W, spec) | forced)
 
     if spec.method == "pscreen":
         a1 = spec.alpha if spec.screen_alpha is None else spec.screen_alpha

@@ -27,6 +27,9 @@ __all__ = [
     "decision_plot",
     "auc_boxplot",
     "index_plot",
+    "mice_trace_plot",
+    "mice_density_plot",
+    "missing_share_plot",
     "save",
     "meta_forest_plot",
     "meta_forest_panel",
@@ -299,7 +302,10 @@ def nomogram_plot(nom, *, labels: Mapping[str, str] | None = None, title: str = 
     with _apply_rc():
         rows = 2 + len(nom.axes) + 2
         fig, ax = _new(ax, (7.4, 0.55 * rows + 0.8))
-        total_max = max(nom.total_points) if nom.total_points else 100.0
+        # the total-points and probability axes over every possible total, as the web draws
+        # them: Nomogram.span() (the engine) gives the span and its ticks
+        span = nom.span()
+        total_max = span.total_max
         # predictor-axis points (0..maxscale) on the top scale; total points mapped onto the same width
         W = float(nom.maxscale)
         tscale = W / total_max
@@ -336,13 +342,11 @@ def nomogram_plot(nom, *, labels: Mapping[str, str] | None = None, title: str = 
             order = np.argsort(pts, kind="stable")
             axis_line(yv, pts[order], [labs[i] for i in order], labels.get(a.variable, a.variable))
         yv -= 1
-        tp = np.asarray(nom.total_points, float)
+        tp = np.asarray([v for _, v in span.total_ticks], float)
         axis_line(yv, tp * tscale, [f"{t:g}" for t in tp], "Total points", above=True)
         yv -= 1
-        pp = np.asarray(nom.prob_positions, float) * tscale
-        pv = list(nom.prob_values)
-        keep = (pp >= -1e-9) & (pp <= W + 1e-9)
-        axis_line(yv, pp[keep], [f"{v:g}" for v, k in zip(pv, keep, strict=True) if k], outcome_label)
+        pp = np.asarray([p for p, _ in span.prob_ticks], float) * tscale
+        axis_line(yv, pp, [f"{v:g}" for _, v in span.prob_ticks], outcome_label)
         for x in ticks:
             ax.plot([x, x], [yv - 0.3, rows - 1], color="#DDDDDD", lw=0.5, zorder=0)
         ax.set_xlim(-2, W + 4)
@@ -780,6 +784,111 @@ def anova_chart(res, *, title: str = "Wald χ² − d.f. per factor", ax=None, w
                     color="#444444")  # right of the zero line, also for a negative value
         ax.set_xlim(min(0.0, min(vals, default=0.0)) - 0.05 * span, max(vals, default=1.0) + 0.25 * span)
         _mark(fig, watermark)
+    return fig
+
+
+# ----------------------------------------------------------------------------- multiple imputation
+def mice_trace_plot(imp, *, title: str = "Imputation chains: mean and SD of imputed values",
+                    watermark: str | None = None):
+    """Trace plots of a :class:`~myorisk.modeling.mice.MiceResult`: for each imputed variable the
+    mean and SD of its imputed values after every iteration, one line per chain (mice ``plot(imp)``).
+    Chains that mix and show no trend indicate convergence.
+    """
+    plt = _plt()
+    names = list(imp.chain_mean)
+    if not names:
+        raise ValueError("no variable was imputed")
+    with _apply_rc():
+        fig, axes = plt.subplots(len(names), 2, figsize=(7.0, 1.9 * len(names) + 0.6), squeeze=False)
+        it = np.arange(1, imp.maxit + 1)
+        for r, name in enumerate(names):
+            for c, (arr, lab) in enumerate(((imp.chain_mean[name], "mean"), (imp.chain_sd[name], "SD"))):
+                ax = axes[r, c]
+                for i in range(arr.shape[1]):
+                    ax.plot(it, arr[:, i], lw=0.9, color=PALETTE[i % len(PALETTE)], alpha=0.85)
+                ax.set_title(f"{name}: {lab}" + (" (level number)" if imp.methods.get(name) == "polyreg" else ""),
+                             loc="left", fontsize=8.5)
+                ax.set_xlabel("iteration" if r == len(names) - 1 else "")
+                ax.set_xticks(it if imp.maxit <= 20 else ax.get_xticks())
+        fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold")
+        _mark(fig, watermark)
+        fig.tight_layout()
+    return fig
+
+
+def mice_density_plot(imp, *, title: str = "Observed (black) and imputed (colour) values",
+                      watermark: str | None = None):
+    """Observed against imputed distributions per imputed variable (mice ``densityplot`` /
+    ``stripplot``): numeric variables as densities (observed thick black, each imputation thin),
+    categorical ones as the share of each value among observed and imputed values.
+    """
+    from scipy.stats import gaussian_kde
+
+    plt = _plt()
+    names = list(imp.imputed)
+    if not names:
+        raise ValueError("no variable was imputed")
+    ncol = min(3, len(names))
+    nrow = -(-len(names) // ncol)
+    with _apply_rc():
+        fig, axes = plt.subplots(nrow, ncol, figsize=(3.0 * ncol + 0.4, 2.5 * nrow + 0.5), squeeze=False)
+        for k, name in enumerate(names):
+            ax = axes[k // ncol, k % ncol]
+            obs = imp.data[name].dropna()
+            vals = imp.imputed[name]
+            if imp.methods.get(name) == "pmm":
+                o = obs.to_numpy(dtype=float)
+                lo, hi = float(np.min(o)), float(np.max(o))
+                grid = np.linspace(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo), 200)
+                if np.ptp(o) > 0 and o.size > 2:
+                    ax.plot(grid, gaussian_kde(o)(grid), color="black", lw=2.0, label="observed")
+                for i in range(vals.shape[0]):
+                    v = vals[i].astype(float)
+                    if v.size > 2 and np.ptp(v) > 0:
+                        ax.plot(grid, gaussian_kde(v)(grid), color=PALETTE[0], lw=0.7, alpha=0.5,
+                                label="imputed" if i == 0 else None)
+                ax.set_ylabel("density")
+            else:
+                def lab(v):
+                    return str(int(v)) if isinstance(v, float | np.floating) and float(v).is_integer() else str(v)
+
+                so = np.array([lab(v) for v in obs])
+                si = np.array([lab(v) for v in vals.ravel()])
+                levels = sorted(set(so) | set(si))
+                po = [np.mean(so == lv) for lv in levels]
+                pi = [np.mean(si == lv) for lv in levels]
+                x = np.arange(len(levels))
+                ax.bar(x - 0.2, po, 0.4, color="black", label="observed")
+                ax.bar(x + 0.2, pi, 0.4, color=PALETTE[0], label="imputed (all)")
+                ax.set_xticks(x, levels)
+                ax.set_ylabel("share")
+            miss = int(imp.data[name].isna().sum())
+            ax.set_title(f"{name} ({imp.methods.get(name)}, {miss} imputed)", loc="left", fontsize=8.5)
+            if k == 0 or (imp.methods.get(name) != "pmm" and all(
+                    imp.methods.get(n2) == "pmm" for n2 in names[:k])):
+                ax.legend(fontsize=7)
+        for k in range(len(names), nrow * ncol):
+            axes[k // ncol, k % ncol].set_visible(False)
+        fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold")
+        _mark(fig, watermark)
+        fig.tight_layout()
+    return fig
+
+
+def missing_share_plot(missing: pd.DataFrame, *, title: str = "Missing values per variable", ax=None,
+                       watermark: str | None = None):
+    """Horizontal bars of the share missing per variable (a ``missing`` table: variable, missing, share)."""
+    with _apply_rc():
+        m = missing.sort_values("share")
+        fig, ax = _new(ax, (5.6, 0.3 * len(m) + 1.2))
+        ax.barh(m["variable"].astype(str), 100 * m["share"], color=PALETTE[0])
+        for y, (s, k) in enumerate(zip(m["share"], m["missing"], strict=True)):
+            ax.text(100 * s + 0.5, y, f"{100 * s:.1f}% ({k})", va="center", fontsize=7.5)
+        ax.set_xlabel("missing (%)")
+        ax.set_xlim(0, max(10.0, 100 * float(m["share"].max()) * 1.25))
+        ax.set_title(title, loc="left")
+        _mark(fig, watermark)
+        fig.tight_layout()
     return fig
 
 

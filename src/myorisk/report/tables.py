@@ -295,7 +295,9 @@ def study_tables(res) -> list[Table]:
             for k, p in zip(miss[f"{s.name}_n_missing"], miss[f"{s.name}_pct_missing"], strict=True)]
     out.append(Table("missing_data", "Missing values per variable and set: n (%)", miss, "data",
                      "Analyses use complete cases; a model is not evaluated in a set where one of its "
-                     "predictors was not recorded.", display=disp))
+                     "predictors was not recorded." + (" The development set was also multiply imputed (next "
+                     "table; pooled models and validation within imputations in their sections)."
+                     if getattr(res, "imputation", None) is not None else ""), display=disp))
     disp1, extra = _table1_display(res.table1_outcome)
     out.append(Table("table1_by_outcome", f"Characteristics by outcome: {res.development.label}",
                      res.table1_outcome.to_frame(), "table1",
@@ -472,6 +474,9 @@ def study_tables(res) -> list[Table]:
     ss = a.requirement.to_frame() if a.requirement is not None else pd.DataFrame()
     out.append(Table("sample_size", "Minimum sample size (Riley et al. 2020, binary outcome)", ss,
                      "sample_size"))
+    from myorisk.report.imputation import imputation_tables
+
+    out.extend(imputation_tables(res))
     # the HTML shows the checklist once, colour-coded, from the template; the table is a file only
     out.append(Table("tripod_ai", "TRIPOD+AI checklist (items the software can address)",
                      pd.DataFrame(list(res.tripod)), "tripod", html=False))

@@ -653,6 +653,15 @@ def run(config: StudyConfig | Prepared, progress: Progress | None = None) -> Res
         models.append(ModelResult(validation=val, calibration=cal, **p))
     steps.done(total)
 
+    # ---------------------------------------------------------------- multiple imputation (missing: mice)
+    imputation = None
+    if cfg.missing.method == "mice":
+        from myorisk.study.imputation import run_imputation
+
+        t_mi = time.perf_counter()
+        imputation = run_imputation(cfg, dev_df, sources[dev], models, _fit_kw)
+        steps.seconds["imputation"] = time.perf_counter() - t_mi
+
     # ---------------------------------------------------------------- calibration / HL (val.prob done per set)
     steps.start(STEPS[7])
     for e in evaluations:
@@ -704,7 +713,7 @@ def run(config: StudyConfig | Prepared, progress: Progress | None = None) -> Res
         sample_size=adeq, candidate_parameters=n_par, methods=(), tripod=(),
         warnings=tuple(dict.fromkeys(notes)), software=_versions(),
         seeds={"bootstrap": cfg.bootstrap.seed, "datasets": prep.seeds},
-        seconds=steps.seconds, created=created,
+        seconds=steps.seconds, created=created, imputation=imputation,
     )
     from dataclasses import replace
 
