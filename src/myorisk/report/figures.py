@@ -286,6 +286,16 @@ def forest_plot(rows: pd.DataFrame, *, title: str = "Odds ratios", ax=None,
 
 
 # ----------------------------------------------------------------------------- nomogram
+def _turns(labs: Sequence[str]) -> bool:
+    """True when numeric tick labels, in the order of their points, do not run one way."""
+    try:
+        v = np.array([float(x) for x in labs])
+    except ValueError:
+        return False
+    d = np.diff(v)
+    return not (np.all(d > 0) or np.all(d < 0))
+
+
 def nomogram_plot(nom, *, labels: Mapping[str, str] | None = None, title: str = "Nomogram",
                   outcome_label: str = "Probability", ax=None, watermark: str | None = None):
     """Draw an rms-style nomogram: Points, one axis per predictor, Total points, probability.
@@ -319,12 +329,14 @@ def nomogram_plot(nom, *, labels: Mapping[str, str] | None = None, title: str = 
                 for x in minor:
                     ax.plot([x, x], [yv, yv + (0.06 if above else -0.06)], color="black", lw=0.5)
             # labels: first row, else a staggered second row, else left out (tick kept)
-            ends = [-np.inf, -np.inf]
+            # (a non-monotone spline axis gets a third row: its ticks crowd where the curve turns)
+            nrow = 3 if minor is None and not above and len(xs) > 2 and _turns(labs) else 2
+            ends = [-np.inf] * nrow
             for x, lab in zip(xs, labs, strict=True):
                 half = 0.55 * len(str(lab)) * W / 100.0 * 1.15 + 0.4
-                for row in (0, 1):
+                for row in range(nrow):
                     if x - half >= ends[row]:
-                        off = (0.16 if above else -0.16) * (1 if row == 0 else 2.6)
+                        off = (0.16 if above else -0.16) * (1 + 1.6 * row)
                         ax.text(x, yv + off, lab, ha="center", va="bottom" if above else "top",
                                 fontsize=7.5)
                         ends[row] = x + half
@@ -340,7 +352,13 @@ def nomogram_plot(nom, *, labels: Mapping[str, str] | None = None, title: str = 
             pts = np.asarray(a.points, float)
             labs = list(getattr(a, "display_labels", a.labels))  # a 0/1 predictor reads No/Yes
             order = np.argsort(pts, kind="stable")
-            axis_line(yv, pts[order], [labs[i] for i in order], labels.get(a.variable, a.variable))
+            # an axis of a predictor interacting with factors is named by its levels: "age (race=black)";
+            # a spline axis may be non-monotone: its ticks sit at their points, labels staggered
+            cond = getattr(a, "condition", ())
+            name = labels.get(a.variable, a.variable) + (
+                " (" + " ".join(f"{labels.get(k, k)}={v if isinstance(v, str) else f'{v:g}'}" for k, v in cond) + ")"
+                if cond else "")
+            axis_line(yv, pts[order], [labs[i] for i in order], name)
         yv -= 1
         tp = np.asarray([v for _, v in span.total_ticks], float)
         axis_line(yv, tp * tscale, [f"{t:g}" for t in tp], "Total points", above=True)

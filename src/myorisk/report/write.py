@@ -82,6 +82,17 @@ def study_figures(res) -> list[Figure]:
                           f"Multivariable odds ratios of the final {in_sentence(m.label)} with Wald 95% CI "
                           f"(n = {m.fit.n}, {m.fit.events} events; {_forest_scale(F, rows)}).", "models",
                           F.forest_plot(rows, title=f"{m.label}: adjusted odds ratios", watermark=wm)))
+        if any(t.kind in ("rcs", "interaction") for t in m.fit.terms):
+            # splines or interactions: rms' Wald ANOVA (each factor with its nonlinear and
+            # interaction terms, the nonlinearity tests) says what the coefficients cannot
+            from myorisk.modeling.anova import anova
+
+            out.append(Figure(f"anova_{m.name}", f"{m.label}: Wald ANOVA",
+                              f"Wald χ² minus degrees of freedom of each factor of the final "
+                              f"{in_sentence(m.label)} (all its terms: linear, nonlinear and interaction), as rms "
+                              "plot(anova()) (Harrell 2015, §9.8); the table gives the tests of "
+                              "nonlinearity and interaction.", "models",
+                              F.anova_chart(anova(m.fit), title=f"{m.label}: Wald χ² − d.f.", watermark=wm)))
         out.append(Figure(f"nomogram_{m.name}", f"{m.label}: nomogram",
                           "Read each predictor's points on the top axis, add them, and read the predicted "
                           f"probability of {cfg.outcome.label} under the total.", "nomograms",

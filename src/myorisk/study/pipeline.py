@@ -19,7 +19,7 @@ import itertools
 import platform
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -207,12 +207,16 @@ def prepare(config: StudyConfig) -> Prepared:
             raise InputError(f"{src}: column '{miss[0]}' not found (key '{key}' in {config.source})")
     dev_df = frames[dev]
     for i, m in enumerate(config.models):  # a fixed model's predictors are checked as candidates are
-        for c in m.predictors or ():
+        try:  # terms in R notation: rcs(x, 4), a*b, a:b
+            used = _variables(m.predictors or ())
+        except InputError as e:
+            raise InputError(f"{config.source}: key 'models[{i}].predictors': {e}") from None
+        for c in used:
             if c not in dev_df.columns:
                 raise InputError(f"{sources[dev]}: column '{c}' not found (key 'models[{i}].predictors' "
                                  f"in {config.source}, model '{m.name}'; columns are: "
                                  f"{', '.join(map(str, dev_df.columns[:25]))})")
-    extra = [c for m in config.models for c in (m.predictors or ()) if c not in cands]
+    extra = [c for m in config.models for c in _variables(m.predictors or ()) if c not in cands]
     cands = [*cands, *dict.fromkeys(extra)]
     design = build_design(dev_df, out_col, cands, categorical=config.predictors.categorical,
                           reference=config.predictors.reference, event=config.outcome.event,
@@ -276,8 +280,24 @@ def _missing_frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["variable", "n", "n_missing", "pct_missing", "note"])
 
 
+def _variables(predictors: Sequence[str]) -> list[str]:
+    """The data columns of predictors given as terms (``rcs(age, 4)`` → ``age``; ``a*b`` → a, b)."""
+    from myorisk.modeling.terms import parse_terms
+
+    out: list[str] = []
+    for p in map(str, predictors):
+        # a plain column name stays as it is (it may hold spaces or brackets)
+        is_term = p.strip().startswith("rcs(") or any(op in p for op in ("*", ":", "%ia%"))
+        if is_term:
+            out.extend(v for e in parse_terms([p]) for v in e.variables)
+        else:
+            out.append(p)
+    return list(dict.fromkeys(out))
+
+
 def _fit_kw(config: StudyConfig, predictors: list[str]) -> dict:
     p = config.predictors
+    predictors = _variables(predictors)
     return {
         "categorical": [c for c in p.categorical if c in predictors],
         "reference": {k: v for k, v in p.reference.items() if k in predictors},
@@ -400,7 +420,7 @@ def _evaluate(config, model: ModelResult, set_name, df, source, directions, appa
     from myorisk.modeling.roc import best_threshold, delong_test, roc_curve
 
     fit = model.fit
-    preds = list(model.predictors)
+    preds = _variables(list(model.predictors))  # the columns the model's terms read
     out_col = config.outcome.column
     absent = [c for c in preds if c not in df.columns or df[c].isna().all()]
     if absent:
