@@ -43,6 +43,7 @@ test: $(TEST_STAMP) r-refs
 bench: $(STAMP)
 	bash scripts/ensure_r.sh
 	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/processes.py
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -209,12 +210,13 @@ def calibrate(
     rms_version: str = "6.5",
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    executor: Any = None,
 ) -> Calibration:
     """Bootstrap bias-corrected calibration curve: rms 6.5 ``calibrate(fit, B=B)``.
 
     Parameters
     ----------
-    design, B, seed, resamples, selection, failure_policy, rms_version, chunk_size, progress
+    design, B, seed, resamples, selection, failure_policy, rms_version, chunk_size, progress, executor
         As :func:`myorisk.modeling.validation.validate`.
     predy : array_like, optional
         Grid of predicted risks; default rms's 50 points between the 5th smallest and 5th
@@ -226,7 +228,7 @@ def calibrate(
     """
     cal, _ = _both(design, B=B, seed=seed, resamples=resamples, selection=selection,
                    failure_policy=failure_policy, predy=predy, rms_version=rms_version,
-                   chunk_size=chunk_size, progress=progress, with_validate=False)
+                   chunk_size=chunk_size, progress=progress, with_validate=False, executor=executor)
     return cal
 
 
@@ -243,6 +245,7 @@ def validate_and_calibrate(
     rms_version: str = "6.5",
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    executor: Any = None,
 ) -> tuple[Validation, Calibration]:
     """:func:`validate` and :func:`calibrate` from one set of resamples and refits.
 
@@ -251,13 +254,14 @@ def validate_and_calibrate(
     """
     cal, val = _both(design, B=B, seed=seed, resamples=resamples, selection=selection,
                      failure_policy=failure_policy, predy=predy, rms_version=rms_version,
-                     chunk_size=chunk_size, progress=progress, with_validate=True, auc=auc)
+                     chunk_size=chunk_size, progress=progress, with_validate=True, auc=auc,
+                     executor=executor)
     assert val is not None
     return val, cal
 
 
 def _both(design, *, B, seed, resamples, selection, failure_policy, predy, rms_version,
-          chunk_size, progress, with_validate, auc=False):
+          chunk_size, progress, with_validate, auc=False, executor=None):
     _check_common(B, failure_policy, rms_version)
     prob = _problem(design)
     t0 = time.perf_counter()
@@ -271,7 +275,7 @@ def _both(design, *, B, seed, resamples, selection, failure_policy, predy, rms_v
     t0 = time.perf_counter()
     acc, info = _run(
         prob, B=B, seed=seed, resamples=resamples, selection=selection, policy=failure_policy,
-        chunk_size=chunk_size, progress=progress, want=want, predy=grid,
+        chunk_size=chunk_size, progress=progress, want=want, predy=grid, executor=executor,
     )
     seconds = time.perf_counter() - t0
     info["y"] = prob.y
