@@ -294,6 +294,10 @@ class ModelConfig(_Strict):
         A primary (prespecified) model or a sensitivity analysis; the report labels each.
     published : PublishedModel, optional
         The paper's numbers for this model (the "published vs reproduced" table).
+    shrink : {"heuristic"}, optional
+        Shrink the final model's slopes by van Houwelingen & le Cessie's factor (LR χ² − df)/LR χ²,
+        intercept re-estimated (``myorisk fit --shrink heuristic``); the shrunk model is the one
+        reported, drawn and saved.
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -302,6 +306,7 @@ class ModelConfig(_Strict):
     predictors: list[str] | None = None
     role: Literal["primary", "sensitivity"] = "primary"
     published: PublishedModel | None = None
+    shrink: Literal["heuristic"] | None = None
 
     @property
     def display(self) -> str:

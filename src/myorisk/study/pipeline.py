@@ -399,6 +399,10 @@ def _build_model(config, mcfg, df, source, separated, notes_all) -> tuple:
     else:
         fit = fit_logistic(df, out_col, cands, source=source, **kw)
         multi = fit
+    if getattr(mcfg, "shrink", None) == "heuristic":
+        from myorisk.modeling.penalty import heuristic_shrinkage, shrink
+
+        fit = shrink(fit, heuristic_shrinkage(fit), "heuristic")
     notes.extend(fit.warnings)
     notes_all.extend(f"model '{mcfg.name}': {n}" for n in notes)
     return method, tuple(cands), excluded, selection, multi, fit, tuple(notes)
@@ -759,12 +763,21 @@ def models_step(loaded: Loaded, sel: SelectionStep) -> ModelsStep:
     cfg = loaded.config
     out = []
     for b, mcfg in zip(sel.models, cfg.models, strict=True):
+        aov = eff = None
+        if any(t.kind in ("rcs", "interaction") for t in b.fit.terms):
+            # splines or interactions: rms' Wald ANOVA and partial effect plots say what the
+            # coefficients cannot
+            from myorisk.modeling.anova import anova
+            from myorisk.modeling.effects import effects
+
+            aov = anova(b.fit)
+            eff = effects(b.fit, loaded.dev)
         out.append(ModelResult(
             name=b.name, label=b.label, method=b.method, candidates=b.candidates,
             excluded_candidates=b.excluded_candidates, selection=b.selection,
             multivariable=b.multivariable, fit=b.fit, nomogram=nomogram_from_fit(b.fit),
             spec=_spec(b.fit, loaded.dev, mcfg, cfg, loaded.dev_source), validation=None,
-            calibration=None, notes=b.notes, role=b.role))
+            calibration=None, notes=b.notes, role=b.role, anova=aov, effects=eff))
     return ModelsStep(models=tuple(out))
 
 
