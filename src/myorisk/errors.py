@@ -1,6 +1,129 @@
-"""Errors that reach users as one clear line (exit code 2 on the command line)."""
+"""Errors that reach users as one clear line (exit code 2 on the command line).
+
+Bad input travels as :class:`Problem` objects (file, row, column, value, rule) from the readers,
+the cohort schema and the model specs up to the face that words them; :class:`InputError`
+carries one or more of them. No caller needs to parse a message: read ``error.problems``.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "ConvergenceWarning",
+    "InputError",
+    "ModelError",
+    "MyoriskError",
+    "Problem",
+    "SmallSampleWarning",
+    "word_problems",
+]
+
+#: Rows named in one grouped message before "…".
+ROWS_SHOWN = 5
+
+
+def _show(v: object) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input.
+
+    Parameters
+    ----------
+    file : str or None
+        File (or other source: ``--set``, ``stdin``, ``request``) the problem is in.
+    row : object
+        Row as the user counts it (line number in a CSV; None: the whole column or file).
+    column : str or None
+        Column (or variable, or option) concerned.
+    value : object
+        The offending value as read (None when not about one cell).
+    rule : str
+        What is wrong, worded to follow the value: ``"is not a number"``. When neither row,
+        column nor value is known this is the whole message.
+    """
+
+    file: str | None = None
+    row: object = None
+    column: str | None = None
+    value: object = None
+    rule: str = ""
+
+    def where(self) -> str:
+        """``row 7, column 'age'`` (the parts that are known)."""
+        parts = []
+        if self.row is not None:
+            parts.append(f"row {_show(self.row)}")
+        if self.column is not None:
+            parts.append(f"column '{self.column}'")
+        return ", ".join(parts)
+
+    def text(self, *, with_file: bool = True) -> str:
+        """One line: ``"cohort.csv: row 7, column 'age': 'abc' is not a number"``."""
+        where = self.where()
+        val = "" if self.value is None else f"'{_show(self.value)}' "
+        body = f"{where}: {val}{self.rule}" if where else f"{val}{self.rule}"
+        if with_file and self.file:
+            return f"{self.file}: {body}"
+        return body
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready ``{file, row, column, value, rule}``."""
+        row = self.row
+        if row is not None and not isinstance(row, int | str):
+            try:
+                row = int(row)  # type: ignore[call-overload]
+            except (TypeError, ValueError):
+                row = str(row)
+        return {"file": self.file, "row": row, "column": self.column,
+                "value": None if self.value is None else _show(self.value), "rule": self.rule}
+
+
+def word_problems(problems: Iterable[Problem], *, limit: int = ROWS_SHOWN) -> str:
+    """Word problems as one line; a rule broken in many rows is said once, with the count.
+
+    Problems that share file, column and rule are grouped: ``"data.csv: column 'sex': 'M' is
+    not a known category (expected female, male) — in 64 rows (rows 2, 3, 4, 5, 6 …; values
+    'M', 'F')"``. Groups are joined by ``"; "``; the file is named once when all share it.
+    """
+    ps = list(problems)
+    if not ps:
+        return ""
+    groups: dict[tuple, list[Problem]] = {}
+    for p in ps:
+        groups.setdefault((p.file, p.column, p.rule), []).append(p)
+    files = {p.file for p in ps}
+    one_file = len(files) == 1 and None not in files
+    parts = []
+    for (file, column, rule), items in groups.items():
+        if len(items) == 1:
+            parts.append(items[0].text(with_file=not one_file))
+            continue
+        first = items[0]
+        rows = [p.row for p in items if p.row is not None]
+        values: list[str] = []
+        for p in items:
+            if p.value is not None and _show(p.value) not in values:
+                values.append(_show(p.value))
+        head = f"column '{column}': " if column is not None else ""
+        val = f"'{_show(first.value)}' " if first.value is not None else ""
+        shown = ", ".join(_show(r) for r in rows[:limit]) + (" …" if len(rows) > limit else "")
+        extra = ""
+        if len(values) > 1:
+            vs = ", ".join(f"'{v}'" for v in values[:limit]) + (" …" if len(values) > limit else "")
+            extra = f"; values {vs}"
+        text = f"{head}{val}{rule} — in {len(items)} rows (rows {shown}{extra})"
+        if file and not one_file:
+            text = f"{file}: {text}"
+        parts.append(text)
+    line = "; ".join(parts)
+    return f"{ps[0].file}: {line}" if one_file else line
 
 
 class MyoriskError(Exception):
@@ -10,13 +133,60 @@ class MyoriskError(Exception):
 class InputError(MyoriskError, ValueError):
     """Bad input: a file, a column, a value or an option breaks a rule.
 
-    The message names the file, row, column and rule wherever they are known, and is
-    shown to the user as a single line.
+    Shown to the user as a single line naming the file, row, column and rule wherever they
+    are known.
+
+    Parameters
+    ----------
+    message : str, optional
+        The whole message (the historical form, ``InputError("data.csv: file is empty")``).
+        Without it the message is worded from ``problems`` by :func:`word_problems`.
+    problems : sequence of Problem, optional
+        What is wrong, structured. A plain message becomes one ``Problem(rule=message)``.
+    hint : str, optional
+        How to fix it, appended to the line (e.g. a mapping-file example).
     """
+
+    def __init__(self, message: str | None = None, *, problems: Sequence[Problem] = (),
+                 hint: str | None = None) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems) or (
+            (Problem(rule=message),) if message is not None else ())
+        self.hint = hint
+        text = message if message is not None else word_problems(self.problems)
+        if hint:
+            text = f"{text} — {hint}"
+        super().__init__(text)
+
+    @property
+    def message(self) -> str:
+        """The one-line message."""
+        return str(self.args[0]) if self.args else ""
+
+    def with_file(self, file: str) -> InputError:
+        """The same error with ``file`` named in problems (and the message) that lack one."""
+        if all(p.file for p in self.problems):
+            return self
+        probs = [p if p.file else Problem(file, p.row, p.column, p.value, p.rule)
+                 for p in self.problems]
+        msg = self.message
+        return InputError(msg if msg.startswith(f"{file}:") else f"{file}: {msg}",
+                          problems=probs)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready ``{message, problems: [...]}``."""
+        return {"message": self.message, "problems": [p.to_dict() for p in self.problems]}
 
 
 class ModelError(MyoriskError):
-    """A model cannot be estimated as asked (separation, non-convergence, singular design)."""
+    """A model cannot be estimated as asked (separation, non-convergence, singular design).
+
+    ``reason`` names the kind (``"separation"``, ``"convergence"``, ``"singular"``…) so that a
+    caller can react without reading the message.
+    """
+
+    def __init__(self, message: str = "", *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class ConvergenceWarning(UserWarning):

@@ -50,6 +50,15 @@ EventOpt = Annotated[
 ]
 
 
+EncodingOpt = Annotated[str | None, typer.Option(
+    "--encoding", help="Text encoding of a CSV/TSV file (utf-8, gb18030, gbk, cp1252, utf-16…); default: detected "
+                       "(byte-order mark, UTF-8, GB18030 or Windows-1252), refused when unclear.")]
+SepOpt = Annotated[str | None, typer.Option(
+    "--sep", help="Separator of a CSV/TSV file: ',' ';' 'tab' or '|'; default: detected.")]
+DecimalOpt = Annotated[str | None, typer.Option(
+    "--decimal", help="Decimal mark of a CSV/TSV file: '.' or ','; default: detected ('.' in a comma-separated file).")]
+
+
 class CiMethod(str, Enum):
     wald = "wald"
     profile = "profile"
@@ -133,10 +142,31 @@ def refs(items: Sequence[str] | None) -> dict[str, str]:
     return out
 
 
-def read(path: Path) -> pd.DataFrame:
+def read(path: Path, encoding: str | None = None, sep: str | None = None, decimal: str | None = None,
+         *, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a data file with the one tabular reader; say on stderr how a text file was read when
+    it was not plain comma-separated UTF-8 with decimal points (so a wrong guess is seen)."""
     from myorisk.myositis.io import read_data
 
-    return read_data(path)
+    df = read_data(path, sheet=sheet, encoding=encoding, sep=sep, decimal=decimal)
+    note_read(df, Path(path).name)
+    return df
+
+
+def note_read(df: pd.DataFrame, source: str) -> None:
+    """A note naming the separator, decimal mark and encoding of a text file that is not plain CSV."""
+    how = df.attrs.get("read")
+    if not how:
+        return
+    parts = []
+    if how.get("sep") not in (",", None):
+        parts.append({";": "semicolon", "\t": "tab", "|": "vertical-bar"}.get(how["sep"], how["sep"]) + "-separated")
+    if how.get("decimal") == ",":
+        parts.append("decimal comma")
+    if how.get("encoding") not in ("utf-8", "utf-8-sig", "ascii", None):
+        parts.append(f"encoding {how['encoding']}")
+    if parts:
+        note(f"{source}: read as {', '.join(parts)} (override with --sep, --decimal, --encoding)")
 
 
 def dump(obj: Any) -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
+from myorisk.commands._common import DecimalOpt, EncodingOpt, SepOpt
 from myorisk.commands._common import (
     DataArg,
     EventOpt,
@@ -29,6 +30,7 @@ def roc(
     versus: Annotated[Path | None, typer.Option("--versus", help="Second data file (e.g. an external cohort): unpaired DeLong test of the same score there.")] = None,
     event: EventOpt = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """ROC curve, AUC with DeLong CI, Youden-optimal threshold; with two scores, the paired DeLong test;
     with --versus, the unpaired DeLong test between two cohorts."""
@@ -40,7 +42,7 @@ def roc(
         raise InputError(f"--score '{score[0]}' is given twice; give two different columns for a DeLong test")
     if versus is not None and len(score) != 1:
         raise InputError("--versus compares one --score between two files")
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     if outcome not in df.columns:
         raise InputError(f"{data.name}: column '{outcome}' not found")
     sub = common.complete(df, [*score], data.name).join(df[[outcome]], how="inner")
@@ -69,7 +71,7 @@ def roc(
                         f"{res_list[1].direction}): DeLong's test should not be applied to ROC curves "
                         "with different directions; fix one with --direction")
     if versus is not None:
-        df2 = common.read(versus)
+        df2 = common.read(versus, encoding, sep, decimal)
         if outcome not in df2.columns:
             raise InputError(f"{versus.name}: column '{outcome}' not found")
         sub2 = common.complete(df2, [score[0]], versus.name).join(df2[[outcome]], how="inner")
@@ -117,6 +119,7 @@ def dca(
     prevalence: Annotated[float | None, typer.Option("--prevalence", help="Outcome prevalence for case-control data.")] = None,
     event: EventOpt = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Decision curve analysis: net benefit of each model, treat all and treat none (dcurves rules)."""
     from myorisk.modeling.decision import decision_curve, parse_threshold_grid
@@ -126,7 +129,7 @@ def dca(
         raise InputError(f"--score '{dup}' is given twice")
     common.check_grid_size(thresholds)
     grid = parse_threshold_grid(thresholds)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     if outcome not in df.columns:
         raise InputError(f"{data.name}: column '{outcome}' not found")
     sub = common.complete(df, [*score], data.name).join(df[[outcome]], how="inner")

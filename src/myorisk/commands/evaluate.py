@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
+from myorisk.commands._common import DecimalOpt, EncodingOpt, SepOpt
 from myorisk.commands._common import DataArg, EventOpt, ExtrapolateOpt, JsonOpt, out
 from myorisk.errors import InputError
 
@@ -58,6 +59,7 @@ def evaluate(
     extrapolate: ExtrapolateOpt = False,
     event: EventOpt = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Validate predicted risks against outcomes: C with DeLong CI, Brier, calibration intercept/slope,
     calibration-in-the-large, Emax/E90/Eavg, Spiegelhalter, Hosmer–Lemeshow, calibration and decision curves."""
@@ -68,7 +70,7 @@ def evaluate(
     if recalibrate is not None and recalibrate not in ("intercept", "logistic", "refit"):
         raise InputError(f"--recalibrate must be intercept, logistic or refit, not {recalibrate!r}")
     common.guard_output(save, "--save", data, model)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     if outcome not in df.columns:
         raise InputError(f"{data.name}: column '{outcome}' not found")
     spec = None
@@ -133,12 +135,13 @@ def table1(
     nonnormal: Annotated[str | None, typer.Option("--nonnormal", help="Columns shown as median (IQR) with rank tests, or 'auto' (Shapiro–Wilk).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the table: .csv, .xlsx or .html.")] = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Baseline characteristics (Table 1) by group with the test used and its statistic."""
     from myorisk.modeling import tableone as t1
 
     common.guard_output(output, "--output", data)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     nn: Any = "auto" if nonnormal == "auto" else (common.split(nonnormal) or None)
     cats = common.split(categorical)
     for v in common.split(variables):  # 0/1 indicators are categories, shown as n (%)

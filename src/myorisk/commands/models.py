@@ -11,6 +11,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
+from myorisk.commands._common import DecimalOpt, EncodingOpt, SepOpt
 from myorisk.commands._common import ExtrapolateOpt, JsonOpt, out
 from myorisk.errors import InputError
 
@@ -80,6 +81,7 @@ def predict(
     set_: Annotated[list[str] | None, typer.Option("--set", help="One patient's value, VAR=VALUE (repeatable).")] = None,
     extrapolate: ExtrapolateOpt = False,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Predicted probability, linear predictor and nomogram points — for one patient (--set or a JSON
     object on stdin) or a file of patients (--input, --output)."""
@@ -94,7 +96,7 @@ def predict(
     spec = load_spec(model)
     notice = spec.notice()
     if input is not None:
-        df = common.read(input)
+        df = common.read(input, encoding, sep, decimal)
         scored = score(spec, df, source=input.name, extrapolate=extrapolate or None)
         result = pd.concat([df, scored], axis=1)
         if notice:  # after the checks: an error stays one line on stderr

@@ -11,6 +11,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
+from myorisk.commands._common import DecimalOpt, EncodingOpt, SepOpt
 from myorisk.commands._common import (
     CategoricalOpt,
     CiMethod,
@@ -38,6 +39,7 @@ def fit(
     save: Annotated[Path | None, typer.Option("--save", help="Write the fitted model as a model spec file (JSON).")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Model name stored in the spec file.")] = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Fit a logistic regression (maximum likelihood or Firth) and show ORs with CIs and model statistics."""
     from myorisk.modeling.logistic import fit_logistic
@@ -45,7 +47,7 @@ def fit(
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
     common.guard_output(save, "--save", data)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = fit_logistic(
@@ -87,13 +89,14 @@ def univariate(
     reference: ReferenceOpt = None,
     event: EventOpt = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Each candidate predictor alone: OR, CI and p (Table 2 of a prediction study)."""
     from myorisk.modeling.selection import univariate as run
 
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(df, outcome, preds, ci=ci.value, level=level, firth=firth,
@@ -123,12 +126,13 @@ def select(
     reference: ReferenceOpt = None,
     event: EventOpt = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Select predictors (study A's p-value screen or backward AIC) and show the final model."""
     from myorisk.modeling.selection import backward_aic, select_pscreen
 
     preds = common.columns_list(predictors)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     kw = dict(categorical=common.categorical_list(categorical, preds), reference=common.refs(reference),
               event=event, source=data.name)
     with warnings.catch_warnings():
@@ -158,6 +162,7 @@ def nomogram(
     reference: ReferenceOpt = None,
     event: EventOpt = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Fit a logistic model and show its nomogram (rms scaling: 0-100 points on the widest predictor)."""
     from myorisk.modeling.logistic import fit_logistic
@@ -165,7 +170,7 @@ def nomogram(
 
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = fit_logistic(df, outcome, preds, categorical=cats,

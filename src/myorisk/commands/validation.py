@@ -13,6 +13,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
+from myorisk.commands._common import DecimalOpt, EncodingOpt, SepOpt
 from myorisk.commands._common import (
     CategoricalOpt,
     DataArg,
@@ -72,7 +73,8 @@ def _progress(label: str, enabled: bool):
 
 
 def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, event, select, alpha, resamples,
-             *, bootstrap: int | None, seed: int | None, base: str, screen_alpha: float | None):
+             *, bootstrap: int | None, seed: int | None, base: str, screen_alpha: float | None,
+             encoding: str | None = None, sep: str | None = None, decimal: str | None = None):
     """Design, selection, index matrix, B and seed of a validate/calibrate call (all checked first)."""
     from myorisk.modeling.design import build_design
     from myorisk.modeling.validation import SelectionSpec, normalize_resamples
@@ -90,7 +92,7 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
     if not 0.0 < alpha < 1.0:
         raise InputError(f"--alpha must be between 0 and 1, not {alpha}")
 
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     design = build_design(df, outcome, common.split(predictors), categorical=common.split(categorical),
                           reference=common.refs(reference), event=event, source=data.name)
     msg = design.missing.message()
@@ -194,13 +196,15 @@ def validate(
     reference: ReferenceOpt = None,
     event: EventOpt = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp."""
     from myorisk.modeling.validation import validate as run
 
     design, selection, idx, B, seed = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
-        bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
+        bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha,
+        encoding=encoding, sep=sep, decimal=decimal)
     with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
@@ -249,13 +253,15 @@ def calibrate(
     reference: ReferenceOpt = None,
     event: EventOpt = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
     from myorisk.modeling.calibration import calibrate as run
 
     design, selection, idx, B, seed = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
-        bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
+        bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha,
+        encoding=encoding, sep=sep, decimal=decimal)
     with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,

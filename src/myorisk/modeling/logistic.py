@@ -153,7 +153,8 @@ def _raise_if_separated(design: Design, source: str) -> None:
         f"{source}: {kind} separation — {', '.join(repr(w) for w in who) or 'the predictors'} "
         f"{'predicts' if len(who) == 1 else 'predict'} the outcome "
         f"{'perfectly' if kind == 'complete' else 'perfectly for some patients'}, so the "
-        "maximum-likelihood odds ratio is infinite; use --firth (Firth's penalised likelihood)"
+        "maximum-likelihood odds ratio is infinite; use --firth (Firth's penalised likelihood)",
+        reason="separation",
     )
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from myorisk.errors import InputError
 from myorisk.myositis.io import to_numbers
-from myorisk.myositis.schema import BINARY_FALSE, BINARY_TRUE
+from myorisk.codes import DEFAULT as DEFAULT_CODES
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], source: str, what: str) -> None:
@@ -54,15 +54,10 @@ class CellErrors:
         for i, (r, v) in enumerate(df[column].items()):
             if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
                 continue
-            if isinstance(v, int | float | np.integer | np.floating) and v in (0, 1):
-                out[i] = float(v)
-                continue
-            t = str(v).strip().lower()
-            if t in BINARY_TRUE:
-                out[i] = 1.0
-            elif t in BINARY_FALSE:
-                out[i] = 0.0
-            elif t:
+            b = DEFAULT_CODES.binary(v)
+            if b is not None:
+                out[i] = b
+            elif str(v).strip():
                 self.add(r, column, f"'{v}' is not 0/1")
         return out
 

@@ -297,7 +297,7 @@ def _univariate(config: StudyConfig, df: pd.DataFrame, source: str, notes: list[
             tab = univariate(df, out_col, [v], **kw)
             method = "ml"
         except ModelError as e:
-            if "separation" not in str(e):
+            if e.reason != "separation":
                 raise
             separated.append(v)
             try:
