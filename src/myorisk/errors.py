@@ -17,6 +17,7 @@ __all__ = [
     "MyoriskError",
     "Problem",
     "SmallSampleWarning",
+    "did_you_mean",
     "word_problems",
 ]
 
@@ -124,6 +125,19 @@ def word_problems(problems: Iterable[Problem], *, limit: int = ROWS_SHOWN) -> st
         parts.append(text)
     line = "; ".join(parts)
     return f"{ps[0].file}: {line}" if one_file else line
+
+
+def did_you_mean(name: str, candidates: Sequence[object]) -> str:
+    """``" (did you mean 'age'?)"`` when a candidate is close to ``name`` (difflib), else ``""``."""
+    import difflib
+
+    names = [str(c) for c in candidates]
+    close = difflib.get_close_matches(str(name), names, n=1, cutoff=0.75)
+    if not close:
+        folded = {n.lower(): n for n in names}
+        close = [folded[k] for k in difflib.get_close_matches(str(name).lower(), list(folded),
+                                                               n=1, cutoff=0.75)]
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 class MyoriskError(Exception):

@@ -9,12 +9,14 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
-from myorisk.commands._common import DecimalOpt, EncodingOpt, SepOpt
 from myorisk.commands._common import (
     DataArg,
+    DecimalOpt,
+    EncodingOpt,
     EventOpt,
     JsonOpt,
     OutcomeOpt,
+    SepOpt,
     out,
 )
 from myorisk.errors import InputError

@@ -12,8 +12,16 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
-from myorisk.commands._common import DecimalOpt, EncodingOpt, SepOpt
-from myorisk.commands._common import DataArg, EventOpt, ExtrapolateOpt, JsonOpt, out
+from myorisk.commands._common import (
+    DataArg,
+    DecimalOpt,
+    EncodingOpt,
+    EventOpt,
+    ExtrapolateOpt,
+    JsonOpt,
+    SepOpt,
+    out,
+)
 from myorisk.errors import InputError
 
 
@@ -84,7 +92,8 @@ def evaluate(
             raise InputError(f"{data.name}: column '{prob}' holds values outside [0, 1] (rows {rows})")
         label = prob
     else:
-        from myorisk.modeling.spec import load_spec, predict
+        from myorisk.modeling.spec import predict
+        from myorisk.published.files import load_spec
 
         spec = load_spec(model)
         needed = [v.name for v in spec.variables]
@@ -109,7 +118,7 @@ def evaluate(
                         "caveats": spec.provenance.get("caveats", [])}
     if recalibrate is not None:
         from myorisk.modeling.spec import recalibrate as do_recal
-        from myorisk.modeling.spec import save_spec
+        from myorisk.published.files import save_spec
 
         frame = sub.copy()
         frame[outcome] = y

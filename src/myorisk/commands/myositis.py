@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from myorisk.commands import _common as common
-from myorisk.commands._common import DecimalOpt, EncodingOpt, SepOpt
-from myorisk.commands._common import DataArg, JsonOpt, out
+from myorisk.commands._common import DataArg, DecimalOpt, EncodingOpt, JsonOpt, SepOpt, out
 from myorisk.errors import InputError
 
 MappingOpt = Annotated[

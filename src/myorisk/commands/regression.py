@@ -11,16 +11,18 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
-from myorisk.commands._common import DecimalOpt, EncodingOpt, SepOpt
 from myorisk.commands._common import (
     CategoricalOpt,
     CiMethod,
     DataArg,
+    DecimalOpt,
+    EncodingOpt,
     EventOpt,
     JsonOpt,
     OutcomeOpt,
     PredictorsOpt,
     ReferenceOpt,
+    SepOpt,
     out,
 )
 
@@ -55,7 +57,8 @@ def fit(
             categorical=cats, reference=common.refs(reference), event=event, source=data.name,
         )
     if save is not None:
-        from myorisk.modeling.spec import ModelSpec, save_spec
+        from myorisk.modeling.spec import ModelSpec
+        from myorisk.published.files import save_spec
 
         spec = ModelSpec.from_fit(res, df, name=name or save.stem)
         save_spec(spec, save)

@@ -13,15 +13,17 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
-from myorisk.commands._common import DecimalOpt, EncodingOpt, SepOpt
 from myorisk.commands._common import (
     CategoricalOpt,
     DataArg,
+    DecimalOpt,
+    EncodingOpt,
     EventOpt,
     JsonOpt,
     OutcomeOpt,
     PredictorsOpt,
     ReferenceOpt,
+    SepOpt,
     err,
     out,
 )

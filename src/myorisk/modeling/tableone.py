@@ -44,7 +44,6 @@ from __future__ import annotations
 import html
 import math
 import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1095,19 +1094,9 @@ def table_one(
 # writers (atomic: temp file in the target directory, then os.replace)
 # ---------------------------------------------------------------------------------------------
 def _atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
-    target = Path(path)
-    if not target.parent.exists():
-        raise InputError(f"{target}: directory {target.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        os.replace(tmp_path, target)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
-    return target
+    from myorisk.atomic import write_atomic
+
+    return write_atomic(path, write)
 
 
 def write_csv(table: TableOne, path: str | os.PathLike[str], *, tidy: bool = False) -> Path:
@@ -1119,7 +1108,9 @@ def write_csv(table: TableOne, path: str | os.PathLike[str], *, tidy: bool = Fal
         The file written.
     """
     frame = table.to_frame() if tidy else table.to_display()
-    return _atomic_write(path, lambda p: frame.to_csv(p, index=False, encoding="utf-8"))
+    from myorisk.atomic import write_csv_atomic
+
+    return write_csv_atomic(frame, path)
 
 
 def write_xlsx(table: TableOne, path: str | os.PathLike[str]) -> Path:

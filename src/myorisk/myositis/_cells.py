@@ -7,9 +7,9 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from myorisk.codes import DEFAULT as DEFAULT_CODES
 from myorisk.errors import InputError
 from myorisk.myositis.io import to_numbers
-from myorisk.codes import DEFAULT as DEFAULT_CODES
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], source: str, what: str) -> None:

@@ -27,7 +27,6 @@ import io as _io
 import math
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -1105,8 +1104,9 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool =
     df : pandas.DataFrame
         Table to write.
     path : str or path-like
-        ``.csv``, ``.tsv`` or ``.xlsx``. An existing file is replaced only once the new one is
-        complete, so a failed write never leaves a half-written file.
+        ``.csv``, ``.tsv`` (UTF-8 with a byte-order mark, so Excel shows non-ASCII text) or
+        ``.xlsx``. An existing file is replaced only once the new one is complete
+        (:mod:`myorisk.atomic`), so a failed write never leaves a half-written file.
     index : bool, default False
         Also write the index (the row numbers) as the first column.
 
@@ -1115,21 +1115,13 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool =
     myorisk.errors.InputError
         Unsupported extension or a folder that does not exist.
     """
+    from myorisk.atomic import write_atomic, write_csv_atomic
+
     p = Path(path)
     ext = p.suffix.lower()
     if ext not in (".csv", ".tsv", ".xlsx"):
         raise InputError(f"{p}: can only write .csv, .tsv or .xlsx")
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"{p}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=ext, dir=folder)
-    os.close(fd)
-    try:
-        if ext == ".xlsx":
-            df.to_excel(tmp, index=index, engine="openpyxl")
-        else:
-            df.to_csv(tmp, index=index, sep="\t" if ext == ".tsv" else ",", lineterminator="\n")
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if ext == ".xlsx":
+        write_atomic(p, lambda tmp: df.to_excel(tmp, index=index, engine="openpyxl"))
+    else:
+        write_csv_atomic(df, p, sep="\t" if ext == ".tsv" else ",", index=index)

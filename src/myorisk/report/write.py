@@ -269,7 +269,7 @@ def write(results, out_dir: str | os.PathLike[str], *, pdf: bool = False,
         mdir.mkdir()
         for m in results.models:
             if m.spec is not None:
-                from myorisk.modeling.spec import save_spec
+                from myorisk.published.files import save_spec
 
                 save_spec(m.spec, mdir / f"{m.name}.json")
                 model_files.append(f"models/{m.name}.json")

@@ -7,11 +7,8 @@ Every prediction goes through :func:`myorisk.modeling.spec.predict`, the functio
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -212,98 +209,35 @@ def predict_records(entry: ModelEntry, records: Sequence[BaseModel]) -> list[dic
 
 # ----------------------------------------------------------------------------- CSV upload
 def read_csv_bytes(data: bytes, source: str) -> pd.DataFrame:
-    """Read an uploaded CSV (or semicolon/tab separated) table from memory.
+    """Read an uploaded CSV table with the one tabular reader (:func:`myorisk.myositis.io.read_table_bytes`).
 
-    Every cell stays text (empty cells become missing); the index is the line number as the user
-    counts it (header = line 1), as the file readers of :mod:`myorisk.myositis.io` number rows.
+    Separator, decimal mark and encoding are detected as for a file on the command line; every
+    cell stays text (missing cells are None), numbers written with a decimal point; the index is
+    the line number as the user counts it (header = line 1).
 
     Raises
     ------
     InputError
-        Empty, binary or malformed file; a row with more cells than the header; duplicate or
-        empty column names.
+        Empty, binary or malformed file; an unclear encoding or decimal mark; a row with more
+        cells than the header; duplicate or empty column names.
     """
-    if not data.strip():
-        raise InputError(f"{source}: file is empty")
-    head = data[:8192]
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"%PDF") or b"\x00" in head:
-        raise InputError(f"{source}: is not a CSV text file (save the sheet as CSV first)")
-    for enc in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    first = text.lstrip("\r\n").split("\n", 1)[0]
-    counts = {d: first.count(d) for d in (",", ";", "\t")}
-    delimiter = max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    prev = 0
-    try:
-        for rec in reader:
-            start, prev = prev + 1, reader.line_num
-            if not any(c.strip() for c in rec):
-                continue
-            if header is None:
-                header = [c.strip() for c in rec]
-            else:
-                rows.append((start, rec))
-    except csv.Error as e:
-        raise InputError(f"{source}: line {reader.line_num}: not a valid CSV table ({e})") from e
-    if header is None:
-        raise InputError(f"{source}: file is empty")
-    seen: set[str] = set()
-    for j, h in enumerate(header):
-        if not h:
-            raise InputError(f"{source}: column {j + 1} has no name in the header")
-        if h in seen:
-            raise InputError(f"{source}: duplicate column name '{h}'")
-        seen.add(h)
-    width = len(header)
-    cols: dict[str, list] = {h: [] for h in header}
-    for line, rec in rows:
-        if len(rec) > width and any(c.strip() for c in rec[width:]):
-            raise InputError(f"{source}: row {line} has {len(rec)} cells but the header has "
-                             f"{width} columns")
-        for j, h in enumerate(header):
-            cell = rec[j].strip() if j < len(rec) else ""
-            cols[h].append(cell if cell else None)
-    index = pd.Index([line for line, _ in rows], name="row")
-    return pd.DataFrame(cols, index=index, dtype=object)
+    from myorisk.myositis.io import read_table_bytes
 
-
-_PROBLEM = re.compile(r"row (?P<row>[^,]+), column '(?P<col>[^']+)': (?P<msg>.*?)"
-                      r"(?=; row |(?: \(and \d+ more\))?$)")
+    return read_table_bytes(data, source, typed=False)
 
 
 def _problems(entry: ModelEntry, frame: pd.DataFrame, source: str) -> list[dict]:
-    """Every refused cell, found by bisection over rows (validation is vectorised per call)."""
-    found: list[dict] = []
-
-    def check(idx: pd.Index) -> None:
-        if len(found) >= MAX_LISTED:
-            return
-        try:
-            validate_inputs(entry.spec, frame.loc[idx], source, extrapolate=False)
-            return
-        except InputError as e:
-            if len(idx) > 1:
-                mid = len(idx) // 2
-                check(idx[:mid])
-                check(idx[mid:])
-                return
-            text = str(e)
-            body = text[len(source) + 2:] if text.startswith(source + ": ") else text
-            hits = list(_PROBLEM.finditer(body))
-            if not hits:
-                found.append({"row": idx[0], "column": None, "message": body})
-            for m in hits:
-                found.append({"row": m["row"], "column": m["col"], "message": m["msg"]})
-
-    check(frame.index)
-    return found[:MAX_LISTED]
+    """Every refused cell, from the structured problems of the engine's validation."""
+    try:
+        validate_inputs(entry.spec, frame, source, extrapolate=False)
+    except InputError as e:
+        order = {v.name: i for i, v in enumerate(entry.spec.variables)}
+        probs = sorted(e.problems, key=lambda p: (frame.index.get_loc(p.row) if p.row in frame.index
+                                                 else -1, order.get(p.column or "", -1)))
+        return [{"row": p.row, "column": p.column,
+                 "message": p.rule if p.value is None else f"'{p.value}' {p.rule}"}
+                for p in probs][:MAX_LISTED]
+    return []
 
 
 def score_frame(entry: ModelEntry, frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame | None,
