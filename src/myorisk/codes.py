@@ -162,3 +162,63 @@ class Vocabulary:
 
 #: The built-in vocabulary.
 DEFAULT = Vocabulary()
+
+
+def harmonise(df: object, codes: Vocabulary | None = None) -> object:
+    """Write accepted words in their one form, column by column, where a whole column agrees.
+
+    A text column whose every value is a yes/no word (``yes``/``no``, ``pos``/``neg``,
+    ``是``/``否`` ...) becomes 0/1 integers (``Int64`` when some are missing); a text column whose
+    every value names a level with synonyms (``M``/``F``, ``Male``, ``男``/``女``) is written with
+    the level names (``male``/``female``). Any other column is left as it is, so nothing is
+    guessed from part of a column. The names of the changed columns are in
+    ``result.attrs["harmonised"]``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Table as read.
+    codes : Vocabulary, optional
+        Default :data:`DEFAULT` (a mapping file's vocabulary adds its words).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy (or ``df`` itself when nothing changes).
+    """
+    import pandas as pd
+
+    vocab = codes or DEFAULT
+    assert isinstance(df, pd.DataFrame)
+    changed: dict[str, object] = {}
+    levels = list(vocab.synonyms)
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+            continue
+        values = s.dropna()
+        if values.empty:
+            continue
+        uniq = list(dict.fromkeys(values.tolist()))
+        if len(uniq) > 20:
+            continue
+        named = [vocab.level(v, levels) for v in uniq]
+        if all(n is not None for n in named):  # level words first: a column of "F" is female
+            if any(str(v) != n for v, n in zip(uniq, named, strict=True)):
+                lut = dict(zip(uniq, named, strict=True))
+                changed[col] = pd.Series([None if _missing(v) else lut[v] for v in s],
+                                         index=s.index, dtype="str")
+            continue
+        bins = [vocab.binary(v) for v in uniq]
+        if all(b is not None for b in bins):
+            lut = dict(zip(uniq, bins, strict=True))
+            arr = pd.array([pd.NA if _missing(v) else int(lut[v]) for v in s], dtype="Int64")
+            changed[col] = pd.Series(arr if s.isna().any() else arr.astype("int64"),
+                                     index=s.index)
+    if not changed:
+        return df
+    out = df.copy()
+    for col, v in changed.items():
+        out[col] = v
+    out.attrs["harmonised"] = list(changed)
+    return out

@@ -159,17 +159,27 @@ class InputError(MyoriskError, ValueError):
         What is wrong, structured. A plain message becomes one ``Problem(rule=message)``.
     hint : str, optional
         How to fix it, appended to the line (e.g. a mapping-file example).
+    option : (str, tuple of str), optional
+        The keyword argument, and the values of it, that would accept the input
+        (``("missing", ("absent", "skip"))``): a face words the fix as its own option.
     """
 
     def __init__(self, message: str | None = None, *, problems: Sequence[Problem] = (),
-                 hint: str | None = None) -> None:
+                 hint: str | None = None,
+                 option: tuple[str, tuple[str, ...]] | None = None) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems) or (
             (Problem(rule=message),) if message is not None else ())
         self.hint = hint
+        self.option = option
+        self._bare = message
         text = message if message is not None else word_problems(self.problems)
         if hint:
             text = f"{text} — {hint}"
         super().__init__(text)
+
+    def with_hint(self, hint: str | None) -> InputError:
+        """The same problems with another way to fix them (e.g. in command-line words)."""
+        return InputError(self._bare, problems=self.problems, hint=hint)
 
     @property
     def message(self) -> str:

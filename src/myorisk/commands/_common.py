@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from myorisk.errors import InputError
+from myorisk.errors import InputError, did_you_mean
 
 
 def _width(stream: Any) -> int | None:
@@ -143,13 +143,25 @@ def refs(items: Sequence[str] | None) -> dict[str, str]:
 
 
 def read(path: Path, encoding: str | None = None, sep: str | None = None, decimal: str | None = None,
-         *, sheet: str | int | None = None) -> pd.DataFrame:
+         *, sheet: str | int | None = None, harmonise: bool = True) -> pd.DataFrame:
     """Read a data file with the one tabular reader; say on stderr how a text file was read when
-    it was not plain comma-separated UTF-8 with decimal points (so a wrong guess is seen)."""
+    it was not plain comma-separated UTF-8 with decimal points (so a wrong guess is seen).
+
+    With ``harmonise`` (default) whole columns of accepted words are written in their one form
+    (yes/no words → 0/1, M/F → male/female; :func:`myorisk.codes.harmonise`), with a note."""
     from myorisk.myositis.io import read_data
 
     df = read_data(path, sheet=sheet, encoding=encoding, sep=sep, decimal=decimal)
     note_read(df, Path(path).name)
+    if harmonise:
+        from myorisk.codes import harmonise as _harmonise
+
+        how = df.attrs.get("read")
+        df = _harmonise(df)
+        if df.attrs.get("harmonised"):
+            note(f"{Path(path).name}: read yes/no words as 1/0 and level words as level names in "
+                 f"{', '.join(repr(c) for c in df.attrs['harmonised'])} (accepted codes: docs/cohort-files.md)")
+        df.attrs["read"] = how
     return df
 
 
@@ -240,7 +252,11 @@ def complete(df: pd.DataFrame, columns: Sequence[str], source: str) -> pd.DataFr
 
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise InputError(f"{source}: column '{missing[0]}' not found (columns are: {', '.join(map(str, df.columns[:20]))})")
+        raise InputError(f"{source}: column '{missing[0]}' not found (columns are: {', '.join(map(str, df.columns[:20]))})"
+                         + did_you_mean(missing[0], list(df.columns)))
+    empty = [c for c in columns if len(df) and df[c].isna().all()]
+    if empty:
+        raise InputError(f"{source}: column '{empty[0]}' is 100% missing (no value in any of the {len(df)} rows)")
     sub = df[list(columns)]
     miss = sub.isna().any(axis=1)
     if len(sub) and miss.all():

@@ -19,7 +19,7 @@ from myorisk.commands._common import (
     SepOpt,
     out,
 )
-from myorisk.errors import InputError
+from myorisk.errors import InputError, did_you_mean
 
 
 # ----------------------------------------------------------------------------- roc
@@ -46,7 +46,7 @@ def roc(
         raise InputError("--versus compares one --score between two files")
     df = common.read(data, encoding, sep, decimal)
     if outcome not in df.columns:
-        raise InputError(f"{data.name}: column '{outcome}' not found")
+        raise InputError(f"{data.name}: column '{outcome}' not found" + did_you_mean(outcome, list(df.columns)))
     sub = common.complete(df, [*score], data.name).join(df[[outcome]], how="inner")
     sub = common.drop_missing_outcome(sub, outcome, data.name)
     y, ev = common.outcome01(sub, outcome, event, data.name)
@@ -75,7 +75,7 @@ def roc(
     if versus is not None:
         df2 = common.read(versus, encoding, sep, decimal)
         if outcome not in df2.columns:
-            raise InputError(f"{versus.name}: column '{outcome}' not found")
+            raise InputError(f"{versus.name}: column '{outcome}' not found" + did_you_mean(outcome, list(df2.columns)))
         sub2 = common.complete(df2, [score[0]], versus.name).join(df2[[outcome]], how="inner")
         sub2 = common.drop_missing_outcome(sub2, outcome, versus.name)
         y2, _ = common.outcome01(sub2, outcome, event, versus.name)
@@ -133,7 +133,7 @@ def dca(
     grid = parse_threshold_grid(thresholds)
     df = common.read(data, encoding, sep, decimal)
     if outcome not in df.columns:
-        raise InputError(f"{data.name}: column '{outcome}' not found")
+        raise InputError(f"{data.name}: column '{outcome}' not found" + did_you_mean(outcome, list(df.columns)))
     sub = common.complete(df, [*score], data.name).join(df[[outcome]], how="inner")
     sub = common.drop_missing_outcome(sub, outcome, data.name)
     y, _ = common.outcome01(sub, outcome, event, data.name)

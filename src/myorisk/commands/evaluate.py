@@ -22,7 +22,7 @@ from myorisk.commands._common import (
     SepOpt,
     out,
 )
-from myorisk.errors import InputError
+from myorisk.errors import InputError, did_you_mean
 
 
 def _calibration_curve(prob: np.ndarray, y: np.ndarray, n_points: int = 50) -> list[dict[str, float]]:
@@ -80,7 +80,7 @@ def evaluate(
     common.guard_output(save, "--save", data, model)
     df = common.read(data, encoding, sep, decimal)
     if outcome not in df.columns:
-        raise InputError(f"{data.name}: column '{outcome}' not found")
+        raise InputError(f"{data.name}: column '{outcome}' not found" + did_you_mean(outcome, list(df.columns)))
     spec = None
     if prob is not None:
         sub = common.complete(df, [prob], data.name).join(df[[outcome]], how="inner")

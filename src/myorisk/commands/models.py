@@ -99,7 +99,7 @@ def predict(
     spec = load_spec(model)
     notice = spec.notice()
     if input is not None:
-        df = common.read(input, encoding, sep, decimal)
+        df = common.read(input, encoding, sep, decimal, harmonise=False)
         scored = score(spec, df, source=input.name, extrapolate=extrapolate or None,
                        missing="error" if strict else "skip")
         skipped = scored.attrs.get("incomplete") or []

@@ -32,7 +32,14 @@ def criteria(
     from myorisk.myositis.criteria import eular_acr_2017
 
     c = cohort.load(data, mapping=_mapping(mapping), encoding=encoding, sep=sep, decimal=decimal)
-    r = eular_acr_2017(c.data, biopsy=biopsy, missing=missing, source=c.source)
+    try:
+        r = eular_acr_2017(c.data, biopsy=biopsy, missing=missing, source=c.source)
+    except InputError as e:  # the instrument speaks Python; the user typed options
+        if e.option and e.option[0] == "missing":
+            raise e.with_hint(" or ".join(f"--missing {v}" for v in e.option[1]) + " to allow") from None
+        raise
+    for msg in r.notes:
+        common.note(msg)
     if as_json:
         common.dump(r.to_dict())
         return
@@ -42,7 +49,9 @@ def criteria(
 def tis(
     data: DataArg,
     mapping: MappingOpt = None,
-    enzyme: Annotated[str, typer.Option("--enzyme", help="most_abnormal, ck, aldolase, ldh, ast, alt or enzyme.")] = "most_abnormal",
+    enzyme: Annotated[str, typer.Option("--enzyme", help="auto, most_abnormal, ck, aldolase, ldh, ast, alt or enzyme (auto: "
+                                                   "enzyme_bl/_fu when present, else most_abnormal with *_uln columns, "
+                                                   "else ck).")] = "auto",
     population: Annotated[str, typer.Option("--population", help="adult, juvenile or auto (by age).")] = "adult",
     zero_baseline: Annotated[str, typer.Option("--zero-baseline", help="zero_points or error.")] = "zero_points",
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Score patients with missing core set measures where the category is still determined.")] = False,
@@ -54,11 +63,17 @@ def tis(
     from myorisk.myositis.tis import total_improvement_score
 
     c = cohort.load(data, mapping=_mapping(mapping), encoding=encoding, sep=sep, decimal=decimal)
+    if enzyme == "auto":
+        enzyme, why = cohort.default_enzyme(c.data.columns)
+        if why:
+            common.note(why)
     try:
         r = total_improvement_score(c.data, enzyme=enzyme, population=population, zero_baseline=zero_baseline,
                                     missing="allow" if allow_missing else "error", source=c.source)
     except InputError as e:  # the instrument speaks Python; the user typed options
-        raise InputError(str(e).replace("pass missing='allow'", "use --allow-missing")) from None
+        if e.option and e.option[0] == "missing":
+            raise e.with_hint("use --allow-missing to score an incomplete TIS") from None
+        raise
     if as_json:
         common.dump(r.to_dict())
         return

@@ -673,6 +673,8 @@ def fit_logistic(
         source=source,
     )
     fit = fit_design(design, firth=firth, ci=ci, level=level, source=source)
+    if design.notes:
+        fit = replace(fit, warnings=(*design.notes, *fit.warnings))
     if design.missing.n_dropped:
         fit = replace(fit, term_summary=_datadist_summaries(data, design))
     for w in fit.warnings:

@@ -46,7 +46,8 @@ from myorisk.myositis.schema import (
     VARIABLES,
 )
 
-__all__ = ["CheckReport", "Cohort", "Problem", "check", "derive", "load", "read_readings"]
+__all__ = ["CheckReport", "Cohort", "Problem", "check", "default_enzyme", "derive", "load",
+           "read_readings"]
 
 
 @dataclass(frozen=True)
@@ -456,6 +457,20 @@ def load(path: str | os.PathLike[str],
 
 
 # --------------------------------------------------------------------------- derive
+def default_enzyme(columns: object) -> tuple[str, str | None]:
+    """The TIS enzyme measure the columns allow, and a note when it is a fallback.
+
+    ``enzyme`` when ``enzyme_bl`` is present (one enzyme chosen per patient by the user), else
+    ``most_abnormal`` when any ``<e>_uln`` column is, else ``ck`` (study A) with a note.
+    """
+    cols = set(map(str, columns))  # type: ignore[call-overload]
+    if "enzyme_bl" in cols:
+        return "enzyme", None
+    if any(f"{e}_uln" in cols for e in ENZYMES):
+        return "most_abnormal", None
+    return "ck", "TIS: no enzyme ULN columns, so CK is the enzyme measure (study A)"
+
+
 def _add(out: pd.DataFrame, name: str, values: object, notes: list[str],
          added: list[str]) -> None:
     if name in out.columns and out[name].notna().any():
@@ -551,13 +566,9 @@ def derive(
     if all(c in df.columns for c in core):
         opts = {"missing": "allow", "source": source, **(tis_options or {})}
         if "enzyme" not in opts:
-            if "enzyme_bl" in df.columns:
-                opts["enzyme"] = "enzyme"
-            elif any(f"{e}_uln" in df.columns for e in ENZYMES):
-                opts["enzyme"] = "most_abnormal"
-            else:
-                opts["enzyme"] = "ck"
-                notes.append("TIS: no enzyme ULN columns, so CK is the enzyme measure (study A)")
+            opts["enzyme"], why = default_enzyme(df.columns)
+            if why:
+                notes.append(why)
         juvenile_rows = None
         if "population" not in opts:
             age = (pd.to_numeric(df["age_onset"], errors="coerce") if "age_onset" in df.columns

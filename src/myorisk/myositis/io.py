@@ -37,7 +37,7 @@ import pandas as pd
 
 from myorisk.codes import DEFAULT as DEFAULT_CODES
 from myorisk.codes import Vocabulary
-from myorisk.errors import InputError, Problem
+from myorisk.errors import InputError, Problem, did_you_mean
 from myorisk.myositis.schema import VARIABLES, normalise_name
 
 __all__ = [
@@ -717,7 +717,9 @@ def coerce_numeric(df: pd.DataFrame, columns: Iterable[str], source: str) -> pd.
     if absent:
         names = ", ".join(f"'{c}'" for c in absent)
         raise InputError(f"{source}: column {names} not found (columns: "
-                         f"{', '.join(map(str, df.columns))})")
+                         f"{', '.join(map(str, df.columns))})"
+                         + did_you_mean(absent[0], list(df.columns)),
+                         problems=[Problem(source, None, c, None, "not found") for c in absent])
     out = df.copy()
     bad: list[str] = []
     for c in cols:
