@@ -15,6 +15,8 @@ import pytest
 from myorisk.cli import _run
 from myorisk.datasets import load_dataset
 
+pytestmark = pytest.mark.cli
+
 DATA = Path(__file__).parent / "data"
 
 

@@ -22,6 +22,8 @@ from myorisk.myositis.io import (
     write_table,
 )
 
+pytestmark = pytest.mark.unit
+
 DATA = Path(__file__).parent / "data"
 
 

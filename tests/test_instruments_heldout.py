@@ -37,6 +37,8 @@ from myorisk.myositis import cohort, io
 from myorisk.myositis.criteria import eular_acr_2017
 from myorisk.myositis.tis import total_improvement_score
 
+pytestmark = pytest.mark.unit
+
 ITEMS = ("weak_prox_upper", "weak_prox_lower", "neck_flexor_weak", "leg_prox_weaker_distal",
          "heliotrope", "gottron_papules", "gottron_sign", "dysphagia", "anti_jo1",
          "enzymes_raised")

@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 from myorisk.modeling.spec import ModelSpec, VariableSpec, load_spec, predict
 from myorisk.web import create_app
 
+pytestmark = pytest.mark.slow
+
 APP = create_app()
 CLIENT = TestClient(APP)
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP)

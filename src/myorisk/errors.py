@@ -186,15 +186,18 @@ class InputError(MyoriskError, ValueError):
         """The one-line message."""
         return str(self.args[0]) if self.args else ""
 
-    def with_file(self, file: str) -> InputError:
-        """The same error with ``file`` named in problems (and the message) that lack one."""
-        if all(p.file for p in self.problems):
+    def with_file(self, file: str, *, replace: bool = False) -> InputError:
+        """The same error with ``file`` named in the problems that lack one (or, with
+        ``replace``, in every problem: an engine function's name becomes the user's file or
+        command). The message is worded again from the problems."""
+        if all(p.file for p in self.problems) and not replace:
             return self
-        probs = [p if p.file else Problem(file, p.row, p.column, p.value, p.rule)
+        probs = [Problem(file, p.row, p.column, p.value, p.rule) if replace or not p.file else p
                  for p in self.problems]
-        msg = self.message
-        return InputError(msg if msg.startswith(f"{file}:") else f"{file}: {msg}",
-                          problems=probs)
+        if self._bare is not None and not replace:
+            return InputError(f"{file}: {self._bare}", problems=probs, hint=self.hint,
+                              option=self.option)
+        return InputError(problems=probs, hint=self.hint, option=self.option)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready ``{message, problems: [...]}``."""

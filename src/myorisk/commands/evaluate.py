@@ -162,8 +162,7 @@ def table1(
         res = t1.table_one(df, by=by, variables=common.split(variables),
                            categorical=cats or None, nonnormal=nn)
     except InputError as e:  # the engine does not know the file: every message names it
-        msg = str(e)
-        raise InputError(msg if msg.startswith(f"{data.name}:") else f"{data.name}: {msg}") from None
+        raise e.with_file(data.name) from None
     if output is not None:
         ext = output.suffix.lower()
         if ext == ".csv":
@@ -208,8 +207,7 @@ def sample_size(
         res = riley_binary(prevalence=prevalence, parameters=parameters, csrsquared=csrsquared,
                            nagrsquared=nagrsquared, cstatistic=cstatistic, shrinkage=shrinkage)
     except InputError as e:  # the engine names its function; the user typed options
-        msg = str(e).removeprefix("riley_binary: ")
-        raise InputError(f"sample-size: {msg}") from None
+        raise e.with_file("sample-size", replace=True) from None
     if as_json:
         common.dump(res.to_dict())
         return

@@ -112,10 +112,10 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
         try:
             idx = normalize_resamples(raw, design.X.shape[0], base=base if base == "auto" else int(base))
         except InputError as e:
-            msg = str(e).replace("resamples:", f"{resamples.name}:", 1)
-            if base == "auto" and "0- or 1-based" in msg:
-                msg += "; give --resamples-base 1 (R's sample()) or 0"
-            raise InputError(msg) from None
+            e = e.with_file(resamples.name, replace=True)
+            if base == "auto" and e.option and e.option[0] == "base":
+                e = e.with_hint("give --resamples-base 1 (R's sample()) or 0")
+            raise e from None
         if bootstrap is not None and bootstrap != idx.shape[0]:
             raise InputError(f"--bootstrap {bootstrap} does not match the {idx.shape[0]} resamples in "
                              f"{resamples.name}; drop --bootstrap")

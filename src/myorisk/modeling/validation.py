@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
-from myorisk.errors import InputError, ModelError
+from myorisk.errors import InputError, ModelError, Problem
 from myorisk.modeling import _batch, _kernels
 from myorisk.modeling.design import Design
 
@@ -94,6 +94,10 @@ def draw_resamples(n: int, B: int, seed: int | None, chunk: int | None = None):
         done += c
 
 
+def _resamples_error(text: str, option: tuple[str, tuple[str, ...]] | None = None) -> InputError:
+    return InputError(problems=[Problem("resamples", rule=text)], option=option)
+
+
 def normalize_resamples(resamples: np.ndarray, n: int, base: str | int = "auto") -> np.ndarray:
     """Check a bootstrap index matrix (one row per resample) and return it 0-based.
 
@@ -115,23 +119,24 @@ def normalize_resamples(resamples: np.ndarray, n: int, base: str | int = "auto")
     """
     r = np.asarray(resamples)
     if r.ndim != 2 or r.shape[1] != n:
-        raise InputError(
-            f"resamples: expected one row of {n} indexes per resample, got shape {r.shape}"
+        raise _resamples_error(
+            f"expected one row of {n} indexes per resample, got shape {r.shape}"
         )
     if not np.issubdtype(r.dtype, np.integer):
         if not np.all(np.isfinite(r)) or np.any(r != np.round(r)):
-            raise InputError("resamples: indexes must be whole numbers")
+            raise _resamples_error("indexes must be whole numbers")
         r = r.astype(np.int64)
     if base == "auto":
         has0, hasn = bool(np.any(r == 0)), bool(np.any(r == n))
         if has0 == hasn:
-            raise InputError(
-                "resamples: cannot tell whether indexes are 0- or 1-based (state the base)"
+            raise _resamples_error(
+                "cannot tell whether indexes are 0- or 1-based (state the base)",
+                option=("base", ("1", "0"))
             )
         base = 0 if has0 else 1
     r = r.astype(np.int64) - int(base)
     if r.min() < 0 or r.max() >= n:
-        raise InputError(f"resamples: indexes must lie between {base} and {n - 1 + int(base)}")
+        raise _resamples_error(f"indexes must lie between {base} and {n - 1 + int(base)}")
     return r
 
 
