@@ -366,8 +366,11 @@ def decode(raw: bytes, source: str, encoding: str | None = None) -> tuple[str, s
         gb = None
     gb_ok = gb is not None and _gb_plausible(gb)
     latin_ok = latin is not None and _latin_plausible(raw, runs)
-    if latin is not None and all(b - a == 1 for a, b in runs):
-        gb_ok = False  # Chinese text comes in byte pairs; lone accented letters are Western
+    odd = sum((b - a) % 2 for a, b in runs)
+    if latin is not None and runs and odd * 2 > len(runs):
+        # Chinese text comes in byte pairs (a lone lead byte needs an ASCII trail byte, rare
+        # characters only); mostly lone accented letters are Western text
+        gb_ok = False
     if gb_ok and not latin_ok:
         return gb, "gb18030"  # type: ignore[return-value]
     if latin_ok and not gb_ok:
