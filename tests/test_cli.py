@@ -160,7 +160,7 @@ def test_help_and_version(capsys):
 
 
 HELP_PANELS = {
-    "Models and performance": ["fit", "univariate", "select", "nomogram", "roc", "dca", "evaluate",
+    "Models and performance": ["fit", "univariate", "select", "pentrace", "anova", "nomogram", "roc", "dca", "evaluate",
                                "table1", "sample-size"],
     "Internal validation": ["validate", "calibrate"],
     "Myositis instruments and cohort files": ["criteria", "tis", "check", "derive"],

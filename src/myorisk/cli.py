@@ -61,6 +61,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("fit", "regression:fit", "Fit a logistic regression (ML or Firth)", _MODELS),
     Command("univariate", "regression:univariate", "Univariable ORs with CIs and p (Table 2)", _MODELS),
     Command("select", "regression:select", "Select predictors (p-value screen or backward AIC)", _MODELS),
+    Command("pentrace", "regression:pentrace", "Choose a penalty by corrected AIC (rms pentrace)", _MODELS),
+    Command("anova", "regression:anova", "Wald tests per factor: nonlinearity, interactions (rms)", _MODELS),
     Command("nomogram", "regression:nomogram", "Fit a logistic model and show its nomogram", _MODELS),
     Command("roc", "curves:roc", "ROC curve, AUC with DeLong CI, DeLong tests", _MODELS),
     Command("dca", "curves:dca", "Decision curves: net benefit vs treat all/none", _MODELS),

@@ -84,8 +84,13 @@ def split(text: str | None) -> list[str]:
 
 
 def columns_list(text: str | None, option: str = "--predictors") -> list[str]:
-    """A required comma-separated column list: at least one name, none twice."""
-    names = split(text)
+    """A required comma-separated list of columns or terms (``rcs(x, 4)``, ``a*b``): at least one, none twice.
+
+    Commas inside parentheses or brackets (``rcs(x, knots=[1, 2, 3])``) do not split.
+    """
+    from myorisk.modeling.terms import split_terms
+
+    names = split_terms(text or "")
     if not names:
         raise InputError(f"{option}: give at least one column name (comma-separated)")
     seen: set[str] = set()
@@ -98,10 +103,13 @@ def columns_list(text: str | None, option: str = "--predictors") -> list[str]:
 
 def categorical_list(text: str | None, predictors: Sequence[str]) -> list[str]:
     """--categorical columns; each must be one of the predictors (a typo would otherwise be ignored)."""
+    from myorisk.modeling.terms import parse_terms
+
     cats = split(text)
+    variables = list(dict.fromkeys(v for e in parse_terms(predictors) for v in e.variables))
     for c in cats:
-        if c not in predictors:
-            raise InputError(f"--categorical: '{c}' is not one of the predictors ({', '.join(predictors)})")
+        if c not in variables:
+            raise InputError(f"--categorical: '{c}' is not one of the predictors ({', '.join(variables)})")
     return cats
 
 

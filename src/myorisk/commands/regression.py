@@ -7,6 +7,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 import typer
 
@@ -25,6 +26,7 @@ from myorisk.commands._common import (
     SepOpt,
     out,
 )
+from myorisk.errors import InputError
 
 
 # ----------------------------------------------------------------------------- fit
@@ -40,22 +42,35 @@ def fit(
     event: EventOpt = None,
     save: Annotated[Path | None, typer.Option("--save", help="Write the fitted model as a model spec file (JSON).")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Model name stored in the spec file.")] = None,
+    penalty: Annotated[float, typer.Option("--penalty", help="Penalised maximum likelihood, rms lrm(penalty=P) with rms' default penalty matrix (see `myorisk pentrace`).")] = 0.0,
+    shrink: Annotated[ShrinkMethod | None, typer.Option("--shrink", help="Shrink the slopes after fitting: heuristic ((LR χ² − df)/LR χ², van Houwelingen & le Cessie) or bootstrap (optimism-corrected calibration slope).")] = None,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", "-B", help="Resamples for --shrink bootstrap.")] = 200,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the resamples for --shrink bootstrap.")] = None,
     as_json: JsonOpt = False,
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
-    """Fit a logistic regression (maximum likelihood or Firth) and show ORs with CIs and model statistics."""
+    """Fit a logistic regression (maximum likelihood, Firth or penalised) and show ORs with CIs and model statistics.
+
+    Predictors in R's notation: -x "age, rcs(msuvmax, 4), sex*msuvmax" (restricted cubic splines with
+    Harrell's knots, interactions as rms names them).
+    """
     from myorisk.modeling.logistic import fit_logistic
 
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
     common.guard_output(save, "--save", data)
+    if shrink is not None and firth:
+        raise InputError("--shrink applies to maximum-likelihood fits; drop --firth")
     df = common.read(data, encoding, sep, decimal)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = fit_logistic(
             df, outcome, preds, firth=firth, ci=ci.value, level=level,
             categorical=cats, reference=common.refs(reference), event=event, source=data.name,
+            penalty=penalty,
         )
+        if shrink is not None:
+            res = _shrunk(res, df, outcome, preds, cats, reference, event, data.name, shrink, bootstrap, seed)
     if save is not None:
         from myorisk.modeling.spec import ModelSpec
         from myorisk.published.files import save_spec
@@ -66,18 +81,49 @@ def fit(
         common.dump(res.to_dict())
     else:
         fr = res.to_frame()
-        out.print(common.table(fr, title=f"Logistic regression ({'Firth' if firth else 'maximum likelihood'}), "
+        kind = "Firth" if firth else (f"penalised, penalty {penalty:g}" if penalty else "maximum likelihood")
+        out.print(common.table(fr, title=f"Logistic regression ({kind}), "
                                 f"outcome {outcome} = {res.event}; {int(level * 100)}% {ci.value} CI",
                          formats={"p": common.fmt_p}))
         out.print(
             f"n = {res.n}, events = {res.events}; log-likelihood {res.loglik:.4f}, AIC {res.aic:.3f}; "
-            f"LR χ² {res.lr_chi2:.3f} on {res.lr_df} d.f., p {common.fmt_p(res.lr_p)}; "
+            f"LR χ² {res.lr_chi2:.3f} on {common.fmt(res.lr_df, 2) if res.effective_df is not None else res.lr_df}"
+            f"{' effective' if res.effective_df is not None else ''} d.f., p {common.fmt_p(res.lr_p)}; "
             f"Nagelkerke R² {res.r2_nagelkerke:.4f}; C {res.c:.4f}, Dxy {res.dxy:.4f}; Brier {res.brier:.4f}"
         )
         if save is not None:
             out.print(f"model spec written to {save}")
     for w in res.warnings:
         common.note(w)
+
+
+class ShrinkMethod(str, Enum):
+    heuristic = "heuristic"
+    bootstrap = "bootstrap"
+
+
+def _shrunk(res, df, outcome, preds, cats, reference, event, source, method, B, seed):  # noqa: ANN001, ANN202
+    """``res`` with its slopes shrunk (heuristic factor, or the bootstrap-corrected calibration slope)."""
+    from myorisk.modeling.penalty import heuristic_shrinkage, shrink
+
+    if method is ShrinkMethod.heuristic:
+        return shrink(res, heuristic_shrinkage(res), "heuristic")
+    from myorisk.modeling.design import build_design
+    from myorisk.modeling.validation import validate
+
+    if B < 50:
+        raise InputError("--shrink bootstrap: use at least 50 resamples (-B), 200 or more for a stable factor")
+    if res.penalty:
+        raise InputError("--shrink bootstrap validates an unpenalised fit; use --penalty or --shrink, not both")
+    design = build_design(df, outcome, preds, categorical=cats, reference=common.refs(reference),
+                          event=event, source=source)
+    if seed is None:  # drawn, and reported so that the run can be repeated
+        seed = int(np.random.SeedSequence().entropy % 2**31)
+    val = validate(design, B=B, seed=seed)
+    factor = float(val.corrected["Slope"])
+    out_res = shrink(res, factor, "bootstrap")
+    common.note(f"bootstrap shrinkage: corrected calibration slope {factor:.3f} from {B} resamples (seed {seed})")
+    return out_res
 
 
 # ----------------------------------------------------------------------------- univariate / select
@@ -117,24 +163,95 @@ def univariate(
 class SelectMethod(str, Enum):
     pscreen = "pscreen"
     aic = "aic"
+    lasso = "lasso"
+
+
+class LassoRule(str, Enum):
+    min = "min"
+    one_se = "1se"
+
+
+def _select_lasso(data, outcome, preds, categorical, reference, event, alpha, lam, folds, seed, foldid,
+                  rule, as_json, read_options=(None, None, None)) -> None:  # noqa: ANN001
+    """``select --method lasso``: glmnet's path, λ from --lambda or cross-validation."""
+    from myorisk.modeling.design import build_design
+    from myorisk.modeling.lasso import lasso_cv, lasso_path
+
+    df = common.read(data, *read_options)
+    if foldid is not None and foldid not in df.columns:
+        raise InputError(f"{data.name}: --foldid column '{foldid}' not found")
+    design = build_design(df, outcome, preds, categorical=common.categorical_list(categorical, preds),
+                          reference=common.refs(reference), event=event, source=data.name)
+    msg = design.missing.message()
+    if msg:
+        common.note(msg)
+    X, y, cols = design.X[:, 1:], design.y, design.columns[1:]
+    result: dict = {"method": "lasso", "alpha": alpha, "n": int(y.size), "events": int(y.sum())}
+    if lam is not None:
+        coefs = lasso_path(X, y, cols, alpha=alpha, lambdas=[lam]).at(lam)
+        result.update({"lambda": lam, "lambda_source": "given"})
+    else:
+        if foldid is not None:
+            fid = df.loc[design.rows, foldid]
+            if fid.isna().any():
+                raise InputError(f"{data.name}: --foldid column '{foldid}' has missing values in rows used")
+            cv = lasso_cv(X, y, cols, alpha=alpha, foldid=fid.to_numpy())
+        else:
+            if seed is None:
+                seed = int(np.random.SeedSequence().entropy % 2**31)
+                common.note(f"folds drawn with seed {seed} (give --seed {seed} to repeat)")
+            cv = lasso_cv(X, y, cols, alpha=alpha, folds=folds, seed=seed)
+        which = "lambda.min" if rule is LassoRule.min else "lambda.1se"
+        lam = cv.lambda_min if rule is LassoRule.min else cv.lambda_1se
+        coefs = cv.coefficients(which)
+        result.update({"lambda": lam, "lambda_source": which, "lambda_min": cv.lambda_min,
+                       "lambda_1se": cv.lambda_1se, "folds": cv.folds, "seed": seed,
+                       "cv": cv.to_frame().to_dict(orient="records")})
+    selected = [t.name for t, sl in zip(design.terms, design.term_slices(), strict=True)
+                if any(coefs[design.columns[j]] != 0 for j in range(sl.start, sl.stop))]
+    result.update({"selected": selected, "coefficients": coefs})
+    if as_json:
+        common.dump(result)
+        return
+    fr = pd.DataFrame({"term": list(coefs), "coefficient": list(coefs.values())})
+    out.print(common.table(fr, title=f"{'LASSO' if alpha == 1 else f'Elastic net (alpha {alpha:g})'}, "
+                                     f"λ = {lam:.4g} ({result['lambda_source']}); original scale"))
+    out.print(f"selected: {', '.join(selected) if selected else '(none)'}")
+    common.note("LASSO coefficients are shrunk towards 0 by design; validate the whole procedure, not the "
+                "final model alone")
 
 
 def select(
     data: DataArg,
     outcome: OutcomeOpt,
     predictors: PredictorsOpt,
-    method: Annotated[SelectMethod, typer.Option("--method", help="pscreen: univariate p < alpha then keep p < alpha; aic: backward stepwise AIC.")] = SelectMethod.pscreen,
-    alpha: Annotated[float, typer.Option("--alpha", help="Significance level of the p-value screen.")] = 0.05,
+    method: Annotated[SelectMethod, typer.Option("--method", help="pscreen: univariate p < alpha then keep p < alpha; aic: backward stepwise AIC; lasso: glmnet LASSO / elastic net.")] = SelectMethod.pscreen,
+    alpha: Annotated[float | None, typer.Option("--alpha", help="pscreen: significance level (default 0.05); lasso: elastic-net mixing, 1 = LASSO, 0 = ridge (default 1).")] = None,
+    lambda_: Annotated[float | None, typer.Option("--lambda", help="lasso: this penalty λ instead of cross-validation.")] = None,
+    folds: Annotated[int, typer.Option("--folds", help="lasso: folds of the cross-validation.")] = 10,
+    seed: Annotated[int | None, typer.Option("--seed", help="lasso: seed of the random folds.")] = None,
+    foldid: Annotated[str | None, typer.Option("--foldid", help="lasso: column holding each row's fold (as cv.glmnet's foldid), instead of random folds.")] = None,
+    rule: Annotated[LassoRule, typer.Option("--rule", help="lasso: λ.min (smallest CV deviance) or λ.1se (largest λ within one SE).")] = None,
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
     as_json: JsonOpt = False,
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
-    """Select predictors (study A's p-value screen or backward AIC) and show the final model."""
+    """Select predictors (study A's p-value screen, backward AIC, or LASSO) and show the final model."""
     from myorisk.modeling.selection import backward_aic, select_pscreen
 
     preds = common.columns_list(predictors)
+    if method is SelectMethod.lasso:
+        _select_lasso(data, outcome, preds, categorical, reference, event, 1.0 if alpha is None else alpha,
+                      lambda_, folds, seed, foldid, rule or LassoRule.min, as_json, (encoding, sep, decimal))
+        return
+    for opt, val in (("--lambda", lambda_), ("--seed", seed), ("--foldid", foldid), ("--rule", rule)):
+        if val is not None:
+            raise InputError(f"{opt} applies to --method lasso")
+    alpha = 0.05 if alpha is None else alpha
+    if not 0.0 < alpha < 1.0:
+        raise InputError(f"--alpha: the significance level must be between 0 and 1, not {alpha}")
     df = common.read(data, encoding, sep, decimal)
     kw = dict(categorical=common.categorical_list(categorical, preds), reference=common.refs(reference),
               event=event, source=data.name)
@@ -189,3 +306,95 @@ def nomogram(
             out.print(common.table(pd.DataFrame({"value": a.labels, "points": a.points}), title=a.variable))
         out.print(common.table(pd.DataFrame({"total points": nom.prob_positions, "probability": nom.prob_values}),
                          title="Total points → probability"))
+
+
+# ----------------------------------------------------------------------------- anova
+def anova(
+    data: DataArg,
+    outcome: OutcomeOpt,
+    predictors: PredictorsOpt,
+    firth: Annotated[bool, typer.Option("--firth", help="Firth's penalised likelihood (brglm2 AS_mean / logistf).")] = False,
+    categorical: CategoricalOpt = None,
+    reference: ReferenceOpt = None,
+    event: EventOpt = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Dot chart of χ² − d.f. per factor (PNG, SVG or PDF by extension).")] = None,
+    as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
+) -> None:
+    """Wald χ² per factor with its nonlinear and interaction parts, and totals (rms anova).
+
+    Terms in R's notation: -x "age, rcs(msuvmax, 4), sex*msuvmax".
+    """
+    from myorisk.modeling.anova import anova as run
+    from myorisk.modeling.logistic import fit_logistic
+
+    preds = common.columns_list(predictors)
+    cats = common.categorical_list(categorical, preds)
+    if plot is not None:
+        common.guard_output(plot, "--plot", data)
+        if plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise InputError(f"--plot {plot}: give a .png, .svg or .pdf file name")
+    df = common.read(data, encoding, sep, decimal)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = fit_logistic(df, outcome, preds, firth=firth, categorical=cats,
+                           reference=common.refs(reference), event=event, source=data.name)
+    res = run(fit)
+    for w in fit.warnings:
+        common.note(w)
+    if plot is not None:
+        from myorisk.report.figures import anova_chart, save
+
+        save(anova_chart(res), plot.with_suffix(""), formats=(plot.suffix.lower()[1:],))
+    if as_json:
+        common.dump(res.to_dict())
+        return
+    fr = res.to_frame()
+    fr["factor"] = [r.label for r in res.rows]  # rms' layout: sub-rows indented under their factor
+    out.print(common.table(fr[["factor", "chi2", "df", "p"]].rename(columns={"chi2": "χ²", "df": "d.f."}),
+                           title=f"Wald statistics (rms anova), outcome {outcome} = {fit.event}",
+                           formats={"p": common.fmt_p}))
+    if plot is not None:
+        out.print(f"figure written to {plot}")
+
+
+# ----------------------------------------------------------------------------- pentrace
+def pentrace(
+    data: DataArg,
+    outcome: OutcomeOpt,
+    predictors: PredictorsOpt,
+    penalties: Annotated[str, typer.Option("--penalties", help="Penalties to try, comma-separated (0 is always added).")] = "0,0.5,1,2,4,8,16,32",
+    categorical: CategoricalOpt = None,
+    reference: ReferenceOpt = None,
+    event: EventOpt = None,
+    as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
+) -> None:
+    """Choose the penalty of a penalised fit: the largest corrected AIC over a grid (rms pentrace)."""
+    from myorisk.modeling.design import build_design
+    from myorisk.modeling.penalty import pentrace as run
+
+    preds = common.columns_list(predictors)
+    cats = common.categorical_list(categorical, preds)
+    try:
+        grid = [float(v) for v in common.split(penalties)]
+    except ValueError:
+        raise InputError(f"--penalties: '{penalties}' is not a comma-separated list of numbers") from None
+    df = common.read(data, encoding, sep, decimal)
+    design = build_design(df, outcome, preds, categorical=cats, reference=common.refs(reference),
+                          event=event, source=data.name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run(design, grid)
+    msg = design.missing.message()
+    if msg:
+        common.note(msg)
+    if as_json:
+        common.dump(res.to_dict())
+        return
+    fr = res.to_frame().rename(columns={"df": "effective d.f.", "aic": "AIC (χ² scale)",
+                                        "bic": "BIC (χ² scale)", "aic_c": "corrected AIC"})
+    out.print(common.table(fr, title=f"Penalty trace (rms pentrace), outcome {outcome}; n = {res.n}",
+                           formats={"penalty": lambda v: f"{v:g}"}))
+    out.print(f"best penalty (largest corrected AIC): {res.best:g}; refit with "
+              f"`myorisk fit … --penalty {res.best:g}`")

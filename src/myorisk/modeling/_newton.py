@@ -76,6 +76,7 @@ def newton_logistic(
     weights: np.ndarray | None = None,
     offset: np.ndarray | None = None,
     firth: bool = False,
+    penalty: np.ndarray | None = None,
     start: np.ndarray | None = None,
     maxit: int = 50,
     tol: float = 1e-10,
@@ -95,6 +96,10 @@ def newton_logistic(
     firth : bool, default=False
         Maximise the Firth-penalised likelihood (Jeffreys prior; brglm2 ``type="AS_mean"``,
         logistf) instead of the ordinary likelihood.
+    penalty : ndarray of shape (p, p), optional
+        Quadratic penalty matrix P: maximise log L − ½ β′Pβ (rms ``lrm(penalty=)``). The
+        returned ``cov`` is then the inverse of the penalised information I + P (rms
+        ``var.penalty="simple"``) and ``penalized_loglik`` the penalised log-likelihood.
     start : ndarray of shape (p,), optional
         Starting values; by default the intercept-only solution when column 0 is constant,
         else zeros.
@@ -138,6 +143,10 @@ def newton_logistic(
         if firth:
             resid = resid + h * (0.5 - p)
         score = X.T @ resid
+        if penalty is not None:
+            pen -= 0.5 * float(b @ penalty @ b)
+            info = info + penalty
+            score = score - penalty @ b
         return ll + pen, p, info, score, ll
 
     obj, _, info, score, ll = objective(beta)

@@ -17,7 +17,7 @@ import pandas as pd
 from myorisk.errors import InputError, Problem, did_you_mean
 from myorisk.modeling._collate import r_sorted
 
-__all__ = ["Term", "Design", "build_design", "code_outcome", "MissingReport"]
+__all__ = ["Term", "Design", "build_design", "code_outcome", "MissingReport", "penalty_matrix"]
 
 
 @dataclass(frozen=True)
@@ -28,18 +28,57 @@ class Term:
     ----------
     name : str
         Column name in the data.
-    kind : {"numeric", "categorical"}
-        Numeric predictors enter as one column; categorical ones as one dummy per non-reference level.
+    kind : {"numeric", "categorical", "rcs", "interaction"}
+        Numeric predictors enter as one column; categorical ones as one dummy per non-reference
+        level; a restricted cubic spline as x and its k − 2 nonlinear terms (rms ``rcs``); an
+        interaction as the products of its two parents' columns (rms leaves out the products of two
+        nonlinear terms).
     levels : tuple of str
         Categorical only: every level, the reference first.
     columns : tuple of str
-        Names of this term's design columns (``name`` or ``name=level``).
+        Names of this term's design columns as rms prints them (``x``, ``x=level``, ``x'``,
+        ``sex=male * x``).
+    knots : tuple of float
+        Spline only: the knots, fixed from the development data.
+    parents : tuple of Term
+        Interaction only: the two main-effect terms it multiplies (``name`` is ``"a * b"``).
+    restricted : bool
+        Interaction only: rms ``%ia%`` (no product of two nonlinear terms) rather than ``*``.
     """
 
     name: str
     kind: str
     levels: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
+    knots: tuple[float, ...] = ()
+    parents: tuple[Term, ...] = ()
+    restricted: bool = False
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The data columns this term reads."""
+        return tuple(p.name for p in self.parents) if self.kind == "interaction" else (self.name,)
+
+    @property
+    def nonlinear(self) -> tuple[bool, ...]:
+        """Per design column: is it a nonlinear term (a spline's x', x'', … or a product with one)?"""
+        if self.kind == "rcs":
+            return (False,) + (True,) * (len(self.columns) - 1)
+        if self.kind == "interaction":
+            return tuple(a or b for a, b in _pairs(self.parents[0].nonlinear, self.parents[1].nonlinear,
+                                                   self.restricted))
+        return (False,) * len(self.columns)
+
+    def encode_frame(self, data: pd.DataFrame, source: str = "data") -> np.ndarray:
+        """Design columns of this term from the data frame (no missing values allowed)."""
+        if self.kind != "interaction":
+            return self.encode(data[self.name], source)
+        a = self.parents[0].encode(data[self.parents[0].name], source)
+        b = self.parents[1].encode(data[self.parents[1].name], source)
+        idx = _pair_index(self.parents[0].nonlinear, self.parents[1].nonlinear, self.restricted)
+        if not idx:
+            return np.zeros((data.shape[0], 0))
+        return np.column_stack([a[:, i] * b[:, j] for i, j in idx])
 
     @property
     def reference(self) -> str | None:
@@ -51,6 +90,12 @@ class Term:
         if self.kind == "numeric":
             num = _as_numeric(values, self.name, source)
             return num.to_numpy(dtype=float)[:, None]
+        if self.kind == "rcs":
+            from myorisk.modeling.terms import rcs_basis
+
+            return rcs_basis(_as_numeric(values, self.name, source).to_numpy(dtype=float), self.knots)
+        if self.kind == "interaction":
+            raise TypeError("an interaction term is encoded from the data frame: use encode_frame")
         labels = _labels(values)
         unknown = sorted(set(labels) - set(self.levels))
         if unknown:
@@ -68,6 +113,11 @@ class Term:
         if self.kind == "categorical":
             d["levels"] = list(self.levels)
             d["reference"] = self.reference
+        if self.kind == "rcs":
+            d["knots"] = [float(k) for k in self.knots]
+        if self.kind == "interaction":
+            d["parents"] = [p.to_dict() for p in self.parents]
+            d["restricted"] = self.restricted
         return d
 
     @classmethod
@@ -78,7 +128,33 @@ class Term:
             kind=str(d["kind"]),
             levels=tuple(str(v) for v in d.get("levels", ())),
             columns=tuple(str(c) for c in d.get("columns", (d["name"],))),
+            knots=tuple(float(k) for k in d.get("knots", ())),
+            parents=tuple(Term.from_dict(p) for p in d.get("parents", ())),
+            restricted=bool(d.get("restricted", False)),
         )
+
+
+def _pair_index(nl_a: Sequence[bool], nl_b: Sequence[bool], restricted: bool = False
+                ) -> list[tuple[int, int]]:
+    """Column pairs (i of a, j of b) of an interaction, in rms' order.
+
+    ``a * b`` (R's ``*``): every product, b's columns outermost. ``a %ia% b`` (restricted): the linear
+    × linear product, then a's linear part times b's nonlinear terms, then a's nonlinear terms times
+    b's linear part; no product of two nonlinear terms.
+    """
+    if not restricted:
+        return [(i, j) for j in range(len(nl_b)) for i in range(len(nl_a))]
+    lin_a = [i for i in range(len(nl_a)) if not nl_a[i]]
+    lin_b = [j for j in range(len(nl_b)) if not nl_b[j]]
+    out = [(i, j) for j in lin_b for i in lin_a]
+    out += [(i, j) for i in lin_a for j in range(len(nl_b)) if nl_b[j]]
+    out += [(i, j) for i in range(len(nl_a)) if nl_a[i] for j in lin_b]
+    return out
+
+
+def _pairs(nl_a: Sequence[bool], nl_b: Sequence[bool], restricted: bool = False
+           ) -> list[tuple[bool, bool]]:
+    return [(nl_a[i], nl_b[j]) for i, j in _pair_index(nl_a, nl_b, restricted)]
 
 
 @dataclass(frozen=True)
@@ -314,7 +390,14 @@ def build_design(
     InputError
         Missing columns, a text value in a numeric column, an outcome without exactly two values.
     """
-    predictors = list(predictors)
+    from myorisk.modeling.terms import parse_terms, rcs_knots
+
+    items = [str(p).strip() for p in predictors]
+    dup = sorted({p for p in items if items.count(p) > 1})
+    if dup:
+        raise InputError(f"predictor {dup[0]!r} is listed twice")
+    exprs = parse_terms(items)
+    predictors = list(dict.fromkeys(v for e in exprs for v in e.variables))
     categorical = set(categorical or ())
     reference = dict(reference or {})
     missing_cols = [c for c in [outcome, *predictors] if c not in data.columns]
@@ -326,9 +409,6 @@ def build_design(
             + did_you_mean(missing_cols[0], list(data.columns)),
             problems=[Problem(source, None, c, None, "not found") for c in missing_cols],
         )
-    dup = sorted({p for p in predictors if predictors.count(p) > 1})
-    if dup:
-        raise InputError(f"predictor {dup[0]!r} is listed twice")
     if outcome in predictors:
         raise InputError(f"the outcome {outcome!r} is also listed as a predictor")
     unknown_ref = [k for k in reference if k not in predictors]
@@ -353,6 +433,9 @@ def build_design(
             raise InputError(
                 f"reference level given for {p!r}, which is numeric (declare it categorical)"
             )
+    for e in exprs:
+        if e.kind == "rcs" and kinds[e.name] != "numeric":
+            raise InputError(f"rcs({e.name}): a spline needs a numeric column, and '{e.name}' is categorical")
 
     used = [outcome, *predictors]
     miss = pd.DataFrame({c: _is_missing(data[c]) for c in used})
@@ -375,10 +458,23 @@ def build_design(
     y, ev = code_outcome(d[outcome], event=event, name=outcome, source=source)
     note = outcome_coding_note(d[outcome], event, ev, outcome)
 
+    mains: dict[str, Term] = {}
     terms: list[Term] = []
     blocks = [np.ones((d.shape[0], 1))]
-    for p in predictors:
-        if kinds[p] == "numeric":
+    for e in exprs:
+        p = e.name
+        if e.kind == "interaction":
+            a, b = (mains[v] for v in e.parents)
+            idx = _pair_index(a.nonlinear, b.nonlinear, e.restricted)
+            t = Term(name=p, kind="interaction", parents=(a, b), restricted=e.restricted,
+                     columns=tuple(f"{a.columns[i]} * {b.columns[j]}" for i, j in idx))
+        elif e.kind == "rcs":
+            # knots from every non-missing value of the column, as R evaluates rcs() in model.frame
+            # before rows with missing values elsewhere are removed
+            knots = e.knots or rcs_knots(_as_numeric(data[p], p, source).to_numpy(dtype=float), e.nk or 5)
+            t = Term(name=p, kind="rcs", knots=tuple(knots),
+                     columns=tuple(p + "'" * j for j in range(len(knots) - 1)))
+        elif kinds[p] == "numeric":
             t = Term(name=p, kind="numeric", columns=(p,))
         else:
             labels = _labels(d[p])
@@ -398,8 +494,10 @@ def build_design(
                 levels=tuple(levels),
                 columns=tuple(f"{p}={lv}" for lv in levels[1:]),
             )
+        if e.kind != "interaction":
+            mains[p] = t
         terms.append(t)
-        blocks.append(t.encode(d[p], source))
+        blocks.append(t.encode_frame(d, source))
     X = np.hstack(blocks)
     return Design(
         X=X,
@@ -414,17 +512,42 @@ def build_design(
     )
 
 
+def penalty_matrix(design: Design) -> np.ndarray:
+    """rms' default penalty matrix (``Penalty.matrix``), with a zero row and column for the intercept.
+
+    Each design column is penalised by its variance (divisor n − 1), which makes the penalty
+    invariant to the predictors' units; a categorical predictor's dummies get the block
+    ``I − 1/(L + 1)`` (L dummies), which penalises differences between every pair of levels
+    alike, the reference included.
+    """
+    X = design.X[:, 1:]
+    k = X.shape[1]
+    pen = np.zeros((k + 1, k + 1))
+    if k == 0:
+        return pen
+    v = np.var(X, axis=0, ddof=1)
+    block = np.diag(v)
+    for t, sl in zip(design.terms, design.term_slices(), strict=True):
+        if t.kind == "categorical":
+            a, b = sl.start - 1, sl.stop - 1
+            m = b - a
+            block[a:b, a:b] = np.eye(m) - 1.0 / (m + 1)
+    pen[1:, 1:] = block
+    return pen
+
+
 def encode_new(terms: Sequence[Term], data: pd.DataFrame, source: str = "data") -> np.ndarray:
     """Design matrix (intercept first) of new data under fitted ``terms``; no missing values allowed."""
-    missing_cols = [t.name for t in terms if t.name not in data.columns]
+    missing_cols = [v for t in terms for v in t.variables if v not in data.columns]
     if missing_cols:
         raise InputError(f"{source}: column '{missing_cols[0]}' needed by the model is not in the data")
     blocks = [np.ones((data.shape[0], 1))]
     for t in terms:
-        miss = _is_missing(data[t.name])
-        if miss.any():
-            raise InputError(
-                f"{source}: row {data.index[miss.to_numpy()][0]}, column '{t.name}': value is missing"
-            )
-        blocks.append(t.encode(data[t.name], source))
+        for v in t.variables:
+            miss = _is_missing(data[v])
+            if miss.any():
+                raise InputError(
+                    f"{source}: row {data.index[miss.to_numpy()][0]}, column '{v}': value is missing"
+                )
+        blocks.append(t.encode_frame(data, source))
     return np.hstack(blocks)

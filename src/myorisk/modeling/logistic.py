@@ -221,6 +221,13 @@ class LogisticFit:
     term_summary : dict
         Per predictor: min, max and distinct values (numeric) or levels (categorical), as rms
         ``datadist`` keeps them for nomograms and model specs.
+    penalty : float
+        Penalty λ of a penalised fit (rms ``lrm(penalty=λ)``; 0 for an ordinary fit).
+    effective_df : float or None
+        Effective degrees of freedom of a penalised fit, Σ diag(I(β) V) over the slopes (rms).
+    shrinkage : dict or None
+        ``{method, factor}`` when the slopes were shrunk after fitting (see
+        :func:`myorisk.modeling.penalty.shrink`).
     """
 
     outcome: str
@@ -257,6 +264,9 @@ class LogisticFit:
     linear_predictor: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     y: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     term_summary: dict = field(default_factory=dict, repr=False)
+    penalty: float = 0.0
+    effective_df: float | None = None
+    shrinkage: dict | None = None
 
     # ------------------------------------------------------------------ derived views
     @property
@@ -337,6 +347,10 @@ class LogisticFit:
                 "iterations": self.n_iter,
                 "warnings": list(self.warnings),
                 "missing": self.missing,
+                "knots": {t.name: list(t.knots) for t in self.terms if t.kind == "rcs"},
+                "penalty": self.penalty,
+                "effective_df": self.effective_df,
+                "shrinkage": self.shrinkage,
             }
         )
 
@@ -493,8 +507,17 @@ def fit_design(
     level: float = 0.95,
     source: str = "data",
     check: bool = True,
+    penalty: float = 0.0,
 ) -> LogisticFit:
     """Fit a logistic model to a prepared :class:`Design`. See :func:`fit_logistic`."""
+    if penalty:
+        if not np.isfinite(penalty) or penalty < 0:
+            raise InputError(f"--penalty must be a number ≥ 0, not {penalty}")
+        if firth:
+            raise InputError("a fit is either Firth-penalised (--firth) or quadratically penalised "
+                             "(--penalty), not both")
+        if ci == "profile":
+            raise InputError("profile-likelihood intervals are not defined for a penalised fit: use --ci wald")
     if ci not in ("wald", "profile"):
         raise InputError(f"--ci must be 'wald' or 'profile', not {ci!r}")
     if not 0.0 < level < 1.0:
@@ -506,8 +529,13 @@ def fit_design(
     if check:
         notes.extend(check_design(design, firth=firth, source=source, separation=False))
     X, y = design.X, design.y
-    core = newton_logistic(X, y, firth=firth, maxit=100)
-    if check and not firth:
+    pmat = None
+    if penalty:
+        from myorisk.modeling.design import penalty_matrix
+
+        pmat = penalty * penalty_matrix(design)
+    core = newton_logistic(X, y, firth=firth, penalty=pmat, maxit=100)
+    if check and not firth and pmat is None:
         # Separation drives fitted probabilities to 0 or 1 and the fit to diverge; the linear
         # program (exact test) runs only then, so ordinary fits stay fast.
         p_hat = expit(X @ core.beta)
@@ -530,7 +558,13 @@ def fit_design(
     else:
         lr = 2.0 * (core.loglik - ll0)
     df = X.shape[1] - 1
-    lr_p = float(stats.chi2.sf(lr, df)) if df > 0 else float("nan")
+    edf = None
+    if pmat is not None:
+        # rms: effective d.f. = Σ diag(I(β) V) over the slopes, V the penalised covariance
+        pr = expit(lp)
+        info = (X * (pr * (1.0 - pr))[:, None]).T @ X
+        edf = float(np.sum(np.diag(info @ core.cov)[1:]))
+    lr_p = float(stats.chi2.sf(lr, edf if edf is not None else df)) if df > 0 else float("nan")
     # Nagelkerke R2 from the ordinary likelihood ratio (rms R2)
     lr_ord = 2.0 * (core.loglik - ll0)
     r2 = (1.0 - np.exp(-lr_ord / n)) / (1.0 - np.exp(2.0 * ll0 / n))
@@ -564,7 +598,7 @@ def fit_design(
         loglik=core.loglik,
         loglik_null=float(ll0),
         lr_chi2=float(lr),
-        lr_df=int(df),
+        lr_df=int(df) if edf is None else edf,
         lr_p=lr_p,
         aic=float(-2.0 * core.loglik + 2.0 * X.shape[1]),
         r2_nagelkerke=float(r2),
@@ -582,6 +616,8 @@ def fit_design(
         linear_predictor=lp,
         y=y,
         term_summary=_term_summaries(design),
+        penalty=float(penalty),
+        effective_df=edf,
     )
 
 
@@ -591,9 +627,9 @@ def _term_summaries(design: Design) -> dict:
 
     out = {}
     for t, sl in zip(design.terms, design.term_slices(), strict=True):
-        if t.kind == "numeric":
-            out[t.name] = term_summary(design.X[:, sl.start])
-        else:
+        if t.kind in ("numeric", "rcs"):
+            out[t.name] = term_summary(design.X[:, sl.start])  # a spline's first column is x itself
+        elif t.kind == "categorical":
             out[t.name] = {"levels": list(t.levels)}
     return out
 
@@ -608,7 +644,7 @@ def _datadist_summaries(data: pd.DataFrame, design: Design) -> dict:
 
     out = _term_summaries(design)
     for t in design.terms:
-        if t.kind == "numeric":
+        if t.kind in ("numeric", "rcs"):
             col = data[t.name]
             x = col.astype(float) if pd.api.types.is_bool_dtype(col.dtype) else \
                 pd.to_numeric(col.astype("string").str.strip() if not pd.api.types.is_numeric_dtype(col.dtype)
@@ -629,6 +665,7 @@ def fit_logistic(
     reference: Mapping[str, str] | None = None,
     event: str | None = None,
     source: str = "data",
+    penalty: float = 0.0,
 ) -> LogisticFit:
     """Fit a binary logistic regression.
 
@@ -650,6 +687,11 @@ def fit_logistic(
     level : float, default=0.95
     categorical, reference, event, source
         See :func:`myorisk.modeling.design.build_design`.
+    penalty : float, default=0
+        Penalised maximum likelihood as rms ``lrm(penalty=)``: maximise log L − ½ λ β′Pβ with
+        rms' default penalty matrix P (:func:`myorisk.modeling.design.penalty_matrix`). The
+        covariance is the inverse of the penalised information, and ``effective_df`` replaces the
+        number of slopes in the LR test.
 
     Returns
     -------
@@ -672,7 +714,7 @@ def fit_logistic(
         data, outcome, predictors, categorical=categorical, reference=reference, event=event,
         source=source,
     )
-    fit = fit_design(design, firth=firth, ci=ci, level=level, source=source)
+    fit = fit_design(design, firth=firth, ci=ci, level=level, source=source, penalty=penalty)
     if design.notes:
         fit = replace(fit, warnings=(*design.notes, *fit.warnings))
     if design.missing.n_dropped:

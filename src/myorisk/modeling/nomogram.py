@@ -358,6 +358,12 @@ def nomogram_from_fit(
     fit, *, fun_at: Sequence[float] | None = None, maxscale: float = 100.0, nint: int = 10
 ) -> Nomogram:
     """Nomogram of a :class:`~myorisk.modeling.logistic.LogisticFit` (axes from its data summary)."""
+    complex_terms = [t.name for t in fit.terms if t.kind in ("rcs", "interaction")]
+    if complex_terms:
+        from myorisk.errors import InputError
+
+        raise InputError(f"nomograms of models with splines or interactions ({', '.join(complex_terms)}) "
+                         "are not drawn yet")
     values = {
         t.name: axis_values_from_summary(fit.term_summary[t.name], nint=nint)
         for t in fit.terms

@@ -321,6 +321,12 @@ class ModelSpec:
         """
         from myorisk import __version__
 
+        complex_terms = [t.name for t in fit.terms if t.kind in ("rcs", "interaction")]
+        if complex_terms:
+            raise InputError(
+                f"a model with splines or interactions ({', '.join(complex_terms)}) cannot be saved as a "
+                "model spec file yet: spec files hold linear main-effect models"
+            )
         labels, units, descriptions = dict(labels or {}), dict(units or {}), dict(descriptions or {})
         dropped = [r for r in fit.missing.get("rows", []) if r in data.index]
         used = data.drop(index=dropped)

@@ -524,3 +524,30 @@ def index_plot(ic, *, title: str | None = None, ax=None, watermark: str | None =
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
+
+
+def anova_chart(res, *, title: str = "Wald χ² − d.f. per factor", ax=None, watermark: str | None = None):
+    """Dot chart of χ² − d.f. for each factor of an :class:`~myorisk.modeling.anova.Anova` (rms ``plot(anova())``).
+
+    Factors are the main rows (a predictor with all its higher-order terms, or an interaction);
+    sorted by χ² − d.f., the largest on top, with P beside each dot. χ² − d.f. is the χ² above what
+    chance alone would give, which puts factors with different d.f. on one scale.
+    """
+    rows = [r for r in res.rows if not r.label.startswith(" ") and not r.factor.startswith("TOTAL")]
+    rows.sort(key=lambda r: r.chi2 - r.df)
+    with _apply_rc():
+        fig, ax = _new(ax, (6.4, 1.2 + 0.32 * max(len(rows), 1)))
+        vals = [r.chi2 - r.df for r in rows]
+        ypos = np.arange(len(rows))
+        ax.hlines(ypos, min(0.0, min(vals, default=0.0)), vals, color="#BBBBBB", linewidth=0.8)
+        ax.plot(vals, ypos, "o", color="#1f4e79")
+        ax.axvline(0.0, color="#666666", linewidth=0.8, linestyle=":")
+        ax.set_yticks(ypos, [r.factor for r in rows])
+        ax.set_xlabel("χ² − d.f.")
+        ax.set_title(title)
+        span = (max(vals, default=1.0) - min(0.0, min(vals, default=0.0))) or 1.0
+        for y, r, v in zip(ypos, rows, vals, strict=True):
+            ax.text(v + 0.03 * span, y, f"P {_fmt_p(r.p)}", va="center", fontsize=7, color="#444444")
+        ax.set_xlim(min(0.0, min(vals, default=0.0)) - 0.05 * span, max(vals, default=1.0) + 0.25 * span)
+        _mark(fig, watermark)
+    return fig
