@@ -122,7 +122,7 @@ def test_all_missing_score_column_says_so(capsys, tmp_path):
     path = tmp_path / "allna.csv"
     df.to_csv(path, index=False)
     code, _, err = run(capsys, "roc", path, "-y", "nonresponse", "-s", "empty")
-    assert "every row has a missing value in empty" in one_error(code, err)
+    assert "column 'empty' is 100% missing (no value in any of the 64 rows)" in one_error(code, err)
 
 
 # ----------------------------------------------------------------------------- thresholds, bootstrap, seed
