@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from myorisk._json import clean as _clean
 from myorisk.errors import InputError, Problem, did_you_mean
 from myorisk.modeling._collate import r_sorted
 
@@ -243,11 +244,7 @@ class Design:
 
 
 def _jsonable(v: object) -> object:
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    return v
+    return _clean(v)
 
 
 def _level_label(v: object) -> str:

@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
+from myorisk._json import clean as _clean
 from myorisk.errors import InputError, ModelError, Problem
 from myorisk.modeling import _batch, _kernels
 from myorisk.modeling.design import Design
@@ -620,23 +621,6 @@ def _summarise(
 
 
 # ----------------------------------------------------------------------------- results
-def _clean(obj: object) -> object:
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_clean(v) for v in obj.tolist()]
-    if isinstance(obj, np.bool_ | bool):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        v = float(obj)
-        return v if np.isfinite(v) else None
-    return obj
-
-
 def _auc_summary(a: np.ndarray) -> dict:
     a = a[np.isfinite(a)]
     if a.size == 0:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from myorisk._json import clean
 from myorisk.codes import DEFAULT as DEFAULT_CODES
 from myorisk.errors import InputError, Problem
 from myorisk.myositis.io import to_numbers
@@ -81,16 +82,8 @@ class CellErrors:
 
 
 def json_value(v: object) -> object:
-    """Plain JSON value: numpy scalars -> Python, NaN/NA -> None."""
-    if v is None or v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, np.bool_ | bool):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, float | np.floating):
-        return None if np.isnan(v) else float(v)
-    return v
+    """Plain JSON value: numpy scalars -> Python, NaN/NA -> None (:func:`myorisk._json.clean`)."""
+    return clean(v)
 
 
 def records(df: pd.DataFrame) -> list[dict[str, object]]:

@@ -124,7 +124,8 @@ class CriteriaResult:
                 "parameters": {"c_without": self.c_without, "c_with": self.c_with,
                                "classify_at": self.classify_at, "missing": self.missing,
                                "probability_note": "constants 5.33/6.49 unverified; "
-                                                   "categories use the score cut-offs"}}
+                                                   "categories use the score cut-offs"},
+                "notes": list(self.notes)}
 
 
 def _category(tenths: int, variant: str) -> int:

@@ -323,9 +323,11 @@ def decode(raw: bytes, source: str, encoding: str | None = None) -> tuple[str, s
 
     Without ``encoding``: a byte-order mark decides (UTF-8, UTF-16); else UTF-8 if the bytes are
     valid UTF-8; else Chinese GB18030 (a superset of GBK and GB2312) or Western Windows-1252,
-    whichever the bytes are plausible as (see docs/cohort-files.md). When both or neither are
-    plausible the file is refused with a message asking for ``--encoding``; it is never decoded
-    as Latin-1 silently.
+    whichever the bytes are plausible as: GB18030 when they decode to Chinese characters,
+    punctuation and symbols only and the non-ASCII bytes mostly come in pairs; Windows-1252 when
+    every run of two or more non-ASCII bytes touches a letter or digit (accented letters inside
+    words). When both or neither are plausible the file is refused with a message asking for
+    ``--encoding``; it is never decoded as Latin-1 silently (docs/cohort-files.md).
     """
     head = raw[:8192]
     if encoding is None:
