@@ -197,9 +197,12 @@ def check_output_folder(out_dir: str | os.PathLike[str]) -> Path:
 def _write_tables(tables, folder: Path) -> None:
     import pandas as pd
 
+    from myorisk.atomic import CSV_ENCODING
+
     folder.mkdir()
     for t in tables:
-        t.frame.to_csv(folder / f"{t.name}.csv", index=False, encoding="utf-8")
+        # inside the report's temporary folder (renamed into place whole): UTF-8 with BOM for Excel
+        t.frame.to_csv(folder / f"{t.name}.csv", index=False, encoding=CSV_ENCODING)
         with pd.ExcelWriter(folder / f"{t.name}.xlsx", engine="openpyxl") as xw:
             sheet = t.name[:31]
             if t.display is not None:
