@@ -9,15 +9,19 @@ import pandas as pd
 
 from myorisk._json import clean
 from myorisk.codes import DEFAULT as DEFAULT_CODES
-from myorisk.errors import InputError, Problem
+from myorisk.errors import InputError, Problem, did_you_mean
 from myorisk.myositis.io import to_numbers
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], source: str, what: str) -> None:
     """Raise if any of ``columns`` is absent, naming all of them and what needs them."""
+    columns = list(columns)
     absent = [c for c in columns if c not in df.columns]
     if absent:
-        raise InputError(f"{source}: {what} needs column(s) {', '.join(absent)}")
+        raise InputError(f"{source}: {what} needs column(s) {', '.join(absent)}"
+                         + did_you_mean(absent[0], [c for c in df.columns if c not in columns]),
+                         problems=[Problem(source, None, c, None, f"is needed by {what}")
+                                   for c in absent])
 
 
 class CellErrors:

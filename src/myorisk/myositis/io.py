@@ -242,6 +242,8 @@ def _check_file(path: Path) -> None:
         raise InputError(f"{path}: file is empty")
 
 
+#: Rows whose cells decide the decimal mark.
+SNIFF_ROWS = 5000
 #: Separators tried, in order of preference when two read the file equally well.
 SEPARATORS = (",", ";", "\t", "|")
 _SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
@@ -445,7 +447,9 @@ def sniff_decimal(rows: Sequence[tuple[int, Sequence[str]]], header: Sequence[st
     if sep == ",":
         return "."
     comma = point = ambiguous = None
-    for rn, cells in rows:
+    # the first rows decide; a later cell in the other convention is refused by the reader
+    # ("looks like numbers but cannot be read"), never read wrongly
+    for rn, cells in rows[:SNIFF_ROWS]:
         for j, raw in enumerate(cells):
             c = raw.strip()
             if not c or c[-1] not in "0123456789":
