@@ -165,10 +165,12 @@ def table1(
         raise e.with_file(data.name) from None
     if output is not None:
         ext = output.suffix.lower()
+        from myorisk.report import files as t1_files
+
         if ext == ".csv":
-            t1.write_csv(res, output)
+            t1_files.write_csv(res, output)
         elif ext == ".xlsx":
-            t1.write_xlsx(res, output)
+            t1_files.write_xlsx(res, output)
         elif ext in (".html", ".htm"):
             from myorisk.atomic import write_text_atomic
 

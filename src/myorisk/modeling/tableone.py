@@ -43,10 +43,8 @@ from __future__ import annotations
 
 import html
 import math
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -65,8 +63,6 @@ __all__ = [
     "table_one",
     "to_html",
     "wilcoxon_rank_sum",
-    "write_csv",
-    "write_xlsx",
 ]
 
 OVERALL = "Overall"
@@ -1093,43 +1089,17 @@ def table_one(
 # ---------------------------------------------------------------------------------------------
 # writers (atomic: temp file in the target directory, then os.replace)
 # ---------------------------------------------------------------------------------------------
-def _atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
-    from myorisk.atomic import write_atomic
-
-    return write_atomic(path, write)
-
-
-def write_csv(table: TableOne, path: str | os.PathLike[str], *, tidy: bool = False) -> Path:
-    """Write the display table (or the tidy frame with ``tidy=True``) as UTF-8 CSV, atomically.
-
-    Returns
-    -------
-    pathlib.Path
-        The file written.
-    """
-    frame = table.to_frame() if tidy else table.to_display()
-    from myorisk.atomic import write_csv_atomic
-
-    return write_csv_atomic(frame, path)
+# write_csv and write_xlsx live in myorisk.report.files (the engine writes no files); the names
+# stay importable from here.
+_MOVED = ("write_csv", "write_xlsx")
 
 
-def write_xlsx(table: TableOne, path: str | os.PathLike[str]) -> Path:
-    """Write an XLSX workbook atomically: sheets ``Table 1``, ``tidy``, ``tests``, ``notes``.
+def __getattr__(name: str) -> object:
+    if name in _MOVED:
+        from myorisk.report import files
 
-    Returns
-    -------
-    pathlib.Path
-        The file written.
-    """
-    def write(p: Path) -> None:
-        with pd.ExcelWriter(p, engine="openpyxl") as xw:
-            table.to_display().to_excel(xw, sheet_name="Table 1", index=False)
-            table.to_frame().to_excel(xw, sheet_name="tidy", index=False)
-            table.tests_frame().to_excel(xw, sheet_name="tests", index=False)
-            pd.DataFrame({"note": list(table.notes)}).to_excel(xw, sheet_name="notes",
-                                                               index=False)
-
-    return _atomic_write(path, write)
+        return getattr(files, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def to_html(table: TableOne, *, caption: str | None = "Table 1. Baseline characteristics") -> str:
