@@ -222,7 +222,7 @@ def test_repeated_error_is_one_line_with_count_rows_and_a_mapping_example(capsys
     lines = [ln for ln in out.splitlines() if ln.startswith("hf.csv:")]
     assert len(lines) == 1
     assert "column 'sex': 'H' is not a known category (expected female, male) — in 64 rows " \
-           "(rows 2, 3, 4, 5, 6 …; values 'H', 'Fe')" in lines[0]
+           "(row 2: 'H', row 3: 'Fe', row 4: 'Fe', row 5: 'H', row 6: 'Fe' …)" in lines[0]
     assert "mapping file (--mapping FILE), e.g. 'codes: {male: [H]}'" in lines[0]
     m = tmp_path / "m.yaml"
     m.write_text("codes:\n  male: [H]\n  female: [Fe]\n")

@@ -90,8 +90,9 @@ def word_problems(problems: Iterable[Problem], *, limit: int = ROWS_SHOWN) -> st
     """Word problems as one line; a rule broken in many rows is said once, with the count.
 
     Problems that share file, column and rule are grouped: ``"data.csv: column 'sex': 'M' is
-    not a known category (expected female, male) — in 64 rows (rows 2, 3, 4, 5, 6 …; values
-    'M', 'F')"``. Groups are joined by ``"; "``; the file is named once when all share it.
+    not a known category (expected female, male) — in 64 rows (row 2: 'M', row 3: 'F', …)"``
+    (``rows 2, 3, …`` when every value is the same). Groups are joined by ``"; "``; the file is
+    named once when all share it.
     """
     ps = list(problems)
     if not ps:
@@ -107,19 +108,15 @@ def word_problems(problems: Iterable[Problem], *, limit: int = ROWS_SHOWN) -> st
             parts.append(items[0].text(with_file=not one_file))
             continue
         first = items[0]
-        rows = [p.row for p in items if p.row is not None]
-        values: list[str] = []
-        for p in items:
-            if p.value is not None and _show(p.value) not in values:
-                values.append(_show(p.value))
+        values = {_show(p.value) for p in items if p.value is not None}
         head = f"column '{column}': " if column is not None else ""
         val = f"'{_show(first.value)}' " if first.value is not None else ""
-        shown = ", ".join(_show(r) for r in rows[:limit]) + (" …" if len(rows) > limit else "")
-        extra = ""
-        if len(values) > 1:
-            vs = ", ".join(f"'{v}'" for v in values[:limit]) + (" …" if len(values) > limit else "")
-            extra = f"; values {vs}"
-        text = f"{head}{val}{rule} — in {len(items)} rows (rows {shown}{extra})"
+        more = " …" if len(items) > limit else ""
+        if len(values) > 1:  # say which value is in which row
+            shown = ", ".join(f"row {_show(p.row)}: '{_show(p.value)}'" for p in items[:limit])
+        else:
+            shown = "rows " + ", ".join(_show(p.row) for p in items[:limit] if p.row is not None)
+        text = f"{head}{val}{rule} — in {len(items)} rows ({shown}{more})"
         if file and not one_file:
             text = f"{file}: {text}"
         parts.append(text)

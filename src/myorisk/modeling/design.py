@@ -276,9 +276,8 @@ def _as_numeric(s: pd.Series, name: str, source: str) -> pd.Series:
     conv = pd.to_numeric(s.astype("string").str.strip(), errors="coerce")
     bad = conv.isna() & ~_is_missing(s)
     if bad.any():
-        cells = [f"row {r}, column '{name}': '{s[r]}' is not a number" for r in s.index[bad][:5]]
-        more = f" (and {int(bad.sum()) - 5} more)" if bad.sum() > 5 else ""
-        raise InputError(f"{source}: " + "; ".join(cells) + more)
+        raise InputError(problems=[Problem(source, r, name, s[r], "is not a number")
+                                   for r in s.index[bad.to_numpy()]])
     return conv.astype(float)
 
 

@@ -730,13 +730,13 @@ def coerce_numeric(df: pd.DataFrame, columns: Iterable[str], source: str) -> pd.
                          + did_you_mean(absent[0], list(df.columns)),
                          problems=[Problem(source, None, c, None, "not found") for c in absent])
     out = df.copy()
-    bad: list[str] = []
+    bad: list[Problem] = []
     for c in cols:
         values, cell_errors = to_numbers(df[c])
         out[c] = values
-        bad.extend(f"row {r}, column '{c}': '{v}' is not a number" for r, v in cell_errors)
+        bad.extend(Problem(source, r, c, v, "is not a number") for r, v in cell_errors)
     if bad:
-        raise InputError(f"{source}: " + "; ".join(bad))
+        raise InputError(problems=bad)
     return out
 
 
