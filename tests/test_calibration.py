@@ -20,12 +20,13 @@ SETS = {
     "birthwt": ("low", ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"]),
     "endometrial": ("HG", ["NV", "PI", "EH"]),
     "asah": ("poor", ["age", "gender", "wfns", "s100b"]),
+    "birthwt_rcs": ("low", ["rcs(age, 4)", "lwt", "smoke", "ht"]),
 }
 
 
 def _design(name: str):
     outcome, preds = SETS[name]
-    return build_design(load_data(name), outcome, preds)
+    return build_design(load_data(name.removesuffix("_rcs")), outcome, preds)
 
 
 def _arr(v: list) -> np.ndarray:

@@ -160,11 +160,12 @@ def test_help_and_version(capsys):
 
 
 HELP_PANELS = {
-    "Models and performance": ["fit", "univariate", "select", "pentrace", "anova", "nomogram", "roc", "dca", "evaluate",
+    "Models and performance": ["fit", "univariate", "select", "pentrace", "anova", "effects", "nomogram", "roc", "dca", "evaluate",
                                "table1", "sample-size"],
     "Internal validation": ["validate", "calibrate"],
     "Myositis instruments and cohort files": ["criteria", "tis", "check", "derive"],
     "Published models": ["models", "predict", "datasets"],
+    "Multi-centre validation": ["site-summary", "meta"],
     "Studies and reports": ["study", "demo"],
     "Web": ["serve"],
 }

@@ -28,6 +28,7 @@ SETS = {
     "birthwt": ("low", ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"]),
     "endometrial": ("HG", ["NV", "PI", "EH"]),  # separated: rms stops at eps, kept
     "asah": ("poor", ["age", "gender", "wfns", "s100b"]),
+    "birthwt_rcs": ("low", ["rcs(age, 4)", "lwt", "smoke", "ht"]),
 }
 COLS = {"apparent": "index.orig", "training": "training", "test": "test",
         "optimism": "optimism", "corrected": "index.corrected", "n": "n"}
@@ -35,7 +36,7 @@ COLS = {"apparent": "index.orig", "training": "training", "test": "test",
 
 def _design(name: str):
     outcome, preds = SETS[name]
-    return build_design(load_data(name), outcome, preds)
+    return build_design(load_data(name.removesuffix("_rcs")), outcome, preds)
 
 
 @pytest.fixture(scope="module")

@@ -54,6 +54,7 @@ _INTERNAL = "Internal validation"
 _MYOSITIS = "Myositis instruments and cohort files"
 _PUBLISHED = "Published models"
 _STUDIES = "Studies and reports"
+_MULTI = "Multi-centre validation"
 _WEB = "Web"
 
 #: Every command, in the order ``myorisk --help`` lists them.
@@ -63,12 +64,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("select", "regression:select", "Select predictors (p-value screen or backward AIC)", _MODELS),
     Command("pentrace", "regression:pentrace", "Choose a penalty by corrected AIC (rms pentrace)", _MODELS),
     Command("anova", "regression:anova", "Wald tests per factor: nonlinearity, interactions (rms)", _MODELS),
+    Command("effects", "regression:effects", "Partial effect plots with pointwise CIs (rms Predict)", _MODELS),
     Command("nomogram", "regression:nomogram", "Fit a logistic model and show its nomogram", _MODELS),
     Command("roc", "curves:roc", "ROC curve, AUC with DeLong CI, DeLong tests", _MODELS),
     Command("dca", "curves:dca", "Decision curves: net benefit vs treat all/none", _MODELS),
     Command("evaluate", "evaluate:evaluate", "Validate predicted risks: C, Brier, calibration, DCA", _MODELS),
     Command("table1", "evaluate:table1", "Baseline characteristics by group (Table 1)", _MODELS),
-    Command("sample-size", "evaluate:sample_size", "Minimum sample size for a model (Riley 2020)", _MODELS),
+    Command("sample-size", "evaluate:sample_size", "Sample size to develop or validate a model (Riley)", _MODELS),
     Command("validate", "validation:validate", "Bootstrap optimism-corrected indexes (rms validate)", _INTERNAL),
     Command("calibrate", "validation:calibrate", "Bootstrap bias-corrected calibration (rms calibrate)", _INTERNAL),
     Command("criteria", "myositis:criteria", "EULAR/ACR 2017 classification criteria", _MYOSITIS),
@@ -78,6 +80,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("models", "models:models_list", "List the bundled published models", _PUBLISHED),
     Command("predict", "models:predict", "Predict risk for one patient or a file of patients", _PUBLISHED),
     Command("datasets", "models:datasets", "Bundled synthetic cohorts: list, export", _PUBLISHED),
+    Command("site-summary", "multicentre:site_summary", "One centre's performance summary, no patient data", _MULTI),
+    Command("meta", "multicentre:meta", "Pool centres' site files: random-effects meta-analysis", _MULTI),
     Command("study", "study:study", "Run a whole study from a YAML config into a report", _STUDIES),
     Command("demo", "study:demo", "Run studies A and B on the bundled synthetic cohorts", _STUDIES),
     Command("serve", "web:serve", "Serve the bedside calculator and JSON API", _WEB),

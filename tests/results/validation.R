@@ -45,6 +45,8 @@ res <- list(
   # NV quasi-separates HG: the original fit and many resamples are separated (rms stops at eps)
   endometrial = one(en, HG ~ NV + PI + EH, B = 200, seed = 7),
   asah = one(as, poor ~ age + gender + wfns + s100b, B = 200, seed = 11),
+  # a restricted cubic spline: knots fixed from the whole data, as rms keeps them in resamples
+  birthwt_rcs = one(bw, low ~ rcs(age, 4) + lwt + smoke + ht, B = 200, seed = 5),
   versions = list(R = paste(R.version$major, R.version$minor, sep = "."),
                   rms = as.character(packageVersion("rms")))
 )

@@ -188,18 +188,74 @@ def table1(
         out.print(f"written to {output}")
 
 
+def _pair(text: str | None, option: str) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    parts = [t.strip() for t in text.split(",")]
+    try:
+        vals = tuple(float(t) for t in parts)
+    except ValueError:
+        vals = ()
+    if len(vals) != 2:
+        raise InputError(f"{option} takes two numbers separated by a comma, not {text!r}")
+    return vals  # type: ignore[return-value]
+
+
 def sample_size(
     prevalence: Annotated[float, typer.Option("--prevalence", help="Anticipated outcome proportion.")],
-    parameters: Annotated[int, typer.Option("--parameters", help="Candidate predictor parameters.")],
+    parameters: Annotated[int | None, typer.Option("--parameters", help="Candidate predictor parameters (development).")] = None,
     csrsquared: Annotated[float | None, typer.Option("--csrsquared", help="Anticipated Cox–Snell R².")] = None,
     nagrsquared: Annotated[float | None, typer.Option("--nagrsquared", help="Anticipated Nagelkerke R².")] = None,
     cstatistic: Annotated[float | None, typer.Option("--cstatistic", help="Anticipated C statistic.")] = None,
     shrinkage: Annotated[float, typer.Option("--shrinkage", help="Target expected shrinkage (criterion 1).")] = 0.9,
+    validation: Annotated[bool, typer.Option("--validation", help="Sample size to externally validate an existing model (Riley 2021; pmvalsampsize).", rich_help_panel="External validation")] = False,
+    lp_normal: Annotated[str | None, typer.Option("--lp-normal", help="Normal linear-predictor distribution: MEAN,SD.", rich_help_panel="External validation")] = None,
+    lp_beta: Annotated[str | None, typer.Option("--lp-beta", help="Beta distribution of predicted risks: ALPHA,BETA.", rich_help_panel="External validation")] = None,
+    lp_cstat: Annotated[float | None, typer.Option("--lp-cstat", help="Starting non-event LP mean; events/non-events normal with the C-implied variance.", rich_help_panel="External validation")] = None,
+    oe: Annotated[float, typer.Option("--oe", help="Anticipated O/E.", rich_help_panel="External validation")] = 1.0,
+    oe_ci_width: Annotated[float, typer.Option("--oe-ci-width", help="Target 95% CI width of O/E.", rich_help_panel="External validation")] = 0.2,
+    slope: Annotated[float, typer.Option("--slope", help="Anticipated calibration slope.", rich_help_panel="External validation")] = 1.0,
+    slope_ci_width: Annotated[float, typer.Option("--slope-ci-width", help="Target 95% CI width of the slope.", rich_help_panel="External validation")] = 0.2,
+    c_ci_width: Annotated[float, typer.Option("--c-ci-width", help="Target 95% CI width of C.", rich_help_panel="External validation")] = 0.1,
+    threshold: Annotated[float | None, typer.Option("--threshold", help="Risk threshold: adds the net-benefit criterion.", rich_help_panel="External validation")] = None,
+    sensitivity: Annotated[float | None, typer.Option("--sensitivity", help="Anticipated sensitivity at --threshold (else from the simulated LP).", rich_help_panel="External validation")] = None,
+    specificity: Annotated[float | None, typer.Option("--specificity", help="Anticipated specificity at --threshold.", rich_help_panel="External validation")] = None,
+    nb_ci_width: Annotated[float, typer.Option("--nb-ci-width", help="Target 95% CI width of standardised net benefit.", rich_help_panel="External validation")] = 0.2,
+    simobs: Annotated[int, typer.Option("--simobs", help="Simulated patients for the LP distribution.", rich_help_panel="External validation")] = 1_000_000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulation (R's stream is replayed).", rich_help_panel="External validation")] = 123456,
     as_json: JsonOpt = False,
 ) -> None:
-    """Minimum sample size for a binary-outcome prediction model (Riley et al. 2020; pmsampsize)."""
+    """Minimum sample size for developing a binary-outcome prediction model (Riley et al. 2020;
+    pmsampsize) or, with --validation, for externally validating one (Riley et al. 2021; pmvalsampsize)."""
+    if validation:
+        from myorisk.modeling.sample_size import riley_validation
+
+        wrong = [o for o, v in (("--parameters", parameters), ("--csrsquared", csrsquared),
+                                ("--nagrsquared", nagrsquared)) if v is not None]
+        if wrong:
+            raise InputError(f"{', '.join(wrong)} belong(s) to the development sample size, not --validation")
+        if cstatistic is None:
+            raise InputError("--validation needs --cstatistic (the anticipated C in the validation data)")
+        try:
+            res = riley_validation(
+                prevalence=prevalence, cstatistic=cstatistic, lpnormal=_pair(lp_normal, "--lp-normal"),
+                lpbeta=_pair(lp_beta, "--lp-beta"), lpcstat=lp_cstat, oe=oe, oeciwidth=oe_ci_width,
+                cslope=slope, csciwidth=slope_ci_width, cstatciwidth=c_ci_width, simobs=simobs, seed=seed,
+                sensitivity=sensitivity, specificity=specificity, threshold=threshold, nbciwidth=nb_ci_width)
+        except InputError as e:
+            msg = str(e).removeprefix("riley_validation: ").replace("lpnormal", "--lp-normal") \
+                .replace("lpbeta", "--lp-beta").replace("lpcstat", "--lp-cstat")
+            raise InputError(f"sample-size --validation: {msg}") from None
+        if as_json:
+            common.dump(res.to_dict())
+            return
+        out.print(common.table(res.to_frame(), title="Riley et al. (2021) criteria for external validation"))
+        out.print(res.summary())
+        return
     from myorisk.modeling.sample_size import riley_binary
 
+    if parameters is None:
+        raise InputError("give --parameters (candidate predictor parameters), or --validation for an external validation")
     given = [o for o, v in (("--csrsquared", csrsquared), ("--nagrsquared", nagrsquared),
                             ("--cstatistic", cstatistic)) if v is not None]
     if len(given) != 1:

@@ -398,3 +398,74 @@ def pentrace(
                            formats={"penalty": lambda v: f"{v:g}"}))
     out.print(f"best penalty (largest corrected AIC): {res.best:g}; refit with "
               f"`myorisk fit … --penalty {res.best:g}`")
+
+
+# ----------------------------------------------------------------------------- effects
+def effects(
+    data: DataArg,
+    outcome: OutcomeOpt,
+    predictors: PredictorsOpt,
+    at: Annotated[list[str] | None, typer.Option("--at", help="Values of one predictor, VAR=v1,v2,… (repeatable).")] = None,
+    variables: Annotated[str | None, typer.Option("--variables", help="Predictors to show (default: all).")] = None,
+    odds_ratio: Annotated[bool, typer.Option("--or", help="Odds ratios against the adjust-to value instead of log odds (table and figure).")] = False,
+    penalty: Annotated[float, typer.Option("--penalty", help="Penalised fit, as `fit --penalty`.")] = 0.0,
+    categorical: CategoricalOpt = None,
+    reference: ReferenceOpt = None,
+    event: EventOpt = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Figure of every partial effect (PNG, SVG or PDF by extension).")] = None,
+    as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
+) -> None:
+    """Partial effect of each predictor with pointwise 95% CIs, others at their adjust-to values (rms Predict)."""
+    from myorisk.modeling.effects import effects as run
+    from myorisk.modeling.logistic import fit_logistic
+
+    preds = common.columns_list(predictors)
+    cats = common.categorical_list(categorical, preds)
+    if plot is not None:
+        common.guard_output(plot, "--plot", data)
+        if plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise InputError(f"--plot {plot}: give a .png, .svg or .pdf file name")
+    grid: dict[str, list] = {}
+    for item in at or []:
+        var, eq, vals = item.partition("=")
+        if not eq or not vals.strip():
+            raise InputError(f"--at '{item}': write VAR=v1,v2,…")
+        grid[var.strip()] = [_value(v) for v in common.split(vals)]
+    df = common.read(data, encoding, sep, decimal)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = fit_logistic(df, outcome, preds, categorical=cats, reference=common.refs(reference),
+                           event=event, source=data.name, penalty=penalty)
+    res = run(fit, df, variables=common.split(variables) or None, at=grid)
+    for w in fit.warnings:
+        common.note(w)
+    if plot is not None:
+        from myorisk.report.figures import effects_plot, save
+
+        save(effects_plot(res, odds_ratio=odds_ratio), plot.with_suffix(""), formats=(plot.suffix.lower()[1:],))
+    if as_json:
+        common.dump(res.to_dict())
+        return
+    for e in res.effects:
+        show = list(range(len(e.x))) if len(e.x) <= 12 else sorted(set(np.linspace(0, len(e.x) - 1, 9).round().astype(int)))
+        if odds_ratio:
+            cols = {"value": [e.x[i] for i in show], "OR": e.odds_ratio[show],
+                    "lower": e.or_lower[show], "upper": e.or_upper[show]}
+        else:
+            cols = {"value": [e.x[i] for i in show], "log odds": e.linear_predictor[show],
+                    "lower": e.lower[show], "upper": e.upper[show]}
+        ref = f"{e.reference:g}" if isinstance(e.reference, float) else e.reference
+        title = f"{e.variable} (others at their adjust-to values; 95% CI" + (
+            f"; OR against {e.variable} = {ref})" if odds_ratio else ")")
+        out.print(common.table(pd.DataFrame(cols), title=title,
+                               formats={"value": lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)}))
+    if plot is not None:
+        out.print(f"figure written to {plot}")
+
+
+def _value(text: str) -> object:
+    try:
+        return float(text)
+    except ValueError:
+        return text

@@ -77,6 +77,7 @@ def study(
         sets = ", ".join(f"{k}: {len(v)} rows" for k, v in prep.frames.items())
         out.print(f"{config.name}: configuration and data are valid ({sets})")
         return
+    sites = _read_sites(cfg, prep)  # site files checked before any work
     if pdf:
         from myorisk.report.pdf import find_chromium
 
@@ -89,7 +90,53 @@ def study(
         cb(WRITE_STEP, 0, 1)
         report = write(res, target, pdf=pdf)
         cb(WRITE_STEP, 1, 1)
+    for extra in _multicentre(cfg, prep, res, sites, report.parent, pdf):
+        if not as_json:
+            out.print(f"multi-centre report: {extra}")
     _finish(res, report, time.perf_counter() - t0, as_json)
+
+
+def _read_sites(cfg, prep) -> list:
+    """The config's site files (read and checked), and its centre column checked in every set."""
+    from myorisk.errors import InputError
+    from myorisk.study.multicentre import read_site
+
+    if cfg.sites is None:
+        return []
+    if cfg.sites.by is not None:
+        for name, df in prep.frames.items():
+            if cfg.sites.by not in df.columns:
+                raise InputError(f"{cfg.source}: key 'sites.by': set '{name}' has no column '{cfg.sites.by}'")
+    return [read_site(cfg.resolve(f)) for f in cfg.sites.files]
+
+
+def _multicentre(cfg, prep, res, sites: list, folder: Path, pdf: bool) -> list[Path]:
+    """Pooled site files and internal–external cross-validation, as reports beside the study report."""
+    import pandas as pd
+
+    from myorisk.report.meta import write_meta_report
+    from myorisk.study.multicentre import internal_external, pool_sites
+
+    written = []
+    if sites:
+        written.append(write_meta_report(pool_sites(sites), folder / "meta-analysis", pdf=pdf))
+    if cfg.sites is not None and cfg.sites.by is not None:
+        data = pd.concat(list(prep.frames.values()), ignore_index=True)
+        for m in res.models:
+            preds = list(m.predictors)
+            if not preds:
+                continue
+            sub = data.dropna(subset=[cfg.outcome.column, *preds])
+            if sub[cfg.sites.by].nunique() < 2:
+                common.note(f"internal–external validation of '{m.name}' skipped: its predictors are "
+                            f"complete in fewer than 2 centres of '{cfg.sites.by}'")
+                continue
+            mc = internal_external(sub, cfg.outcome.column, preds, cfg.sites.by,
+                                   categorical=[c for c in cfg.predictors.categorical if c in preds],
+                                   reference={k: v for k, v in cfg.predictors.reference.items() if k in preds},
+                                   event=cfg.outcome.event, source=cfg.source, synthetic=bool(res.synthetic))
+            written.append(write_meta_report(mc, folder / f"internal-external-{m.name}", pdf=pdf))
+    return written
 
 
 def demo(

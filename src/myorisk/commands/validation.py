@@ -95,12 +95,15 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
         raise InputError(f"--alpha must be between 0 and 1, not {alpha}")
 
     df = common.read(data, encoding, sep, decimal)
-    design = build_design(df, outcome, common.split(predictors), categorical=common.split(categorical),
+    design = build_design(df, outcome, common.columns_list(predictors), categorical=common.split(categorical),
                           reference=common.refs(reference), event=event, source=data.name)
     msg = design.missing.message()
     if msg:
         common.note(msg)
     selection = None
+    if select is not None and any(t.kind == "interaction" for t in design.terms):
+        raise InputError("--select drops whole terms and could keep an interaction without its main effects: "
+                         "validate a model with interactions as prespecified (without --select)")
     if select is not None:
         if select not in ("pscreen", "aic"):
             raise InputError(f"--select must be pscreen or aic, not {select!r}")
@@ -197,11 +200,31 @@ def validate(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    by: Annotated[str | None, typer.Option("--by", help="Internal–external cross-validation: leave out each centre of this column in turn, develop on the rest, validate on it, then meta-analyse.")] = None,
+    firth: Annotated[bool, typer.Option("--firth", help="With --by: Firth's penalised likelihood for the development fits.")] = False,
+    plot: Annotated[Path | None, typer.Option("--plot", help="With --by: forest plots of the centres (.png, .svg or .pdf).")] = None,
     as_json: JsonOpt = False,
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
-    """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp."""
+    """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp;
+    with --by CENTRE, internal–external cross-validation by centre pooled by random-effects meta-analysis."""
     from myorisk.modeling.validation import validate as run
+
+    if by is not None:
+        bootstrap_only = [o for o, v in (("--bootstrap", bootstrap), ("--seed", seed), ("--select", select),
+                                         ("--screen-alpha", screen_alpha), ("--resamples", resamples))
+                          if v is not None]
+        bootstrap_only += ["--auc"] if auc else []
+        bootstrap_only += ["--failure-policy"] if failure_policy != "rms65" else []
+        bootstrap_only += ["--resamples-base"] if resamples_base != "auto" else []
+        if bootstrap_only:
+            raise InputError(f"{', '.join(bootstrap_only)} belong(s) to the bootstrap; --by validates by leaving "
+                             "out centres instead")
+        _validate_by(data, outcome, predictors, by, categorical, reference, event, firth, plot, as_json,
+                     (encoding, sep, decimal))
+        return
+    if firth or plot is not None:
+        raise InputError(f"{'--firth' if firth else '--plot'} goes with --by CENTRE")
 
     design, selection, idx, B, seed = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
@@ -281,3 +304,41 @@ def calibrate(
     else:
         out.print(f"Mean absolute error {d['mean_abs_error']:.4f}; mean squared error {d['mean_sq_error']:.5f}; "
                   f"0.9 quantile of absolute error {d['e90']:.4f}")
+
+
+def _validate_by(data: Path, outcome: str, predictors: str, by: str, categorical, reference, event,
+                 firth: bool, plot: Path | None, as_json: bool, read_options=(None, None, None)) -> None:
+    """``validate --by CENTRE``: internal–external cross-validation, then random-effects pooling."""
+    from myorisk.commands.multicentre import _is_synthetic, _print_meta, _save_fig
+    from myorisk.study.multicentre import internal_external
+
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise InputError(f"--plot must end in .png, .svg or .pdf, not {plot.name!r}")
+    common.guard_output(plot, "--plot", data)
+    preds = common.columns_list(predictors)
+    df = common.read(data, *read_options)
+    for c in [outcome, by, *preds]:
+        if c not in df.columns:
+            raise InputError(f"{data.name}: column '{c}' not found")
+    need = [outcome, *preds]
+    miss = df[need].isna().any(axis=1).to_numpy()
+    if miss.any():
+        common.note(f"{data.name}: {int(miss.sum())} rows with a missing outcome or predictor were excluded "
+                    f"({common.rows_text(df.index[miss])})")
+        df = df.loc[~miss]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = internal_external(df, outcome, preds, by, categorical=common.categorical_list(categorical, preds),
+                                reference=common.refs(reference), event=event, firth=firth, source=data.name,
+                                synthetic=_is_synthetic(df))
+    if plot is not None:
+        from myorisk.report.figures import meta_forest_panel
+
+        _save_fig(meta_forest_panel(res, watermark="SYNTHETIC DATA" if res.synthetic else None), plot)
+    if as_json:
+        common.dump({"by": by, **res.to_dict()})
+        return
+    out.print(f"Internal–external cross-validation by '{by}': each centre validates a model developed on the others")
+    _print_meta(res)
+    if plot is not None:
+        out.print(f"forest plots written to {plot}")

@@ -48,6 +48,11 @@ __all__ = [
     "max_r2_cs",
     "r_rnorm",
     "riley_binary",
+    "riley_validation",
+    "ValidationSampleSize",
+    "ValidationCriterion",
+    "r_rbeta",
+    "r_rbinom1",
 ]
 
 _DELTA = 0.05  # acceptable optimism in Nagelkerke R² (pmsampsize fixes it)
@@ -542,3 +547,408 @@ def adequacy(
 
 def _fmt1(x: float) -> str:
     return f"{x:.1f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# external validation (Riley et al. 2021; pmvalsampsize)
+# ---------------------------------------------------------------------------------------------
+def r_runif(n: int, bg: np.random.MT19937) -> np.ndarray:
+    """R's ``runif(n)`` (Mersenne-Twister, ``unif_rand``) drawing from ``bg``."""
+    return _r_unif(bg, n)
+
+
+def r_rbinom1(prob: np.ndarray | float, n: int, bg: np.random.MT19937) -> np.ndarray:
+    """R's ``rbinom(n, size = 1, prob)`` drawing from ``bg`` (prob recycled as R does).
+
+    For size 1 R's inversion algorithm uses one uniform u per draw with 0 < prob < 1 and returns
+    1 when u ≥ 1 − min(prob, 1 − prob), flipped when prob > ½; prob 0 or 1 draw nothing.
+    """
+    p = np.broadcast_to(np.asarray(prob, dtype=float), (n,))
+    out = np.zeros(n)
+    out[p >= 1.0] = 1.0
+    inner = (p > 0.0) & (p < 1.0)
+    m = int(inner.sum())
+    if m:
+        u = _r_unif(bg, m)
+        pi = p[inner]
+        pm = np.minimum(pi, 1.0 - pi)
+        ix = (u >= 1.0 - pm).astype(float)
+        out[inner] = np.where(pi > 0.5, 1.0 - ix, ix)
+    return out
+
+
+def r_rbeta(n: int, shape1: float, shape2: float, bg: np.random.MT19937) -> np.ndarray:
+    """R's ``rbeta(n, shape1, shape2)`` drawing from ``bg``: Cheng's (1978) algorithms BB
+    (both shapes > 1) and BC (otherwise), two uniforms per attempt, rejections in stream order."""
+    if not (shape1 > 0 and shape2 > 0 and math.isfinite(shape1) and math.isfinite(shape2)):
+        raise InputError(f"beta shapes must be positive and finite, not ({shape1}, {shape2})")
+    a, b = min(shape1, shape2), max(shape1, shape2)
+    alpha = a + b
+    expmax = 709.782712893384  # log(DBL_MAX)
+    big = np.finfo(float).max
+    if a <= 1.0:
+        beta = 1.0 / a
+        delta = 1.0 + b - a
+        k1 = delta * (0.0138889 + 0.0416667 * a) / (b * beta - 0.777778)
+        k2 = 0.25 + (0.5 + 0.25 / delta) * a
+    else:
+        beta = math.sqrt((alpha - 2.0) / (2.0 * a * b - alpha))
+        gamma = a + 1.0 / beta
+
+    def attempt(u1: np.ndarray, u2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            v = beta * np.log(u1 / (1.0 - u1))
+            w = np.where(v <= expmax, (a if a > 1.0 else b) * np.exp(np.minimum(v, expmax)), big)
+            w = np.where(np.isinf(w), big, w)
+            if a <= 1.0:
+                y = u1 * u2
+                z_lo = u1 * y
+                z_hi = u1 * u1 * u2
+                lo = u1 < 0.5
+                z = np.where(lo, z_lo, z_hi)
+                early_reject = np.where(lo, 0.25 * u2 + z_lo - y >= k1, z_hi >= k2)
+                early_accept = ~lo & (z_hi <= 0.25)
+                final = alpha * (np.log(alpha / (a + w)) + v) - 1.3862944 >= np.log(z)
+                ok = early_accept | (~early_reject & final)
+                x = np.where(shape1 == a, a / (a + w), w / (a + w))
+            else:
+                z = u1 * u1 * u2
+                r = gamma * v - 1.3862944
+                s = a + r - w
+                t = np.log(z)
+                ok = (s + 2.609438 >= 5.0 * z) | (s > t) | ~(r + alpha * np.log(alpha / (b + w)) < t)
+                x = np.where(shape1 != a, b / (b + w), w / (b + w))
+        return ok, x
+
+    out = np.empty(n)
+    got = 0
+    while got < n:
+        need = n - got
+        m = max(16, int(need * 1.5) + 16)
+        saved = bg.state
+        u = _r_unif(bg, 2 * m).reshape(m, 2)
+        ok, x = attempt(u[:, 0], u[:, 1])
+        idx = np.flatnonzero(ok)
+        if idx.size >= need:
+            last = idx[need - 1]
+            out[got:] = x[idx[:need]]
+            bg.state = saved  # consume exactly the uniforms R would have
+            _r_unif(bg, 2 * (last + 1))
+            got = n
+        else:
+            out[got:got + idx.size] = x[idx]
+            got += idx.size
+    return out
+
+
+@dataclass(frozen=True)
+class ValidationCriterion:
+    """One criterion of Riley et al. (2021) for external validation.
+
+    Attributes
+    ----------
+    name : str
+        ``"oe"``, ``"slope"``, ``"cstatistic"`` or ``"net_benefit"``.
+    description : str
+        What it guarantees.
+    n : int
+        Sample size it needs.
+    performance : float
+        Anticipated value (O/E, slope, C or standardised net benefit).
+    se : float
+        Target standard error.
+    ci_width : float
+        Target confidence-interval width (for O/E the width actually attained by the SE search).
+    """
+
+    name: str
+    description: str
+    n: int
+    performance: float
+    se: float
+    ci_width: float
+
+
+@dataclass(frozen=True)
+class ValidationSampleSize:
+    """Minimum sample size for externally validating a binary-outcome model (pmvalsampsize).
+
+    Attributes
+    ----------
+    prevalence : float
+        Anticipated outcome proportion.
+    criteria : tuple of ValidationCriterion
+        O/E, calibration slope, C statistic and, when asked, standardised net benefit.
+    n : int
+        Minimum sample size (largest criterion).
+    events : float
+        n·prevalence.
+    binding : str
+        Criterion that sets n.
+    lp_distribution : str
+        ``"normal"``, ``"beta"`` or ``"cstat"``: how the linear predictor was simulated.
+    simobs : int
+        Simulated observations for the slope (and net-benefit) criterion.
+    seed : int
+        Seed of R's random stream replayed.
+    lp_cstat_mean : float or None
+        Mean of the non-event LP distribution found by the ``lpcstat`` search.
+    simulated_cstatistic : float or None
+        C statistic of the simulated data (``lpcstat``).
+    sensitivity, specificity : float or None
+        Used for net benefit (given, or estimated from the simulated LP at ``threshold``).
+    threshold : float or None
+        Risk threshold for net benefit.
+    """
+
+    prevalence: float
+    criteria: tuple[ValidationCriterion, ...]
+    n: int
+    events: float
+    binding: str
+    lp_distribution: str
+    simobs: int
+    seed: int
+    lp_cstat_mean: float | None = None
+    simulated_cstatistic: float | None = None
+    sensitivity: float | None = None
+    specificity: float | None = None
+    threshold: float | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """pmvalsampsize's results table: criterion, n, performance, se, ci_width, and a final row."""
+        rows = [{"criterion": c.name, "n": c.n, "performance": c.performance, "se": c.se,
+                 "ci_width": c.ci_width} for c in self.criteria]
+        b = next(c for c in self.criteria if c.name == self.binding)
+        rows.append({"criterion": "final", "n": self.n, "performance": b.performance, "se": b.se,
+                     "ci_width": b.ci_width})
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        from myorisk._json import clean
+
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "criteria"}
+        d["criteria"] = [dict(c.__dict__) for c in self.criteria]
+        return clean(d)
+
+    def summary(self) -> str:
+        """One sentence."""
+        return (f"Minimum sample size for external validation {self.n} "
+                f"({math.ceil(self.events)} events at prevalence {self.prevalence:g}); set by the "
+                f"{self.binding} criterion.")
+
+
+def _search_se(width_target: float, increment: float, width_of) -> tuple[float, float]:  # noqa: ANN001
+    """pmvalsampsize's SE search: add ``increment`` until the CI width reaches the target."""
+    se, width = 0.0, 0.0
+    while width < width_target:
+        se = se + increment
+        width = width_of(se)
+    return se, width
+
+
+def _lp_cstat(cstatistic: float, prevalence: float, m2: float, simobs: int, tolerance: float,
+              increment: float, bg: np.random.MT19937) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    var = 2.0 * float(ndtri(cstatistic)) ** 2
+    sd = math.sqrt(var)
+
+    def draw(m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        outcome = r_rbinom1(prevalence, simobs, bg)
+        lp = r_rnorm(simobs, m, sd, bg)
+        lp2 = r_rnorm(simobs, m + var, sd, bg)
+        lp = np.where(outcome == 1, lp2, lp)
+        p = np.exp(lp) / (1.0 + np.exp(lp))
+        return lp, p, r_rbinom1(p, simobs, bg)
+
+    lp, p, yt = draw(m2)
+    diff = abs(prevalence - float(np.mean(yt)))
+    if diff > tolerance:
+        m2 = m2 + increment
+        lp, p, yt = draw(m2)
+        diff_new = abs(prevalence - float(np.mean(yt)))
+        step = increment if diff_new < diff else -increment
+        it = 0
+        while diff_new > tolerance:
+            it += 1
+            if it > 10_000:
+                raise InputError("lpcstat: the search for the non-event mean did not reach the "
+                                 "prevalence tolerance; try another starting mean or increment")
+            m2 = m2 + step
+            lp, p, yt = draw(m2)
+            diff_new = abs(prevalence - float(np.mean(yt)))
+    return lp, p, yt, m2
+
+
+def riley_validation(
+    *,
+    prevalence: float,
+    cstatistic: float,
+    lpnormal: tuple[float, float] | None = None,
+    lpbeta: tuple[float, float] | None = None,
+    lpcstat: float | None = None,
+    oe: float = 1.0,
+    oeciwidth: float = 0.2,
+    cslope: float = 1.0,
+    csciwidth: float = 0.2,
+    cstatciwidth: float = 0.1,
+    simobs: int = 1_000_000,
+    tolerance: float = 0.0005,
+    increment: float = 0.1,
+    oeseincrement: float = 0.0001,
+    seed: int = 123456,
+    sensitivity: float | None = None,
+    specificity: float | None = None,
+    threshold: float | None = None,
+    nbciwidth: float = 0.2,
+    nbseincrement: float = 0.0001,
+) -> ValidationSampleSize:
+    """Minimum sample size to externally validate a binary-outcome prediction model.
+
+    Reproduces R ``pmvalsampsize(type = "b", …)`` (Ensor, Riley et al.; criteria of Riley,
+    Debray, Collins et al. 2021), including its random stream: R's ``set.seed``, ``rnorm``,
+    ``rbeta`` (Cheng's algorithms) and ``rbinom`` are replayed, so simulated LP distributions are
+    R's own values.
+
+    1. O/E: the SE of ln(O/E) is searched in steps of ``oeseincrement`` until the CI
+       exp(ln O/E ± 1.96·SE) is ``oeciwidth`` wide; n₁ = ⌈(1 − φ)/(φ·SE²)⌉.
+    2. Calibration slope: with the LP simulated (normal, beta on the risk scale, or the
+       ``lpcstat`` event/non-event normal mixture), the Fisher information of the calibration
+       model at (0, 1) per patient I = mean of p(1−p)·[1, LP; LP, LP²]; with SE = ``csciwidth``/3.92,
+       n₂ = ⌈I₀₀ / (SE²·(I₀₀I₁₁ − I₀₁²))⌉.
+    3. C statistic: smallest n ≤ 10⁶ at which 3.92·SE(C) ≤ ``cstatciwidth``, with SE(C)² =
+       C(1−C)·[1 + (n/2 − 1)(1 − C)/(2 − C) + (n/2 − 1)C/(1 + C)] / (n²φ(1 − φ)).
+    4. Standardised net benefit (when ``threshold`` is given): SE searched in steps of
+       ``nbseincrement`` and rounded to 3 decimals, n₄ from Riley et al.'s variance formula, with
+       sensitivity and specificity given or estimated (rounded to 2 decimals) from the simulated LP.
+
+    Parameters
+    ----------
+    prevalence, cstatistic : float
+        Anticipated outcome proportion and C statistic.
+    lpnormal, lpbeta, lpcstat
+        Exactly one: (mean, sd) of a normal LP; (α, β) of a beta distribution of risks; or the
+        starting non-event mean for the ``lpcstat`` search.
+    oe, oeciwidth, cslope, csciwidth, cstatciwidth : float
+        Anticipated values and target CI widths.
+    simobs, seed : int
+        Simulated observations and seed (pmvalsampsize's 10⁶ and 123456).
+    tolerance, increment : float
+        ``lpcstat`` search tolerance on the prevalence and step of the non-event mean.
+    oeseincrement, nbseincrement : float
+        Steps of the SE searches.
+    sensitivity, specificity, threshold, nbciwidth : float, optional
+        Net-benefit criterion.
+
+    Returns
+    -------
+    ValidationSampleSize
+    """
+    given = [k for k, v in (("lpnormal", lpnormal), ("lpbeta", lpbeta), ("lpcstat", lpcstat)) if v is not None]
+    if len(given) != 1:
+        raise InputError("riley_validation: give exactly one LP distribution: lpnormal (mean, sd), "
+                         f"lpbeta (alpha, beta) or lpcstat (non-event mean) (got {', '.join(given) or 'none'})")
+    if not 0.0 < prevalence < 1.0:
+        raise InputError(f"riley_validation: prevalence {prevalence} is not between 0 and 1")
+    if not 0.5 < cstatistic < 1.0:
+        raise InputError(f"riley_validation: cstatistic {cstatistic} is not between 0.5 and 1")
+    for name, v in (("oe", oe), ("oeciwidth", oeciwidth), ("csciwidth", csciwidth),
+                    ("cstatciwidth", cstatciwidth), ("nbciwidth", nbciwidth)):
+        if not v > 0:
+            raise InputError(f"riley_validation: {name} must be positive, not {v}")
+    if int(simobs) != simobs or simobs < 100:
+        raise InputError(f"riley_validation: simobs {simobs} must be an integer of at least 100")
+    if (sensitivity is None) != (specificity is None):
+        raise InputError("riley_validation: give both sensitivity and specificity, or neither")
+    if sensitivity is not None and threshold is None:
+        raise InputError("riley_validation: sensitivity and specificity need a threshold")
+    if threshold is not None and not 0.0 < threshold < 1.0:
+        raise InputError(f"riley_validation: threshold {threshold} is not between 0 and 1")
+    simobs = int(simobs)
+    phi = float(prevalence)
+    bg = _r_mt_state(seed)
+    # 1. O/E
+    lo = math.log(oe)
+    se_oe, width_oe = _search_se(oeciwidth, oeseincrement,
+                                 lambda s: math.exp(lo + 1.96 * s) - math.exp(lo - 1.96 * s))
+    n1 = math.ceil((1.0 - phi) / (phi * se_oe ** 2))
+    # 2. calibration slope
+    m2 = sim_c = None
+    if lpnormal is not None:
+        mean, sd = lpnormal
+        if not sd > 0:
+            raise InputError(f"riley_validation: lpnormal sd must be positive, not {sd}")
+        lp = r_rnorm(simobs, float(mean), float(sd), bg)
+        dist = "normal"
+    elif lpbeta is not None:
+        pb = r_rbeta(simobs, float(lpbeta[0]), float(lpbeta[1]), bg)
+        with np.errstate(divide="ignore"):
+            lp = np.log(pb / (1.0 - pb))
+        dist = "beta"
+    else:
+        lp, p_sim, y_sim, m2 = _lp_cstat(cstatistic, phi, float(lpcstat), simobs, tolerance,
+                                        increment, bg)
+        from myorisk.modeling.roc import delong_placements
+
+        sim_c = delong_placements(p_sim[y_sim == 0], p_sim[y_sim == 1], "<")[0]
+        dist = "cstat"
+    with np.errstate(over="ignore", invalid="ignore"):
+        el = np.exp(lp)
+        b00 = el / (1.0 + el) ** 2
+    b00 = np.nan_to_num(b00, nan=0.0)  # risks of exactly 0 or 1 (LP = ±inf) carry no information
+    keep = b00 > 0
+    i00 = math.fsum(b00) / simobs
+    i01 = math.fsum(lp[keep] * b00[keep]) / simobs
+    i11 = math.fsum(lp[keep] * lp[keep] * b00[keep]) / simobs
+    se_cs = csciwidth / (2 * 1.96)
+    n2 = math.ceil(i00 / (se_cs * se_cs * (i00 * i11 - i01 * i01)))
+    # 3. C statistic
+    size = np.arange(1, 1_000_001, dtype=float)
+    c = cstatistic
+    with np.errstate(invalid="ignore"):
+        se2 = c * (1 - c) * (1 + ((size / 2) - 1) * ((1 - c) / (2 - c)) + (((size / 2) - 1) * c) / (1 + c)) \
+            / (size * size * phi * (1 - phi))
+        width = 2 * 1.96 * np.sqrt(se2)
+    okc = np.flatnonzero(width <= cstatciwidth)
+    if okc.size == 0:
+        raise InputError("riley_validation: no sample size up to 1,000,000 reaches the C-statistic CI width")
+    n3 = int(size[okc[0]])
+    se_c = math.sqrt(c * (1 - c) * (1 + ((n3 / 2) - 1) * ((1 - c) / (2 - c)) + (((n3 / 2) - 1) * c) / (1 + c))
+                     / (n3 * n3 * phi * (1 - phi)))
+    criteria = [
+        ValidationCriterion("oe", f"O/E within a 95% CI of width {oeciwidth:g}", n1, oe, se_oe, width_oe),
+        ValidationCriterion("slope", f"calibration slope within a 95% CI of width {csciwidth:g}", n2,
+                            cslope, se_cs, csciwidth),
+        ValidationCriterion("cstatistic", f"C statistic within a 95% CI of width {cstatciwidth:g}", n3,
+                            c, se_c, cstatciwidth),
+    ]
+    sens = spec = None
+    if threshold is not None:
+        t = float(threshold)
+        if sensitivity is not None:
+            sens, spec = float(sensitivity), float(specificity)  # type: ignore[arg-type]
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                nb_p = np.exp(lp) / (1.0 + np.exp(lp))
+            nb_y = r_rbinom1(nb_p, simobs, bg)
+            cls = (nb_p >= t).astype(float)
+            sens = round(float(cls[nb_y == 1].sum() / (nb_y == 1).sum()), 2)
+            spec = round(float(((nb_y == 0).sum() - cls[nb_y == 0].sum()) / (nb_y == 0).sum()), 2)
+        nb = sens * phi - (1 - spec) * (1 - phi) * (t / (1 - t))
+        snb = nb / phi
+        w = ((1 - phi) / phi) * (t / (1 - t))
+        se_nb, _ = _search_se(nbciwidth, nbseincrement, lambda s: (snb + 1.96 * s) - (snb - 1.96 * s))
+        se_nb = round(se_nb, 3)
+        n4 = math.ceil((1 / se_nb ** 2) * ((sens * (1 - sens)) / phi
+                                           + w * w * spec * (1 - spec) / (1 - phi)
+                                           + w * w * (1 - spec) * (1 - spec) / (phi * (1 - phi))))
+        criteria.append(ValidationCriterion("net_benefit", f"standardised net benefit at {t:g} within a 95% "
+                                            f"CI of width {nbciwidth:g}", n4, snb, se_nb, nbciwidth))
+    n = max(cr.n for cr in criteria)
+    binding = [cr.name for cr in criteria if cr.n == n][-1]  # ties: the last, as order() in R
+    return ValidationSampleSize(
+        prevalence=phi, criteria=tuple(criteria), n=n, events=n * phi, binding=binding,
+        lp_distribution=dist, simobs=simobs, seed=int(seed),
+        lp_cstat_mean=m2, simulated_cstatistic=sim_c, sensitivity=sens, specificity=spec,
+        threshold=threshold,
+    )

@@ -8,6 +8,7 @@ Nothing is computed here beyond what drawing needs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,6 +28,8 @@ __all__ = [
     "auc_boxplot",
     "index_plot",
     "save",
+    "meta_forest_plot",
+    "meta_forest_panel",
 ]
 
 #: Okabe–Ito colour-blind-safe palette.
@@ -526,6 +529,130 @@ def index_plot(ic, *, title: str | None = None, ax=None, watermark: str | None =
     return fig
 
 
+# ----------------------------------------------------------------------------- meta-analysis
+_META_LABELS = {
+    "c": ("C statistic", 0.5, "C statistic (95% CI)"),
+    "oe": ("O/E ratio", 1.0, "Observed / expected (95% CI, log scale)"),
+    "slope": ("Calibration slope", 1.0, "Calibration slope (95% CI)"),
+    "citl": ("Calibration-in-the-large", 0.0, "Calibration-in-the-large (95% CI)"),
+}
+
+
+def meta_forest_plot(ma, *, title: str | None = None, ax=None, watermark: str | None = None,
+                     reference: float | None = None, xlabel: str | None = None, text: bool = True):
+    """Forest plot of one random-effects meta-analysis (a :class:`~myorisk.modeling.meta.MetaAnalysis`).
+
+    Each study: a square sized by its random-effects weight and its 95% Wald CI (on the analysis
+    scale, back-transformed); the pooled estimate as a diamond spanning its Hartung–Knapp CI, and
+    the 95% prediction interval as a line through it. O/E is drawn on a log axis.
+
+    Parameters
+    ----------
+    ma : MetaAnalysis
+    title, xlabel : str, optional
+        Defaults from the measure.
+    ax : matplotlib Axes, optional
+    watermark : str, optional
+    reference : float, optional
+        Vertical reference line (perfect value: 1 for O/E and slope, 0 for CITL, 0.5 for C).
+    text : bool
+        Print "estimate (CI)" and weight beside the plot.
+    """
+    name, ref, xl = _META_LABELS.get(ma.measure, (ma.measure, None, f"{ma.measure} (95% CI)"))
+    reference = ref if reference is None else reference
+    fr = ma.to_frame()
+    studies = fr.iloc[:-1]
+    pooled = fr.iloc[-1]
+    pi_lo, pi_hi = ma.natural(ma.pi_low), ma.natural(ma.pi_high)
+    with _apply_rc():
+        k = len(studies)
+        fig, ax = _new(ax, (7.2, 1.5 + 0.3 * (k + 2)))
+        y = np.arange(k)[::-1] + 2.0
+        if ma.transform == "log":
+            ax.set_xscale("log")
+        wmax = float(studies["weight"].max())
+        for yi, (_, r) in zip(y, studies.iterrows(), strict=True):
+            ax.plot([r["low"], r["high"]], [yi, yi], color=PALETTE[0], lw=1.2, solid_capstyle="butt")
+            ax.plot([r["estimate"]], [yi], marker="s", color=PALETTE[0],
+                    ms=3.5 + 5.5 * math.sqrt(r["weight"] / wmax), ls="none")
+        e, lo, hi = pooled["estimate"], pooled["low"], pooled["high"]
+        ax.plot([pi_lo, pi_hi], [0.5, 0.5], color=PALETTE[1], lw=1.4, solid_capstyle="butt",
+                label="95% prediction interval")
+        ax.fill([lo, e, hi, e], [0.5, 0.78, 0.5, 0.22], color=PALETTE[1], zorder=3,
+                label="pooled (95% CI)")
+        if reference is not None:
+            ax.axvline(reference, color=_GREY, lw=0.8, ls="--", zorder=0)
+        labels = list(studies["study"].astype(str)) + ["Pooled (random effects)"]
+        ax.set_yticks(list(y) + [0.5])
+        ax.set_yticklabels(labels)
+        ax.set_ylim(-0.3, k + 2.6)
+        xs = np.concatenate([studies["low"], studies["high"], [pi_lo, pi_hi]])
+        xs = xs[np.isfinite(xs)]
+        if reference is not None:
+            xs = np.append(xs, reference)
+        if ma.transform == "log":
+            a, b = xs.min() / 1.15, xs.max() * 1.15
+        else:
+            pad = 0.06 * (xs.max() - xs.min() or 1.0)
+            a, b = xs.min() - pad, xs.max() + pad
+        if ma.transform == "logit":
+            a, b = max(a, 0.0), min(b, 1.0)
+        ax.set_xlim(a, b)
+        if ma.transform == "log":
+            from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+            nice = np.array([0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20])
+            ticks = nice[(nice >= a) & (nice <= b)]
+            if ticks.size > 7:
+                ticks = ticks[::2] if 1 not in ticks[::2] else ticks[::2]
+            ax.xaxis.set_major_locator(FixedLocator(ticks))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel(xlabel or xl)
+        tau = math.sqrt(ma.tau2)
+        ax.set_title(title or f"{name}: τ² = {ma.tau2:.3g} (τ = {tau:.2f}), I² = {ma.i2:.0f}%", loc="left")
+        ax.spines["left"].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        if text:
+            d = 3 if ma.measure == "c" else 2
+
+            def put(x_pt: float, yv: float, txt: str, bold: bool = False) -> None:
+                ax.annotate(txt, xy=(1.0, yv), xycoords=("axes fraction", "data"), xytext=(x_pt, 0),
+                            textcoords="offset points", fontsize=8, va="center", annotation_clip=False,
+                            fontweight="bold" if bold else "normal")
+
+            put(12, k + 2.1, "Estimate (95% CI)", True)
+            put(122, k + 2.1, "Weight", True)
+            for yi, (_, r) in zip(y, studies.iterrows(), strict=True):
+                put(12, yi, f"{r['estimate']:.{d}f} ({r['low']:.{d}f} to {r['high']:.{d}f})")
+                put(122, yi, f"{r['weight']:.1f}%")
+            put(12, 0.5, f"{e:.{d}f} ({lo:.{d}f} to {hi:.{d}f})\nPI {pi_lo:.{d}f} to {pi_hi:.{d}f}", True)
+            if ax.figure is fig:
+                fig.subplots_adjust(left=0.28, right=0.60)
+        _mark(fig, watermark)
+    return fig
+
+
+def meta_forest_panel(multi, *, measures: Sequence[str] = ("c", "oe", "slope", "citl"),
+                      watermark: str | None = None):
+    """Forest plots of several pooled measures of a :class:`~myorisk.study.multicentre.MultiCentre`,
+    one above the other."""
+    ms = [m for m in measures if m in multi.pooled]
+    k = len(multi.sites)
+    plt = _plt()
+    with _apply_rc():
+        heights = [k + 2.6 for _ in ms]
+        fig, axes = plt.subplots(len(ms), 1, figsize=(7.6, sum(0.3 * h + 0.9 for h in heights)),
+                                 gridspec_kw={"height_ratios": heights})
+        axes = np.atleast_1d(axes)
+        for ax, m in zip(axes, ms, strict=True):
+            meta_forest_plot(multi.pooled[m], ax=ax)
+        fig.subplots_adjust(left=0.27, right=0.60, hspace=0.75, top=0.97, bottom=0.04)
+        _mark(fig, watermark)
+    return fig
+
+
 def anova_chart(res, *, title: str = "Wald χ² − d.f. per factor", ax=None, watermark: str | None = None):
     """Dot chart of χ² − d.f. for each factor of an :class:`~myorisk.modeling.anova.Anova` (rms ``plot(anova())``).
 
@@ -551,3 +678,59 @@ def anova_chart(res, *, title: str = "Wald χ² − d.f. per factor", ax=None, w
         ax.set_xlim(min(0.0, min(vals, default=0.0)) - 0.05 * span, max(vals, default=1.0) + 0.25 * span)
         _mark(fig, watermark)
     return fig
+
+
+def effects_plot(res, *, odds_ratio: bool = False, title: str | None = None, watermark: str | None = None):
+    """Partial effect of each predictor (rms ``ggplot(Predict(fit))``): one panel per predictor.
+
+    Numeric predictors: a line with a shaded pointwise confidence band; categorical ones (and
+    numeric ones with few values): points with error bars. Log odds, or odds ratios against the
+    adjust-to value on a log scale when ``odds_ratio``.
+    """
+    effs = list(res.effects)
+    k = max(len(effs), 1)
+    cols = min(3, k)
+    rows = (k + cols - 1) // cols
+    with _apply_rc():
+        plt = _plt()
+        fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.7 * rows), squeeze=False)
+        for ax, e in zip(axes.flat, effs, strict=False):
+            y, lo, hi = ((e.odds_ratio, e.or_lower, e.or_upper) if odds_ratio
+                         else (e.linear_predictor, e.lower, e.upper))
+            discrete = e.kind == "categorical" or len(e.x) <= 10
+            if discrete:
+                pos = np.arange(len(e.x))
+                ax.errorbar(pos, y, yerr=[y - lo, hi - y], fmt="o", color="#1f4e79", capsize=3)
+                ax.set_xticks(pos, [str(_num_label(v)) for v in e.x])
+                ax.set_xlim(-0.5, len(e.x) - 0.5)
+            else:
+                ax.fill_between(e.x, lo, hi, color="#1f4e79", alpha=0.18, linewidth=0)
+                ax.plot(e.x, y, color="#1f4e79")
+            if odds_ratio:
+                from matplotlib.ticker import FuncFormatter, LogLocator
+
+                ax.set_yscale("log")
+                ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+                ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+                ax.axhline(1.0, color="#666666", linewidth=0.8, linestyle=":")
+            ax.set_xlabel(e.variable)
+            ax.set_ylabel("Odds ratio" if odds_ratio else "Log odds")
+        for ax in list(axes.flat)[len(effs):]:
+            ax.set_visible(False)
+        adj = ", ".join(f"{k} = {_num_label(v)}" for k, v in res.adjust.items())
+        fig.suptitle(title or f"Partial effects on {res.outcome} ({int(res.level * 100)}% pointwise CI)",
+                     fontsize=10, fontweight="bold")
+        fig.text(0.5, -0.01, f"Adjusted to: {adj}", ha="center", va="top", fontsize=7, color="#444444",
+                 wrap=True)
+        fig.tight_layout()
+        _mark(fig, watermark)
+    return fig
+
+
+def _num_label(v: object) -> object:
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return v

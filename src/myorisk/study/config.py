@@ -326,6 +326,30 @@ class SampleSizeConfig(_Strict):
         return self
 
 
+class SitesConfig(_Strict):
+    """Multi-centre validation (``docs/multicentre.md``), written beside the report.
+
+    Attributes
+    ----------
+    files : list of str
+        Site files (``myorisk site-summary``) of one model, pooled into ``meta-analysis/``.
+    by : str, optional
+        Centre column: internal–external cross-validation of each final model on the pooled
+        sets, into ``internal-external-<model>/``.
+    """
+
+    files: list[str] = []
+    by: str | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> SitesConfig:
+        if not self.files and self.by is None:
+            raise ValueError("give 'files' (site files to pool) or 'by' (a centre column)")
+        if len(self.files) == 1:
+            raise ValueError("a meta-analysis needs at least 2 site files")
+        return self
+
+
 class StudyConfig(_Strict):
     """A whole study (the YAML file).
 
@@ -340,6 +364,8 @@ class StudyConfig(_Strict):
     decision : DecisionConfig
     index : IndexConfig, optional
     sample_size : SampleSizeConfig
+    sites : SitesConfig, optional
+        Multi-centre validation: site files to pool and/or a centre column.
     synthetic : bool, optional
         Force the SYNTHETIC DATA label on (or off); default: detected from the data.
     bootstrap_note : str, optional
@@ -364,6 +390,7 @@ class StudyConfig(_Strict):
     decision: DecisionConfig = DecisionConfig()
     index: IndexConfig | None = None
     sample_size: SampleSizeConfig = SampleSizeConfig()
+    sites: SitesConfig | None = None
     synthetic: bool | None = None
     bootstrap_note: str | None = None
     base_dir: str = "."

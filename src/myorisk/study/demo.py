@@ -79,7 +79,7 @@ def run_demo(out_dir: str | os.PathLike[str], *, B: int = DEMO_B, pdf: bool = Fa
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder")
     if out.exists():
-        known = {"index.html", *DEMO_STUDIES}
+        known = {"index.html", "multicentre", *DEMO_STUDIES}
         foreign = [c.name for c in out.iterdir() if c.name not in known and not c.name.startswith(".")]
         if foreign:
             raise InputError(f"{out}: holds other files ({', '.join(sorted(foreign)[:3])}); "
@@ -96,6 +96,14 @@ def run_demo(out_dir: str | os.PathLike[str], *, B: int = DEMO_B, pdf: bool = Fa
         if cb:
             cb("Write report, figures and tables", 1, 1)
         links.append((f"{name}/report.html", cfg.title, cfg.description))
+    from myorisk.study.multicentre import run_multicentre_demo  # site files → pooled reports
+
+    multi = run_multicentre_demo(out / "multicentre")
+    reports += multi
+    links += [("multicentre/redmi/report.html", "Multi-centre external validation of ReDMI",
+               "four synthetic centres (different case mix, one miscalibrated) pooled from their site files"),
+              ("multicentre/study-a/report.html", "Study A's two centres pooled",
+               "the non-invasive model in Qingdao and Liaocheng, from their site files")]
     from myorisk.atomic import write_text_atomic
 
     write_text_atomic(out / "index.html", _index_html(links))
