@@ -75,7 +75,7 @@ def site_summary(
 ) -> None:
     """Summarise a model's performance in one centre as a shareable site file: aggregates only
     (O/E, calibration, C, Brier, net benefit, calibration table, case mix), small cells suppressed."""
-    from myorisk.modeling.spec import load_spec
+    from myorisk.published.files import load_spec
     from myorisk.study.multicentre import describe_site, summarise_frame
 
     if out_path is None and not dry_run:
