@@ -267,6 +267,14 @@ def test_smaller_items(capsys, train, tmp_path):
     code, out, err = run(capsys, "fit", f, "-y", "y12", "-x", "msuvmax")
     assert code == 0 and "outcome 'y12' is coded 1/2: 2 counts as the event" in err
     assert "--event 1" in err
+    code, out, err = run(capsys, "univariate", f, "-y", "y12", "-x", "msuvmax,age")
+    assert code == 0 and err.count("outcome 'y12' is coded 1/2") == 1
+    code, out, err = run(capsys, "fit", f, "-y", "y12", "-x", "msuvmax", "--event", "2")
+    assert code == 0 and "coded 1/2" not in err
+    p = tmp_path / "p.csv"
+    pd.DataFrame({"anti_tif1g": [1], "alopecia": [0], "gi_vass": [3]}).to_csv(p, index=False)
+    line = one_error(*run(capsys, "predict", "--model", "redmi", "--input", p)[::2])
+    assert "'gi_vas' needed by model 'redmi' is missing" in line and "did you mean 'gi_vass'?" in line
 
 
 @pytest.mark.cli

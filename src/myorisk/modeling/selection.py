@@ -235,6 +235,7 @@ def univariate(
                              "problem": str(e)})
             continue
         ev = fit.event
+        notes.extend(n for n in design.notes if n not in notes)  # e.g. a 1/2 outcome: said once
         msg = design.missing.message()
         if msg:
             notes.append(f"{v}: {msg}")
