@@ -32,6 +32,7 @@ def criteria(
     from myorisk.myositis.criteria import eular_acr_2017
 
     c = cohort.load(data, mapping=_mapping(mapping), encoding=encoding, sep=sep, decimal=decimal)
+    common.note_read(c.data, data.name)
     try:
         r = eular_acr_2017(c.data, biopsy=biopsy, missing=missing, source=c.source)
     except InputError as e:  # the instrument speaks Python; the user typed options
@@ -63,6 +64,7 @@ def tis(
     from myorisk.myositis.tis import total_improvement_score
 
     c = cohort.load(data, mapping=_mapping(mapping), encoding=encoding, sep=sep, decimal=decimal)
+    common.note_read(c.data, data.name)
     if enzyme == "auto":
         enzyme, why = cohort.default_enzyme(c.data.columns)
         if why:
@@ -129,6 +131,7 @@ def derive(
     if output.resolve() == data.resolve():
         raise InputError(f"--output {output} would overwrite the input file; choose another name")
     c = cohort.load(data, mapping=_mapping(mapping), encoding=encoding, sep=sep, decimal=decimal)
+    common.note_read(c.data, data.name)
     res = cohort.derive(c.data, pet=cohort.read_readings(pet) if pet else None,
                         mri=cohort.read_readings(mri) if mri else None,
                         emg=cohort.read_readings(emg) if emg else None, source=c.source)
