@@ -198,11 +198,15 @@ def test_vocabulary():
     assert v.binary("JA") == 1.0 and v.level("h", ("female", "male")) == "male"
     with pytest.raises(InputError, match="cannot mean both yes and no"):
         DEFAULT.extended({"yes": ["no"]})
-    df = pd.DataFrame({"s": ["M", "F", None], "b": ["pos", "neg", "pos"], "t": ["a", "M", "F"]})
+    df = pd.DataFrame({"s": ["M", "F", None], "b": ["阳性", "阴性", "阳性"], "t": ["a", "M", "F"],
+                       "m": ["yes", "Y", "no"], "k": ["Pos", "neg", "Pos"]})
     h = harmonise(df)
+    # 阳性 sorts before 阴性, so as text R would take 'negative' as the event: written 1/0
     assert h["s"].tolist()[:2] == ["male", "female"] and h["b"].tolist() == [1, 0, 1]
+    assert h["m"].tolist() == [1, 1, 0]  # mixed spellings of yes: one level
     assert h["t"].tolist() == ["a", "M", "F"]  # not every value is a code: left alone
-    assert h.attrs["harmonised"] == ["s", "b"]
+    assert h["k"].tolist() == ["Pos", "neg", "Pos"]  # neg < Pos: R's levels already right
+    assert h.attrs["harmonised"] == ["s", "b", "m"]
 
 
 @pytest.mark.cli

@@ -167,8 +167,12 @@ DEFAULT = Vocabulary()
 def harmonise(df: object, codes: Vocabulary | None = None) -> object:
     """Write accepted words in their one form, column by column, where a whole column agrees.
 
-    A text column whose every value is a yes/no word (``yes``/``no``, ``pos``/``neg``,
-    ``是``/``否`` ...) becomes 0/1 integers (``Int64`` when some are missing); a text column whose
+    A text column whose every value is a yes/no word becomes 0/1 integers (``Int64`` when some
+    are missing) unless it holds exactly one yes and one no word and the yes word already sorts
+    second (``No``/``Yes``, ``neg``/``pos``, ``否``/``是``): those keep the user's labels, and R's
+    default event is the yes word either way. So ``阴性``/``阳性`` (which sort the other way),
+    mixed spellings (``yes``, ``Y``, ``pos``) and a mapping's words (``ja``/``nein``) become 0/1,
+    and a default event or reference level never lands on the wrong word. A text column whose
     every value names a level with synonyms (``M``/``F``, ``Male``, ``男``/``女``) is written with
     the level names (``male``/``female``). Any other column is left as it is, so nothing is
     guessed from part of a column. The names of the changed columns are in
@@ -212,6 +216,11 @@ def harmonise(df: object, codes: Vocabulary | None = None) -> object:
         bins = [vocab.binary(v) for v in uniq]
         if all(b is not None for b in bins):
             lut = dict(zip(uniq, bins, strict=True))
+            if len(uniq) == 2 and sorted(bins) == [0.0, 1.0]:
+                yes = next(v for v in uniq if lut[v] == 1.0)
+                no = next(v for v in uniq if lut[v] == 0.0)
+                if fold(no) < fold(yes):  # the yes word is R's second level already: keep the
+                    continue              # user's labels (an outcome's event is the yes word)
             arr = pd.array([pd.NA if _missing(v) else int(lut[v]) for v in s], dtype="Int64")
             changed[col] = pd.Series(arr if s.isna().any() else arr.astype("int64"),
                                      index=s.index)
