@@ -161,7 +161,7 @@ def test_help_and_version(capsys):
 
 HELP_PANELS = {
     "Models and performance": ["fit", "univariate", "select", "pentrace", "anova", "effects", "nomogram", "roc", "dca", "evaluate",
-                               "table1", "sample-size"],
+                               "impute", "table1", "sample-size"],
     "Internal validation": ["validate", "calibrate"],
     "Myositis instruments and cohort files": ["criteria", "tis", "check", "derive"],
     "Published models": ["models", "predict", "datasets"],

@@ -67,7 +67,18 @@ def test_r_grid_equals_python_grid():
     grid = threshold_grid(0, 0.99, 0.01)
     np.testing.assert_allclose(grid, R["asah"]["thresholds"], rtol=1e-15)
     np.testing.assert_array_equal(grid, np.arange(0, 1, 0.01))
-    np.testing.assert_array_equal(parse_threshold_grid("0:0.99:0.01"), grid)
+    # the parsed grid is R's seq() rounded to the decimals typed (0.35, not 0.35000000000000003)
+    np.testing.assert_allclose(parse_threshold_grid("0:0.99:0.01"), grid, rtol=1e-15, atol=0)
+    np.testing.assert_array_equal(parse_threshold_grid("0:0.99:0.01"), np.round(grid, 2))
+
+
+@pytest.mark.unit
+def test_parsed_grid_holds_the_thresholds_as_typed():
+    g = parse_threshold_grid("0.8:0.9:0.01")
+    assert g[2] == 0.82 and repr(float(g[2])) == "0.82"  # seq() gives 0.8200000000000001
+    assert [float(v) for v in parse_threshold_grid("0.1:0.9:0.07")][2:4] == [0.24, 0.31]
+    assert list(parse_threshold_grid("0.05:0.2:0.05")) == [0.05, 0.1, 0.15, 0.2]
+    assert [float(v) for v in parse_threshold_grid("1e-3:3e-3:1e-3")] == [0.001, 0.002, 0.003]
 
 
 def test_asah_matches_r():

@@ -330,11 +330,15 @@ def test_problem_and_input_error():
 
 
 def test_web_upload_uses_the_one_reader(files):
-    from myorisk.web.scoring import read_csv_bytes
+    from myorisk.web.scoring import read_upload
 
-    t = read_csv_bytes("anti_tif1g;alopecia;gi_vas\n1;0;3,5\n".encode("utf-8-sig"), "u.csv")
-    assert t.to_dict("records") == [{"anti_tif1g": "1", "alopecia": "0", "gi_vas": "3.5"}]
+    t = read_upload("anti_tif1g;alopecia;gi_vas\n1;0;3,5\n".encode("utf-8-sig"), "u.csv")
+    assert t.to_dict("records") == [{"anti_tif1g": 1, "alopecia": 0, "gi_vas": 3.5}]
     assert list(t.index) == [2]
+    t = read_table_bytes("a;b\n1;x\n".encode(), "u.csv", typed=False)
+    assert t.to_dict("records") == [{"a": "1", "b": "x"}]
+    with pytest.raises(InputError, match=r"^u\.csv: cannot tell the text encoding"):
+        read_upload("id,x\nGröße,1\n".encode("cp1252"), "u.csv")
     same = read_table_bytes(files["gbk"].read_bytes(), "gbk.csv")
     assert set(same["sex"]) == {"男", "女"}
 
@@ -344,7 +348,7 @@ def test_web_batch_scores_a_european_csv():
 
     from myorisk.web.app import create_app
 
-    client = TestClient(create_app())
+    client = TestClient(create_app(), base_url="http://localhost")
     body = "anti_tif1g;alopecia;gi_vas\nyes;no;3,5\n".encode("gbk")
     r = client.post("/models/redmi/batch", files={"file": ("eu.csv", body, "text/csv")})
     assert r.status_code == 200, r.text[:500]

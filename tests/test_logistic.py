@@ -124,6 +124,14 @@ def test_firth_matches_brglm2(name):
     assert_allclose(fit.se, c["se"], rtol=1e-6)
     assert_allclose(fit.p, c["p"], rtol=1e-5)
     assert_allclose(-2 * fit.loglik, c["deviance"], rtol=1e-8)
+    # the penalised log-likelihood Firth maximises, beside the ordinary one (issue 11)
+    assert_allclose(fit.loglik, c["loglik"], rtol=1e-8)
+    assert_allclose(fit.loglik_penalized, c["loglik_penalized"], rtol=1e-8)
+    assert_allclose(fit.loglik_null_penalized, c["loglik_null_penalized"], rtol=1e-8)
+    d = fit.to_dict()
+    assert d["loglik_penalized"] == fit.loglik_penalized and d["loglik"] == fit.loglik
+    if c["name"] == "birthwt_firth":  # (endometrial is separated: no ML fit)
+        assert _fit(c, firth=False).to_dict()["loglik_penalized"] is None
 
 
 def test_separation_is_detected_and_firth_suggested():

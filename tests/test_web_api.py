@@ -53,7 +53,7 @@ def _custom_spec(name: str = "my-model", **extra: object) -> dict:
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app())
+    return TestClient(create_app(), base_url="http://localhost")
 
 
 def _expected(name: str, rows: list[dict]) -> pd.DataFrame:
@@ -84,7 +84,11 @@ def test_get_model(client: TestClient) -> None:
     assert d["spec"] == json.loads(json.dumps(load_spec("redmi").to_dict()))
     assert d["notice"].startswith("RECONSTRUCTED")
     assert d["risk_bands"]["default"] is True
-    assert d["risk_bands"]["bands"] == [b.to_dict() for b in DEFAULT_BANDS]
+    # the ReDMI's lowest possible risk is 25% (intercept log(1/3)): 'low' (< 20%) can never occur
+    assert d["risk_bands"]["bands"] == [b.to_dict() for b in DEFAULT_BANDS[1:]]
+    assert d["risk_bands"]["unreachable"] == [DEFAULT_BANDS[0].to_dict()]
+    assert d["risk_bands"]["attainable"]["min"] == pytest.approx(0.25, rel=1e-12)
+    assert "never predicts below 25.0%" in d["risk_bands"]["rationale"]
     assert d["nomogram"] == json.loads(json.dumps(load_spec("redmi").nomogram().to_dict()))
     assert d["input_schema"]["properties"]["gi_vas"]["maximum"] == 10
 
@@ -101,7 +105,12 @@ def test_predict_one_patient_matches_engine(client: TestClient) -> None:
     r = client.post("/api/models/redmi/predict", json=PATIENT)
     assert r.status_code == 200
     body = r.json()
-    assert list(body) == ["probability", "linear_predictor", "points", "points_total"]
+    # the keys of `myorisk predict --json`; the reconstructed-model caveat beside the result
+    assert list(body) == ["probability", "linear_predictor", "points", "points_total", "model",
+                          "notice"]
+    assert body["model"] == "redmi"
+    assert body["notice"] == load_spec("redmi").notice() and body["notice"].startswith(
+        "RECONSTRUCTED")
     exp = _expected("redmi", [PATIENT]).iloc[0]
     np.testing.assert_allclose(body["probability"], exp["probability"], rtol=1e-15)
     np.testing.assert_allclose(body["linear_predictor"], exp["linear_predictor"], rtol=1e-15)
@@ -199,7 +208,7 @@ def test_openapi_document(client: TestClient) -> None:
     ]
     op = doc["paths"]["/api/models/redmi/predict"]["post"]
     assert op["operationId"] == "predict_redmi"
-    assert set(op["responses"]) == {"200", "422"}
+    assert set(op["responses"]) == {"200", "413", "415", "422"}
     assert op["requestBody"]["content"]["application/json"]["schema"]["oneOf"][0] == {
         "$ref": "#/components/schemas/RedmiInput"}
     schema = doc["components"]["schemas"]["RedmiInput"]
@@ -296,11 +305,12 @@ def test_form_reads_numbers_as_batch_csv_does(client: TestClient) -> None:
         r = client.post("/models/redmi", data={"anti_tif1g": "1", "alopecia": "0", "gi_vas": text})
         assert r.status_code == 422
         assert f"GI disease activity VAS: &#34;{text}&#34; is not a number" in r.text
-        csv = f"anti_tif1g,alopecia,gi_vas\n1,0,{text}\n".replace("1,5", '"1,5"')
+    # batch files go through the project's one tabular reader, as `myorisk predict --input`:
+    # "nan" is a missing-value token there
+    for text, msg in (("3.5cm", "is not a number"), ("nan", "value is missing")):
+        csv = f"anti_tif1g,alopecia,gi_vas\n1,0,{text}\n"
         r = client.post("/models/redmi/batch", files={"file": ("c.csv", csv, "text/csv")})
-        # the batch upload reads with the one tabular reader: 'nan' is a missing-value token there
-        why = "value is missing" if text == "nan" else "is not a number"
-        assert r.status_code == 422 and why in r.text
+        assert r.status_code == 422 and msg in r.text
 
 
 def test_level_in_another_case_gets_a_hint(client: TestClient) -> None:
@@ -417,10 +427,11 @@ def test_nomogram_desc_reads_labels_values_and_points(client: TestClient) -> Non
                     "predicted probability 64.4%.")
     r = client.post("/models/pmdm-noninvasive", data={"sex": "male", "msuvmax": "1.2"})
     exp = _expected("pmdm-noninvasive", [{"sex": "male", "msuvmax": 1.2}]).iloc[0]
-    assert (round(exp["points_sex"], 1), round(exp["points_msuvmax"], 1)) == (16.3, 40.0)
+    # the mSUVmax axis starts at its lowest allowed value, 0.1 (0 points), and ends at 3.0 (100)
+    assert (round(exp["points_sex"], 1), round(exp["points_msuvmax"], 1)) == (16.9, 37.9)
     desc = _svgs(r.text)[1].find(f"{_NS}desc").text  # the phone layout says the same
-    assert desc == ("This patient: Sex: male, 16.3 points; mSUVmax: 1.2 ratio to mean liver "
-                    "SUV, 40 points; total 56.3 points; predicted probability "
+    assert desc == ("This patient: Sex: male, 16.9 points; mSUVmax: 1.2 ratio to mean liver "
+                    "SUV, 37.9 points; total 54.8 points; predicted probability "
                     f"{100 * exp['probability']:.1f}%.")
     assert client.get("/models/redmi/nomogram.svg").text.count(
         "Empty nomogram: no patient entered.") == 1
@@ -501,7 +512,7 @@ def test_models_dir_adds_user_models_with_their_bands(tmp_path) -> None:
              "rationale": "Cut at the local non-response rate."}
     (tmp_path / "m.json").write_text(json.dumps(_custom_spec(risk_bands=bands)))
     (tmp_path / "notes.txt").write_text("ignored")
-    c = TestClient(create_app(tmp_path))
+    c = TestClient(create_app(tmp_path), base_url="http://localhost")
     assert [m["name"] for m in c.get("/api/models").json()] == [*BUNDLED, "my-model"]
     d = c.get("/api/models/my-model").json()
     assert d["origin"] == "file" and d["risk_bands"]["default"] is False
@@ -541,13 +552,14 @@ def test_no_input_value_reaches_any_log(caplog: pytest.LogCaptureFixture) -> Non
     async def boom() -> None:
         raise RuntimeError("secret 7.654321")
 
-    c = TestClient(app, raise_server_exceptions=False)
+    c = TestClient(app, raise_server_exceptions=False, base_url="http://localhost")
     with caplog.at_level(logging.DEBUG):
         c.post("/api/models/redmi/predict", json={**PATIENT, "gi_vas": 7.654321})
         c.post("/api/models/redmi/predict", json={**PATIENT, "gi_vas": 17.654321})
         c.post("/models/redmi", data={"anti_tif1g": "1", "alopecia": "0", "gi_vas": "7.654321"})
         r = c.get("/boom")
-    assert r.status_code == 500 and "7.654321" not in r.text
+    # a bug is logged by type and route and answered 400 (never 500), without the value
+    assert r.status_code == 400 and "7.654321" not in r.text
     assert "RuntimeError in GET /boom" in caplog.text
     assert "7.654321" not in caplog.text
 

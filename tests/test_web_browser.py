@@ -34,6 +34,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PATIENT = {"anti_tif1g": 1, "alopecia": 0, "gi_vas": 3.5}
 
+pytestmark = pytest.mark.browser
+
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (test extra)")
 
 
@@ -159,4 +161,32 @@ def test_phone_sized_screen(browser: object, base_url: str) -> None:
     box = page.get_by_role("button", name="Calculate risk").bounding_box()
     assert box["height"] >= 44  # touch target
     _shot(page, "phone")
+    ctx.close()
+
+
+PAGES = ["/", "/api", "/models/redmi", "/models/pmdm-noninvasive", "/models/pmdm-comprehensive",
+         "/models/redmi/batch", "/models/nope"]
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_every_page_reflows_on_a_narrow_phone(browser: object, base_url: str, width: int) -> None:
+    """WCAG 1.4.10 (reflow at 320 CSS px): no page, result included, scrolls sideways (code
+    examples in <pre> blocks scroll inside their box, as WCAG allows)."""
+    ctx = browser.new_context(java_script_enabled=False, viewport={"width": width, "height": 800},
+                              device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    for path in PAGES:
+        page.goto(f"{base_url}{path}")
+        if path == "/models/redmi":
+            _fill_and_submit(page)
+            assert page.locator("#result-notice").is_visible()  # the caveat beside the result
+        sizes = page.evaluate("[document.documentElement.scrollWidth, "
+                              "document.documentElement.clientWidth]")
+        assert sizes[0] <= sizes[1], f"{path} is {sizes[0]}px wide on a {width}px screen"
+        wide = page.evaluate(f"""[...document.querySelectorAll('main *')].filter(e => {{
+            const r = e.getBoundingClientRect(); return r.width > 0 && r.right > {width} + 0.5
+              && !e.closest('.scroll, pre'); }}).map(e => e.tagName + '.' + e.className).slice(0, 5)""")
+        assert wide == [], f"{path}: elements beyond the {width}px screen: {wide}"
+        if path == "/models/redmi":
+            _shot(page, f"phone-{width}")
     ctx.close()

@@ -69,6 +69,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("roc", "curves:roc", "ROC curve, AUC with DeLong CI, DeLong tests", _MODELS),
     Command("dca", "curves:dca", "Decision curves: net benefit vs treat all/none", _MODELS),
     Command("evaluate", "evaluate:evaluate", "Validate predicted risks: C, Brier, calibration, DCA", _MODELS),
+    Command("impute", "impute:impute", "Multiple imputation by chained equations (MICE)", _MODELS),
     Command("table1", "evaluate:table1", "Baseline characteristics by group (Table 1)", _MODELS),
     Command("sample-size", "evaluate:sample_size", "Sample size to develop or validate a model (Riley)", _MODELS),
     Command("validate", "validation:validate", "Bootstrap optimism-corrected indexes (rms validate)", _INTERNAL),

@@ -47,9 +47,16 @@ firth_case <- function(name, data, formula, dataset, predictors, reference = lis
   b <- glm(formula, data = data, family = binomial, method = "brglmFit", type = "AS_mean",
            epsilon = 1e-12, maxit = 200)
   s <- summary(b)$coefficients
+  # Firth's penalised log-likelihood l(b) + 0.5 log|I(b)| (logistf's loglik), I = X'WX = vcov^-1,
+  # for the model and for the intercept-only Firth fit
+  pen <- function(m) sum(dbinom(m$y, 1, fitted(m), log = TRUE)) +
+    0.5 * as.numeric(determinant(solve(vcov(m)), logarithm = TRUE)$modulus)
+  b0 <- glm(update(formula, . ~ 1), data = data, family = binomial, method = "brglmFit",
+            type = "AS_mean", epsilon = 1e-12, maxit = 200)
   list(name = name, dataset = dataset, outcome = outcome, predictors = predictors, reference = reference,
        coef = unname(coef(b)), se = unname(s[, 2]), z = unname(s[, 3]), p = unname(s[, 4]),
-       deviance = deviance(b))
+       deviance = deviance(b), loglik = sum(dbinom(b$y, 1, fitted(b), log = TRUE)),
+       loglik_penalized = pen(b), loglik_null_penalized = pen(b0))
 }
 firth <- list(
   firth_case("endometrial", en, HG ~ NV + PI + EH, "endometrial", c("NV", "PI", "EH"), list(), "HG"),

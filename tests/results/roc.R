@@ -103,6 +103,19 @@ paired <- lapply(paired_specs, function(s) {
             conf_int = as.numeric(t$conf.int), conf_int90 = as.numeric(t90$conf.int)))
 })
 
+# ---- every pair of three scores (myorisk roc -s wfns -s s100b -s ndka): raw and Holm p -------
+three <- c("wfns", "s100b", "ndka")
+pr <- combn(three, 2)
+all_pairs <- lapply(seq_len(ncol(pr)), function(k) {
+  r1 <- mk_roc(asah, "poor", pr[1, k], "auto")
+  r2 <- mk_roc(asah, "poor", pr[2, k], "auto")
+  t <- roc.test(r1, r2, method = "delong", paired = TRUE)
+  list(score1 = pr[1, k], score2 = pr[2, k], z = unname(t$statistic), p = t$p.value,
+       diff = unname(t$estimate[1] - t$estimate[2]), conf_int = as.numeric(t$conf.int))
+})
+holm <- p.adjust(sapply(all_pairs, function(a) a$p), method = "holm")
+for (k in seq_along(all_pairs)) all_pairs[[k]]$p_holm <- holm[k]
+
 # ---- unpaired DeLong tests -----------------------------------------------------------------
 female <- asah$gender == "Female"
 unpaired_one <- function(label, y1, x1, y2, x2) {
@@ -135,6 +148,7 @@ res <- list(
   small = small,
   near_tie = list(predictor = nt_pred, response = nt_resp, curves = near_tie),
   paired = paired,
+  all_pairs = list(data = "asah", outcome = "poor", scores = three, pairs = all_pairs),
   unpaired = unpaired
 )
 jsonlite::write_json(res, "roc_r.json", digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null")

@@ -48,6 +48,54 @@ ReferenceOpt = Annotated[
 EventOpt = Annotated[
     str | None, typer.Option("--event", help="Outcome value that counts as the event (default 1/True/second level).")
 ]
+PlotOpt = Annotated[
+    Path | None,
+    typer.Option("--plot", help="Also draw the figure (the one the study report draws) to FILE: .png, .svg or .pdf."),
+]
+
+#: --plot formats by file extension (matplotlib format names).
+PLOT_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+
+def check_plot(path: Path | None, *inputs: Path | str | None) -> None:
+    """Refuse a --plot FILE before any work: unknown extension, missing folder, or an input file."""
+    if path is None:
+        return
+    ext = Path(path).suffix.lower()
+    if ext not in PLOT_FORMATS:
+        raise InputError(f"--plot {path}: the figure format is chosen by the extension; use .png, .svg or .pdf"
+                         f"{f', not {ext}' if ext else ''}")
+    folder = Path(path).parent
+    if str(folder) and not folder.is_dir():
+        raise InputError(f"--plot {path}: folder {folder} does not exist")
+    guard_output(path, "--plot", *inputs)
+
+
+def watermark(df: pd.DataFrame) -> str | None:
+    """"SYNTHETIC DATA" for a file exported from the bundled synthetic cohorts (column synthetic = 1)."""
+    if "synthetic" in df.columns:
+        vals = pd.to_numeric(df["synthetic"], errors="coerce")
+        if len(vals) and (vals == 1).all():
+            return "SYNTHETIC DATA"
+    return None
+
+
+def save_plot(fig: Any, path: Path, *, quiet: bool = False) -> None:
+    """Write a figure atomically in the format of ``path``'s extension (300 dpi PNG, SVG, PDF)."""
+    import io
+
+    from myorisk.atomic import write_bytes_atomic
+
+    fmt_ = PLOT_FORMATS[Path(path).suffix.lower()]
+    buf = io.BytesIO()
+    meta = {"Date": None} if fmt_ == "svg" else ({"CreationDate": None} if fmt_ == "pdf" else None)
+    fig.savefig(buf, format=fmt_, dpi=300, bbox_inches="tight", metadata=meta)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    write_bytes_atomic(path, buf.getvalue())
+    if not quiet:
+        out.print(f"figure written to {path}", markup=False)
 
 
 EncodingOpt = Annotated[str | None, typer.Option(
@@ -223,19 +271,94 @@ def release_notes(show: bool = True) -> None:
             note(msg)
 
 
+#: A value within this of zero (relative to its column's scale) is printed as 0: machine noise.
+ZERO_TOL = 1e-12
+
+
+def pct(level: float) -> str:
+    """A confidence level as a person writes it: 0.95 → ``95%``, 0.975 → ``97.5%``."""
+    return f"{100 * float(level):.10g}%"
+
+
 def fmt(v: Any, digits: int = 4) -> str:
+    """One number as a person reads it: integers as integers, machine noise as 0, ``digits`` decimals."""
     if v is None:
         return "—"
     if isinstance(v, str):
         return v
+    if isinstance(v, bool | np.bool_):
+        return str(bool(v))
     if isinstance(v, int | np.integer):
         return str(int(v))
     v = float(v)
     if not np.isfinite(v):
         return "inf" if v > 0 else ("-inf" if v < 0 else "NA")
-    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
+    if abs(v) < ZERO_TOL:
+        return "0"
+    if abs(v) < 1e-3 or abs(v) >= 1e9:
         return f"{v:.{digits - 1}e}"
     return f"{v:.{digits}f}"
+
+
+def fmt_value(v: Any, digits: int = 4) -> str:
+    """A value the user gave or a grid point (a threshold): as typed (0.82, not 0.8200000000000001)."""
+    if isinstance(v, float | np.floating) and np.isfinite(v):
+        d = _exact_decimals(np.array([float(v)]), digits)
+        if d is not None:
+            return f"{float(v):.{d}f}"
+    return fmt(v, digits)
+
+
+def _exact_decimals(vals: np.ndarray, digits: int) -> int | None:
+    """Fewest decimals (≤ ``digits``) that show every value exactly (to 1e-9 relative), else None."""
+    for d in range(digits + 1):
+        r = np.round(vals, d)
+        if np.all(np.abs(r - vals) <= 1e-9 * np.maximum(1.0, np.abs(vals))):
+            return d
+    return None
+
+
+def column_formatter(values: Any, digits: int = 4) -> Callable[[Any], str]:
+    """One format for a whole numeric column, so that its decimals line up.
+
+    Integers (also whole numbers stored as floats) print as integers; values within
+    :data:`ZERO_TOL` of zero (relative to the column's largest value) print as 0; a column whose
+    values all have few decimals (a threshold grid: 0.05, 0.10, …) keeps those; otherwise
+    ``digits`` decimals, more when the smallest non-zero value would show fewer than two
+    significant digits, and scientific notation for the whole column when values span beyond that.
+    """
+    arr = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
+    fin = arr[np.isfinite(arr)]
+    scale = float(np.max(np.abs(fin))) if fin.size else 1.0
+    tol = ZERO_TOL * max(1.0, scale)
+    fin = np.where(np.abs(fin) < tol, 0.0, fin)
+
+    def special(v: Any) -> str | None:
+        if v is None or (isinstance(v, str)):
+            return fmt(v)
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            return str(v)
+        if not np.isfinite(f):
+            return fmt(f)
+        return None
+
+    def snap(v: Any) -> float:
+        f = float(v)
+        return 0.0 if abs(f) < tol else f
+
+    if fin.size and np.all(fin == np.round(fin)) and scale < 1e15:
+        return lambda v: special(v) or str(int(round(snap(v))))
+    exact = _exact_decimals(fin, digits) if fin.size else None
+    if exact is not None:
+        return lambda v: special(v) or f"{snap(v) + 0.0:.{exact}f}"
+    nz = np.abs(fin[fin != 0])
+    small = float(nz.min()) if nz.size else 1.0
+    if scale >= 1e9 or small < 1e-8:
+        return lambda v: special(v) or ("0" if snap(v) == 0 else f"{snap(v):.{digits - 1}e}")
+    d = max(digits, int(-np.floor(np.log10(small))) + 1)
+    return lambda v: special(v) or f"{snap(v) + 0.0:.{d}f}"
 
 
 def fmt_p(p: float | None) -> str:
@@ -244,14 +367,65 @@ def fmt_p(p: float | None) -> str:
     return "<0.0001" if p < 1e-4 else f"{p:.4f}"
 
 
-def table(frame: pd.DataFrame, title: str | None = None, formats: dict[str, Callable] | None = None) -> Table:
-    t = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
-    formats = formats or {}
-    for c in frame.columns:
-        t.add_column(str(c), justify="right" if pd.api.types.is_numeric_dtype(frame[c].dtype) else "left")
-    for _, row in frame.iterrows():
-        t.add_row(*[formats.get(c, fmt)(row[c]) for c in frame.columns])
-    return t
+def _table_width() -> int | None:
+    """Width a printed table must fit: the terminal's; unlimited when piped (a file or a program
+    reads it whole, as :func:`_width` decides for the console)."""
+    try:
+        if sys.stdout.isatty():
+            return out.size.width
+    except (AttributeError, ValueError):
+        pass
+    return None
+
+
+def table(frame: pd.DataFrame, title: str | None = None, formats: dict[str, Callable] | None = None,
+          width: int | None = None) -> Any:
+    """A table to print: one format per numeric column (see :func:`column_formatter`); when wider
+    than the terminal, split into blocks of columns (the first column repeated in each), as R prints
+    a wide data frame. ``--json`` or ``--output`` give the full width."""
+    from rich.console import Group
+
+    formats = dict(formats or {})
+    cols = list(frame.columns)
+    for c in cols:
+        if c not in formats:
+            dt = frame[c].dtype
+            formats[c] = (column_formatter(frame[c]) if pd.api.types.is_numeric_dtype(dt)
+                          and not pd.api.types.is_bool_dtype(dt) else fmt)
+    cells = [[formats[c](row[c]) for c in cols] for _, row in frame.iterrows()]
+    right = {c: pd.api.types.is_numeric_dtype(frame[c].dtype) for c in cols}
+    widths = [max([len(str(c))] + [len(r[i]) for r in cells]) for i, c in enumerate(cols)]
+    limit = width if width is not None else _table_width()
+    blocks: list[list[int]] = [list(range(len(cols)))]
+    if limit is not None and sum(w + 3 for w in widths) > limit and len(cols) > 1:
+        keep: list[int] = []  # the leading label columns, repeated in every block
+        for i, c in enumerate(cols[:-1]):
+            if right[c] or sum(widths[k] + 3 for k in [*keep, i]) > limit // 2:
+                break
+            keep.append(i)
+        base = sum(widths[i] + 3 for i in keep)
+        blocks, cur, used = [], [], base
+        for i in range(len(keep), len(cols)):
+            if cur and used + widths[i] + 3 > limit:
+                blocks.append(keep + cur)
+                cur, used = [], base
+            cur.append(i)
+            used += widths[i] + 3
+        blocks.append(keep + cur)
+    tables = []
+    for k, blk in enumerate(blocks):
+        t = Table(title=title if k == 0 else None, title_justify="left", show_edge=False, header_style="bold",
+                  width=limit if limit is not None and sum(widths[i] + 3 for i in blk) > limit else None,
+                  caption=(f"(columns {k + 1}/{len(blocks)} of a table wider than the terminal; "
+                           "--json gives it whole)") if len(blocks) > 1 and k == len(blocks) - 1 else None,
+                  caption_justify="left")
+        for i in blk:
+            t.add_column(str(cols[i]), justify="right" if right[cols[i]] else "left",
+                         no_wrap=right[cols[i]], overflow="fold")
+        for r in cells:
+            t.add_row(*[r[i] for i in blk])
+        tables.append(t)
+    return tables[0] if len(tables) == 1 else Group(*tables)
 
 
 def complete(df: pd.DataFrame, columns: Sequence[str], source: str) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from myorisk.commands._common import (
     EventOpt,
     ExtrapolateOpt,
     JsonOpt,
+    PlotOpt,
     SepOpt,
     out,
 )
@@ -66,6 +67,11 @@ def evaluate(
     save: Annotated[Path | None, typer.Option("--save", help="Where to write the recalibrated model spec.")] = None,
     extrapolate: ExtrapolateOpt = False,
     event: EventOpt = None,
+    plot: PlotOpt = None,
+    impute: Annotated[int | None, typer.Option("--impute", min=0, help="With --model: impute missing predictors (M imputations, 0: from the share incomplete) without using the outcome; default: rows excluded.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed of --impute.")] = None,
+    maxit: Annotated[int, typer.Option("--maxit", min=1, max=200, help="Iterations of each imputation chain (--impute).")] = 10,
+    auxiliary: Annotated[str | None, typer.Option("--auxiliary", help="Comma-separated columns used only to impute (--impute).")] = None,
     as_json: JsonOpt = False,
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
@@ -75,13 +81,17 @@ def evaluate(
         raise InputError("give exactly one of --prob COLUMN or --model NAME|FILE")
     if recalibrate is not None and model is None:
         raise InputError("--recalibrate needs --model")
+    if impute is not None and (model is None or recalibrate is not None):
+        raise InputError("--impute goes with --model (and not with --recalibrate)")
     if recalibrate is not None and recalibrate not in ("intercept", "logistic", "refit"):
         raise InputError(f"--recalibrate must be intercept, logistic or refit, not {recalibrate!r}")
     common.guard_output(save, "--save", data, model)
+    common.check_plot(plot, data, model)
     df = common.read(data, encoding, sep, decimal)
     if outcome not in df.columns:
         raise InputError(f"{data.name}: column '{outcome}' not found" + did_you_mean(outcome, list(df.columns)))
     spec = None
+    imputed = None
     if prob is not None:
         sub = common.complete(df, [prob], data.name).join(df[[outcome]], how="inner")
         sub = common.drop_missing_outcome(sub, outcome, data.name)
@@ -98,21 +108,34 @@ def evaluate(
         spec = load_spec(model)
         needed = [v.name for v in spec.variables]
         sub = common.drop_missing_outcome(df, outcome, data.name)
-        if all(c in sub.columns for c in needed):  # else predict names the missing column
+        if impute is not None:
+            from myorisk.commands import _impute
+            from myorisk.commands._impute_eval import predictions_by_imputation
+
+            seed = _impute.drawn_seed(seed)
+            p, probs_m, imputed = predictions_by_imputation(
+                spec, sub, m=impute or None, seed=seed, maxit=maxit, auxiliary=auxiliary,
+                extrapolate=extrapolate or None, source=data.name)
+        elif all(c in sub.columns for c in needed):  # else predict names the missing column
             gone = sub[needed].isna().any(axis=1).to_numpy()
             if gone.any():
                 common.note(f"{data.name}: {int(gone.sum())} rows with missing predictors were excluded "
                             f"({common.rows_text(sub.index[gone])})")
             sub = sub.loc[~gone]
-        scored = predict(spec, sub, source=data.name, extrapolate=extrapolate or None)
-        common.note_extrapolation(spec, scored, data.name)
-        p = scored["probability"].to_numpy(float)
+        if imputed is None:
+            scored = predict(spec, sub, source=data.name, extrapolate=extrapolate or None)
+            common.note_extrapolation(spec, scored, data.name)
+            p = scored["probability"].to_numpy(float)
         label = spec.name
     y, ev = common.outcome01(sub, outcome, event, data.name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = evaluate_probabilities(p, y, name=label)
     res = {"outcome": outcome, "event": ev, "predictions": label, **res}
+    if spec is not None and imputed is not None:
+        from myorisk.commands._impute_eval import pooled_performance
+
+        res["imputation"] = {**imputed, "seed": seed, **pooled_performance(probs_m, y)}
     if spec is not None:
         res["model"] = {"name": spec.name, "status": spec.provenance.get("status"),
                         "caveats": spec.provenance.get("caveats", [])}
@@ -130,10 +153,35 @@ def evaluate(
                                "coefficients": dict(new.coefficients)}
     if spec is not None and spec.notice():
         common.note(spec.notice())
+    if plot is not None:
+        _plot_evaluation(res, p, y, label, plot, watermark=common.watermark(df), quiet=as_json)
     if as_json:
         common.dump(res)
         return
     _print_evaluation(res)
+    if res.get("imputation"):
+        im = res["imputation"]
+        out.print(f"missing predictors imputed without the outcome: {im['m']} imputations by chained equations "
+                  f"(seed {im['seed']}; {100 * im['share_incomplete']:.1f}% of rows incomplete); predictions from the "
+                  f"linear predictor averaged over imputations; per-imputation C pooled on the logit scale "
+                  f"{im['c']:.4f}, mean Brier {im['brier']:.4f}")
+
+
+def _plot_evaluation(res: dict[str, Any], p: np.ndarray, y: np.ndarray, label: str, path: Path, *,
+                     watermark: str | None, quiet: bool) -> None:
+    """The report's ROC, calibration and decision-curve figures of these predictions, as three panels."""
+    from myorisk.modeling.decision import decision_curve
+    from myorisk.modeling.roc import roc_curve
+    from myorisk.report import figures as F
+
+    cc = res["calibration_curve"]
+    cal = (np.array([c["predicted"] for c in cc], float),
+           np.array([np.nan if c["observed"] is None else c["observed"] for c in cc], float), p)
+    dc = decision_curve(y, {label: p}, np.asarray(res["decision_curve"]["thresholds"], float))
+    fig = F.evaluation_plot(label, roc_curve(y, p, direction="<"), cal, dc,
+                            title=f"{label}: {res['outcome']} = {res['event']} (n = {res['n']}, {res['events']} events)",
+                            watermark=watermark)
+    common.save_plot(fig, path, quiet=quiet)
 
 
 def table1(
@@ -141,7 +189,7 @@ def table1(
     variables: Annotated[str, typer.Option("--variables", "-v", help="Comma-separated columns to describe.")],
     by: Annotated[str | None, typer.Option("--by", help="Grouping column (e.g. the outcome).")] = None,
     categorical: Annotated[str | None, typer.Option("--categorical", help="Columns to treat as categorical.")] = None,
-    nonnormal: Annotated[str | None, typer.Option("--nonnormal", help="Columns shown as median (IQR) with rank tests, or 'auto' (Shapiro–Wilk).")] = None,
+    nonnormal: Annotated[str, typer.Option("--nonnormal", help="Columns shown as median [IQR] with rank tests; 'auto' (the default, as `study`): decided per variable by the Shapiro–Wilk rule; 'none': mean ± SD for all.")] = "auto",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the table: .csv, .xlsx or .html.")] = None,
     as_json: JsonOpt = False,
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
@@ -151,7 +199,9 @@ def table1(
 
     common.guard_output(output, "--output", data)
     df = common.read(data, encoding, sep, decimal)
-    nn: Any = "auto" if nonnormal == "auto" else (common.split(nonnormal) or None)
+    # the same rule as the study's Table 1 (study.config Table1Config.nonnormal = "auto")
+    nn: Any = ("auto" if nonnormal.strip().lower() == "auto" else
+               None if nonnormal.strip().lower() == "none" else (common.split(nonnormal) or None))
     cats = common.split(categorical)
     for v in common.split(variables):  # 0/1 indicators are categories, shown as n (%)
         if v in df.columns and v not in cats and pd.api.types.is_numeric_dtype(df[v].dtype):

@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
+from myorisk.commands import _impute
 from myorisk.commands._common import (
     CategoricalOpt,
     CiMethod,
@@ -21,12 +22,37 @@ from myorisk.commands._common import (
     EventOpt,
     JsonOpt,
     OutcomeOpt,
+    PlotOpt,
     PredictorsOpt,
     ReferenceOpt,
     SepOpt,
     out,
 )
 from myorisk.errors import InputError
+
+PerOpt = Annotated[
+    list[str] | None,
+    typer.Option("--per", help="Odds ratio of a continuous predictor per UNIT instead of per 1, as VAR=UNIT "
+                               "(e.g. msuvmax=0.1; repeatable): OR^UNIT, CI limits likewise."),
+]
+
+
+def _units(per: list[str] | None, preds: list[str], cats: list[str]) -> dict[str, float]:
+    """--per units, checked against the predictors before any work."""
+    from myorisk.modeling.per_unit import parse_units
+
+    units = parse_units(per)
+    for k in units:
+        if k not in preds:
+            raise InputError(f"--per {k}: '{k}' is not one of the predictors ({', '.join(preds)})")
+        if k in cats:
+            raise InputError(f"--per {k}: '{k}' is categorical; odds ratios per unit apply to continuous predictors")
+    return units
+
+
+def _per_column(units: pd.Series) -> list[str]:
+    """The unit of each row's odds ratio, as typed (blank where it does not apply: intercept, levels)."""
+    return ["" if u is None or pd.isna(u) else common.fmt_value(float(u)) for u in units]
 
 
 # ----------------------------------------------------------------------------- fit
@@ -45,7 +71,13 @@ def fit(
     penalty: Annotated[float, typer.Option("--penalty", help="Penalised maximum likelihood, rms lrm(penalty=P) with rms' default penalty matrix (see `myorisk pentrace`).")] = 0.0,
     shrink: Annotated[ShrinkMethod | None, typer.Option("--shrink", help="Shrink the slopes after fitting: heuristic ((LR χ² − df)/LR χ², van Houwelingen & le Cessie) or bootstrap (optimism-corrected calibration slope).")] = None,
     bootstrap: Annotated[int, typer.Option("--bootstrap", "-B", help="Resamples for --shrink bootstrap.")] = 200,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the resamples for --shrink bootstrap.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the resamples for --shrink bootstrap, and of the imputations with --impute.")] = None,
+    impute: _impute.ImputeOpt = None,
+    imputations: _impute.ImputationsOpt = None,
+    imputation_column: _impute.ImputationColumnOpt = ".imp",
+    auxiliary: _impute.AuxiliaryOpt = None,
+    maxit: _impute.MaxitOpt = 10,
+    per: PerOpt = None,
     as_json: JsonOpt = False,
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
@@ -55,12 +87,25 @@ def fit(
     Harrell's knots, interactions as rms names them).
     """
     from myorisk.modeling.logistic import fit_logistic
+    from myorisk.modeling.per_unit import odds_ratios_per
 
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
+    units = _units(per, preds, cats)
     common.guard_output(save, "--save", data)
     if shrink is not None and firth:
         raise InputError("--shrink applies to maximum-likelihood fits; drop --firth")
+    _impute.check(impute, imputations, auxiliary)
+    if impute is not None or imputations is not None:
+        if shrink is not None or penalty or per is not None:
+            raise InputError("--shrink, --penalty and --per are not available with --impute/--imputations (pooled ML fits)")
+        from myorisk.commands._impute_fit import fit_pooled
+
+        fit_pooled(data, outcome, preds, firth=firth, level=level, cats=cats, reference=common.refs(reference),
+                   event=event, impute=impute, seed=seed, imputations=imputations, column=imputation_column,
+                   auxiliary=auxiliary, maxit=maxit, save=save, name=name, as_json=as_json,
+                   read=(encoding, sep, decimal))
+        return
     df = common.read(data, encoding, sep, decimal)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -77,16 +122,25 @@ def fit(
 
         spec = ModelSpec.from_fit(res, df, name=name or save.stem)
         save_spec(spec, save)
+    fr = odds_ratios_per(res.to_frame(), units) if units else res.to_frame()
     if as_json:
-        common.dump(res.to_dict())
+        d = res.to_dict()
+        if units:
+            d["terms"] = fr.to_dict(orient="records")
+            d["per"] = units
+        common.dump(d)
     else:
-        fr = res.to_frame()
+        if units:  # coef and se stay per 1 unit; the OR columns are per the unit shown
+            fr = fr.assign(**{"OR per": _per_column(fr["per"])}).drop(columns="per")
+            fr.loc[fr["term"] == "Intercept", "OR per"] = ""
         kind = "Firth" if firth else (f"penalised, penalty {penalty:g}" if penalty else "maximum likelihood")
         out.print(common.table(fr, title=f"Logistic regression ({kind}), "
                                 f"outcome {outcome} = {res.event}; {int(level * 100)}% {ci.value} CI",
                          formats={"p": common.fmt_p}))
+        pen = (f" (penalised {res.loglik_penalized:.4f}, which Firth's method maximises; the LR test uses it)"
+               if res.loglik_penalized is not None else "")
         out.print(
-            f"n = {res.n}, events = {res.events}; log-likelihood {res.loglik:.4f}, AIC {res.aic:.3f}; "
+            f"n = {res.n}, events = {res.events}; log-likelihood {res.loglik:.4f}{pen}, AIC {res.aic:.3f}; "
             f"LR χ² {res.lr_chi2:.3f} on {common.fmt(res.lr_df, 2) if res.effective_df is not None else res.lr_df}"
             f"{' effective' if res.effective_df is not None else ''} d.f., p {common.fmt_p(res.lr_p)}; "
             f"Nagelkerke R² {res.r2_nagelkerke:.4f}; C {res.c:.4f}, Dxy {res.dxy:.4f}; Brier {res.brier:.4f}"
@@ -137,24 +191,60 @@ def univariate(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    per: PerOpt = None,
+    impute: _impute.ImputeOpt = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed of the imputations (with --impute).")] = None,
+    imputations: _impute.ImputationsOpt = None,
+    imputation_column: _impute.ImputationColumnOpt = ".imp",
+    auxiliary: _impute.AuxiliaryOpt = None,
+    maxit: _impute.MaxitOpt = 10,
     as_json: JsonOpt = False,
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Each candidate predictor alone: OR, CI and p (Table 2 of a prediction study)."""
+    if impute is not None or imputations is not None:
+        from myorisk.commands._impute_fit import univariate_pooled
+
+        _impute.check(impute, imputations, auxiliary)
+        if per is not None:
+            raise InputError("--per is not available with --impute/--imputations")
+        if ci.value != "wald" or firth:
+            raise InputError("with --impute/--imputations the intervals are Rubin's (t on Barnard–Rubin df); "
+                             "drop --ci profile and --firth")
+        univariate_pooled(data, outcome, common.columns_list(predictors), level=level,
+                          cats=common.categorical_list(categorical, common.columns_list(predictors)),
+                          reference=common.refs(reference), event=event, impute=impute, seed=seed,
+                          imputations=imputations, column=imputation_column, auxiliary=auxiliary, maxit=maxit,
+                          as_json=as_json, read=(encoding, sep, decimal))
+        return
+    from myorisk.modeling.per_unit import odds_ratios_per
     from myorisk.modeling.selection import univariate as run
 
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
+    units = _units(per, preds, cats)
     df = common.read(data, encoding, sep, decimal)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(df, outcome, preds, ci=ci.value, level=level, firth=firth,
                   categorical=cats, reference=common.refs(reference), event=event, source=data.name)
+    rows = res.rows
+    if units:
+        rows = odds_ratios_per(rows, units)
     if as_json:
-        common.dump(res.to_dict())
+        d = res.to_dict()
+        if units:
+            from myorisk._json import clean
+
+            d["rows"] = clean(rows.to_dict(orient="records"))
+            d["per"] = units
+        common.dump(d)
     else:
         cols = ["variable", "term", "n", "events", "or", "or_low", "or_high", "p"]
-        out.print(common.table(res.rows[cols], title=f"Univariate logistic regression, outcome {outcome} = {res.event} "
+        if units:
+            rows = rows.assign(**{"OR per": _per_column(rows["per"])})
+            cols.insert(cols.index("or_high") + 1, "OR per")
+        out.print(common.table(rows[cols], title=f"Univariate logistic regression, outcome {outcome} = {res.event} "
                                                f"({int(level * 100)}% {ci.value} CI)", formats={"p": common.fmt_p}))
     for w in res.warnings:
         common.note(w)
@@ -229,16 +319,34 @@ def select(
     alpha: Annotated[float | None, typer.Option("--alpha", help="pscreen: significance level (default 0.05); lasso: elastic-net mixing, 1 = LASSO, 0 = ridge (default 1).")] = None,
     lambda_: Annotated[float | None, typer.Option("--lambda", help="lasso: this penalty λ instead of cross-validation.")] = None,
     folds: Annotated[int, typer.Option("--folds", help="lasso: folds of the cross-validation.")] = 10,
-    seed: Annotated[int | None, typer.Option("--seed", help="lasso: seed of the random folds.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="lasso: seed of the random folds; with --impute: seed of the imputations.")] = None,
     foldid: Annotated[str | None, typer.Option("--foldid", help="lasso: column holding each row's fold (as cv.glmnet's foldid), instead of random folds.")] = None,
     rule: Annotated[LassoRule, typer.Option("--rule", help="lasso: λ.min (smallest CV deviance) or λ.1se (largest λ within one SE).")] = None,
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    impute: _impute.ImputeOpt = None,
+    imputations: _impute.ImputationsOpt = None,
+    imputation_column: _impute.ImputationColumnOpt = ".imp",
+    auxiliary: _impute.AuxiliaryOpt = None,
+    maxit: _impute.MaxitOpt = 10,
     as_json: JsonOpt = False,
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Select predictors (study A's p-value screen, backward AIC, or LASSO) and show the final model."""
+    if impute is not None or imputations is not None:
+        from myorisk.commands._impute_fit import select_pooled
+
+        _impute.check(impute, imputations, auxiliary)
+        if method is not SelectMethod.pscreen:
+            raise InputError("with --impute/--imputations only --method pscreen is available (selection on "
+                             "pooled Wald tests, Wood et al. 2008); AIC has no agreed pooled form")
+        select_pooled(data, outcome, common.columns_list(predictors), alpha=0.05 if alpha is None else alpha,
+                      cats=common.categorical_list(categorical, common.columns_list(predictors)),
+                      reference=common.refs(reference), event=event, impute=impute, seed=seed,
+                      imputations=imputations, column=imputation_column, auxiliary=auxiliary, maxit=maxit,
+                      as_json=as_json, read=(encoding, sep, decimal))
+        return
     from myorisk.modeling.selection import backward_aic, select_pscreen
 
     preds = common.columns_list(predictors)
@@ -281,6 +389,7 @@ def nomogram(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    plot: PlotOpt = None,
     as_json: JsonOpt = False,
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
@@ -290,6 +399,7 @@ def nomogram(
 
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
+    common.check_plot(plot, data)
     df = common.read(data, encoding, sep, decimal)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -298,12 +408,18 @@ def nomogram(
     nom = nomogram_from_fit(res)
     for w in res.warnings:  # e.g. rows removed for missing values: never silently
         common.note(w)
+    if plot is not None:
+        from myorisk.report import figures as F
+
+        common.save_plot(F.nomogram_plot(nom, title=f"Nomogram: {outcome} = {res.event}",
+                                         outcome_label="Predicted probability", watermark=common.watermark(df)),
+                         plot, quiet=as_json)
     if as_json:
         common.dump(nom.to_dict())
     else:
         out.print(f"Points per unit of linear predictor: {nom.scale:.4f}; intercept at 0 points: {nom.intercept:.4f}")
         for a in nom.axes:
-            out.print(common.table(pd.DataFrame({"value": a.labels, "points": a.points}), title=a.variable))
+            out.print(common.table(pd.DataFrame({"value": a.display_labels, "points": a.points}), title=a.variable))
         out.print(common.table(pd.DataFrame({"total points": nom.prob_positions, "probability": nom.prob_values}),
                          title="Total points → probability"))
 
@@ -330,10 +446,7 @@ def anova(
 
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
-    if plot is not None:
-        common.guard_output(plot, "--plot", data)
-        if plot.suffix.lower() not in (".png", ".svg", ".pdf"):
-            raise InputError(f"--plot {plot}: give a .png, .svg or .pdf file name")
+    common.check_plot(plot, data)
     df = common.read(data, encoding, sep, decimal)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -342,10 +455,10 @@ def anova(
     res = run(fit)
     for w in fit.warnings:
         common.note(w)
-    if plot is not None:
-        from myorisk.report.figures import anova_chart, save
+    if plot is not None:  # atomic, in the format of the extension (as every --plot)
+        from myorisk.report.figures import anova_chart
 
-        save(anova_chart(res), plot.with_suffix(""), formats=(plot.suffix.lower()[1:],))
+        common.save_plot(anova_chart(res, watermark=common.watermark(df)), plot, quiet=True)
     if as_json:
         common.dump(res.to_dict())
         return
@@ -422,10 +535,7 @@ def effects(
 
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
-    if plot is not None:
-        common.guard_output(plot, "--plot", data)
-        if plot.suffix.lower() not in (".png", ".svg", ".pdf"):
-            raise InputError(f"--plot {plot}: give a .png, .svg or .pdf file name")
+    common.check_plot(plot, data)
     grid: dict[str, list] = {}
     for item in at or []:
         var, eq, vals = item.partition("=")
@@ -441,9 +551,10 @@ def effects(
     for w in fit.warnings:
         common.note(w)
     if plot is not None:
-        from myorisk.report.figures import effects_plot, save
+        from myorisk.report.figures import effects_plot
 
-        save(effects_plot(res, odds_ratio=odds_ratio), plot.with_suffix(""), formats=(plot.suffix.lower()[1:],))
+        common.save_plot(effects_plot(res, odds_ratio=odds_ratio, watermark=common.watermark(df)), plot,
+                         quiet=True)
     if as_json:
         common.dump(res.to_dict())
         return

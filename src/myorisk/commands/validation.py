@@ -13,6 +13,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
+from myorisk.commands import _impute
 from myorisk.commands._common import (
     CategoricalOpt,
     DataArg,
@@ -21,6 +22,7 @@ from myorisk.commands._common import (
     EventOpt,
     JsonOpt,
     OutcomeOpt,
+    PlotOpt,
     PredictorsOpt,
     ReferenceOpt,
     SepOpt,
@@ -122,10 +124,10 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
         if bootstrap is not None and bootstrap != idx.shape[0]:
             raise InputError(f"--bootstrap {bootstrap} does not match the {idx.shape[0]} resamples in "
                              f"{resamples.name}; drop --bootstrap")
-        return design, selection, idx, idx.shape[0], None
+        return design, selection, idx, idx.shape[0], None, common.watermark(df)
     if seed is None:  # reproducible all the same: the drawn seed is reported
         seed = int(np.random.SeedSequence().entropy % (2**31))
-    return design, selection, idx, bootstrap if bootstrap is not None else DEFAULT_B, seed
+    return design, selection, idx, bootstrap if bootstrap is not None else DEFAULT_B, seed, common.watermark(df)
 
 
 def read_index_matrix(path: Path) -> np.ndarray:
@@ -202,12 +204,32 @@ def validate(
     event: EventOpt = None,
     by: Annotated[str | None, typer.Option("--by", help="Internal–external cross-validation: leave out each centre of this column in turn, develop on the rest, validate on it, then meta-analyse.")] = None,
     firth: Annotated[bool, typer.Option("--firth", help="With --by: Firth's penalised likelihood for the development fits.")] = False,
-    plot: Annotated[Path | None, typer.Option("--plot", help="With --by: forest plots of the centres (.png, .svg or .pdf).")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="With --by: forest plots of the centres; with --auc: the resampled AUCs (the report's boxplot). .png, .svg or .pdf.")] = None,
+    impute: _impute.ImputeOpt = None,
+    ci: Annotated[bool, typer.Option("--ci", help="Intervals for every corrected index: location-shifted bootstrap (Noma et al. 2021).")] = False,
+    level: Annotated[float, typer.Option("--level", help="Confidence level of --ci.")] = 0.95,
+    maxit: _impute.MaxitOpt = 10,
+    auxiliary: _impute.AuxiliaryOpt = None,
     as_json: JsonOpt = False,
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp;
     with --by CENTRE, internal–external cross-validation by centre pooled by random-effects meta-analysis."""
+    if impute is not None or ci:
+        from myorisk.commands._impute_validation import run_validate
+
+        if auc:
+            raise InputError("--auc is not available with --impute or --ci; run validate --auc separately")
+        if by is not None or firth:
+            raise InputError("--by (cross-validation by centre, with --firth) does not go with --impute or --ci")
+        if plot is not None:
+            raise InputError("--plot is not available with --impute or --ci")
+
+        run_validate(data, outcome, predictors, bootstrap=bootstrap, seed=seed, select=select, alpha=alpha,
+                 screen_alpha=screen_alpha, resamples=resamples, failure_policy=failure_policy,
+                 categorical=categorical, reference=reference, event=event, impute=impute, ci=ci, level=level,
+                 maxit=maxit, auxiliary=auxiliary, as_json=as_json, read=(encoding, sep, decimal))
+        return
     from myorisk.modeling.validation import validate as run
 
     if by is not None:
@@ -223,10 +245,12 @@ def validate(
         _validate_by(data, outcome, predictors, by, categorical, reference, event, firth, plot, as_json,
                      (encoding, sep, decimal))
         return
-    if firth or plot is not None:
-        raise InputError(f"{'--firth' if firth else '--plot'} goes with --by CENTRE")
-
-    design, selection, idx, B, seed = _prepare(
+    if firth:
+        raise InputError("--firth goes with --by CENTRE")
+    if plot is not None and not auc:
+        raise InputError("--plot draws the resampled AUCs (give --auc) or the centres' forest plots (give --by)")
+    common.check_plot(plot, data, resamples)
+    design, selection, idx, B, seed, wm = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
         bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha,
         encoding=encoding, sep=sep, decimal=decimal)
@@ -234,7 +258,14 @@ def validate(
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
                   failure_policy=failure_policy, auc=auc, progress=cb)
-    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
+    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None,
+         "missing": design.missing.to_dict()}
+    if plot is not None and res.auc is not None:
+        from myorisk.report import figures as F
+
+        common.save_plot(F.auc_boxplot([("model", res.auc)], title="AUC in bootstrap resamples",
+                                       watermark=wm),
+                         plot, quiet=as_json)
     if as_json:
         common.dump(d)
         return
@@ -277,13 +308,31 @@ def calibrate(
     categorical: CategoricalOpt = None,
     reference: ReferenceOpt = None,
     event: EventOpt = None,
+    plot: PlotOpt = None,
+    impute: _impute.ImputeOpt = None,
+    ci: Annotated[bool, typer.Option("--ci", help="Intervals for every corrected index: location-shifted bootstrap (Noma et al. 2021).")] = False,
+    level: Annotated[float, typer.Option("--level", help="Confidence level of --ci.")] = 0.95,
+    maxit: _impute.MaxitOpt = 10,
+    auxiliary: _impute.AuxiliaryOpt = None,
     as_json: JsonOpt = False,
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
+    if impute is not None or ci:
+        from myorisk.commands._impute_validation import run_calibrate
+
+        if plot is not None:
+            raise InputError("--plot is not available with --impute or --ci")
+
+        run_calibrate(data, outcome, predictors, bootstrap=bootstrap, seed=seed, select=select, alpha=alpha,
+                 screen_alpha=screen_alpha, resamples=resamples, failure_policy=failure_policy,
+                 categorical=categorical, reference=reference, event=event, impute=impute, ci=ci, level=level,
+                 maxit=maxit, auxiliary=auxiliary, as_json=as_json, read=(encoding, sep, decimal))
+        return
     from myorisk.modeling.calibration import calibrate as run
 
-    design, selection, idx, B, seed = _prepare(
+    common.check_plot(plot, data, resamples)
+    design, selection, idx, B, seed, wm = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
         bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha,
         encoding=encoding, sep=sep, decimal=decimal)
@@ -291,7 +340,15 @@ def calibrate(
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
                   failure_policy=failure_policy, progress=cb)
-    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None}
+    d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None,
+         "missing": design.missing.to_dict()}
+    if plot is not None:
+        if d["mean_abs_error"] is None:
+            raise InputError("--plot: no usable resample, so there is no bias-corrected curve to draw")
+        from myorisk.report import figures as F
+
+        common.save_plot(F.calibration_plot(res, res.predictions, y=res.y, title=f"Calibration: {outcome}",
+                                            watermark=wm), plot, quiet=as_json)
     if as_json:
         common.dump(d)
         return

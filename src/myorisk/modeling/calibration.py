@@ -11,7 +11,7 @@ The resamples and refits are shared with :mod:`myorisk.modeling.validation`.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -103,6 +103,9 @@ class Calibration:
         Resamples whose fit failed and were skipped.
     failure_policy : str
         See :class:`myorisk.modeling.validation.Validation`.
+    predictions, y : ndarray
+        The original model's predicted risks and the outcomes, per patient (what a calibration
+        figure shows as a histogram and ticks); not in ``to_dict`` (row-level).
     """
 
     B: int
@@ -118,6 +121,8 @@ class Calibration:
     n_predictions: int
     n_failed: int
     failure_policy: str
+    predictions: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    y: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per grid point: predicted, apparent, corrected, optimism, n."""
@@ -177,6 +182,7 @@ def _calibration_result(acc, info, predy, seconds, policy) -> Calibration:
         mean_sq_error=float(np.mean(err[fin] ** 2)) if fin.any() else np.nan,
         e90=float(np.quantile(ae[fin], 0.9)) if fin.any() else np.nan,
         n_predictions=int(err.size), n_failed=acc.n_fail, failure_policy=policy,
+        predictions=predicted, y=np.asarray(info["y"]),
     )
 
 

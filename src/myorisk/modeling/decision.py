@@ -95,7 +95,9 @@ def parse_threshold_grid(spec: str) -> np.ndarray:
 
     Notes
     -----
-    Same values as R ``seq(FROM, TO, by = STEP)``.
+    The values of R ``seq(FROM, TO, by = STEP)``, rounded to the most decimals written in FROM,
+    TO or STEP: ``"0.8:0.9:0.01"`` gives 0.82, not R's 0.8200000000000001, so a threshold is the
+    number the user meant (a risk of exactly 0.82 counts as "at or above 0.82").
     """
     parts = str(spec).strip().split(":")
     if len(parts) != 3 or any(p.strip() == "" for p in parts):
@@ -106,7 +108,24 @@ def parse_threshold_grid(spec: str) -> np.ndarray:
             nums.append(float(p))
         except ValueError:
             raise InputError(f"threshold grid {spec!r}: {p.strip()!r} is not a number") from None
-    return threshold_grid(*nums)
+    grid = threshold_grid(*nums)
+    ds = [_decimals(p) for p in parts]
+    decimals = None if None in ds else max(ds)
+    return np.round(grid, decimals) if decimals is not None else grid
+
+
+def _decimals(text: str) -> int | None:
+    """Decimals written in a number such as ``0.05`` (2) or ``1e-3`` (3); None beyond 15."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        exp = Decimal(text.strip()).as_tuple().exponent
+    except InvalidOperation:
+        return None
+    if not isinstance(exp, int):
+        return None
+    d = max(0, -exp)
+    return d if d <= 15 else None
 
 
 def _check_range(t: np.ndarray, what: str) -> None:

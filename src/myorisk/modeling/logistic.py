@@ -196,6 +196,10 @@ class LogisticFit:
     loglik, loglik_null : float
         Log-likelihood of the model and of the intercept-only model (for Firth fits, the
         ordinary log-likelihood at the penalised estimates).
+    loglik_penalized, loglik_null_penalized : float or None
+        Firth fits only: the penalised log-likelihood ``loglik + ½·log|I(β)|`` that Firth's
+        method maximises (logistf's ``loglik``), of the model and of the intercept-only Firth fit;
+        ``None`` for maximum likelihood.
     lr_chi2, lr_df, lr_p : float, int, float
         Likelihood-ratio test of all predictors (for Firth, the penalised-likelihood ratio as logistf).
     aic : float
@@ -267,6 +271,8 @@ class LogisticFit:
     penalty: float = 0.0
     effective_df: float | None = None
     shrinkage: dict | None = None
+    loglik_penalized: float | None = None
+    loglik_null_penalized: float | None = None
 
     # ------------------------------------------------------------------ derived views
     @property
@@ -332,6 +338,8 @@ class LogisticFit:
                 "terms": rows,
                 "loglik": self.loglik,
                 "loglik_null": self.loglik_null,
+                "loglik_penalized": self.loglik_penalized,
+                "loglik_null_penalized": self.loglik_null_penalized,
                 "aic": self.aic,
                 "lr_chi2": self.lr_chi2,
                 "lr_df": self.lr_df,
@@ -552,9 +560,11 @@ def fit_design(
     ybar = events / n
     ll0 = events * np.log(ybar) + (n - events) * np.log(1.0 - ybar)
     lp = X @ core.beta
+    pen = pen0 = None
     if firth:
         null = newton_logistic(X[:, :1], y, firth=True)
         lr = 2.0 * (core.penalized_loglik - null.penalized_loglik)
+        pen, pen0 = float(core.penalized_loglik), float(null.penalized_loglik)
     else:
         lr = 2.0 * (core.loglik - ll0)
     df = X.shape[1] - 1
@@ -618,6 +628,8 @@ def fit_design(
         term_summary=_term_summaries(design),
         penalty=float(penalty),
         effective_df=edf,
+        loglik_penalized=pen,
+        loglik_null_penalized=pen0,
     )
 
 

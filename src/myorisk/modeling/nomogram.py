@@ -22,7 +22,8 @@ from scipy.special import expit
 from myorisk.errors import InputError
 from myorisk.modeling.design import Term, _level_label
 
-__all__ = ["pretty", "NomogramAxis", "Nomogram", "build_nomogram", "nomogram_from_fit"]
+__all__ = ["pretty", "NomogramAxis", "Nomogram", "NomogramSpan", "PROB_TAILS", "build_nomogram",
+           "nomogram_from_fit"]
 
 _DBL_EPS = np.finfo(float).eps
 
@@ -118,6 +119,61 @@ class NomogramAxis:
     points: tuple[float, ...]
     labels: tuple[str, ...]
 
+    @property
+    def binary(self) -> bool:
+        """True for a yes/no predictor: its axis values are exactly 0 and 1."""
+        vals = [str(v) if isinstance(v, str) else f"{float(v):g}" for v in self.values]
+        return sorted(vals) == ["0", "1"] and len(self.labels) == 2
+
+    @property
+    def display_labels(self) -> tuple[str, ...]:
+        """Tick labels for people: a 0/1 predictor's axis reads No/Yes, others as :attr:`labels`."""
+        if not self.binary:
+            return self.labels
+        return tuple("Yes" if (str(v) if isinstance(v, str) else f"{float(v):g}") == "1" else "No"
+                     for v in self.values)
+
+
+#: Probability ticks added in the tails of a nomogram's span when they fall beyond the given ones.
+PROB_TAILS = (0.001, 0.01, 0.05, 0.95, 0.99, 0.999)
+
+
+@dataclass(frozen=True)
+class NomogramSpan:
+    """The total-points, linear-predictor and probability axes over every possible total.
+
+    A drawn nomogram shows these three axes from 0 total points (every predictor at its
+    lowest-points value) to ``total_max`` (every predictor at its highest), so that any
+    patient's total falls on them; each tick is ``(position in total points, value)``.
+
+    Attributes
+    ----------
+    total_max : float
+        Largest possible total points (sum of each axis's largest points).
+    total_ticks, lp_ticks, prob_ticks : tuple of (float, float)
+        Ticks of the nomogram's axes that lie in ``[0, total_max]`` (when fewer than two of
+        the linear-predictor or probability ticks do, R ``pretty`` ticks of the span instead).
+    prob_tails : tuple of (float, float)
+        Candidate extra probability ticks (:data:`PROB_TAILS`) inside the span and beyond the
+        range of ``prob_ticks``; a drawing adds those its labels leave room for.
+    """
+
+    total_max: float
+    total_ticks: tuple[tuple[float, float], ...]
+    lp_ticks: tuple[tuple[float, float], ...]
+    prob_ticks: tuple[tuple[float, float], ...]
+    prob_tails: tuple[tuple[float, float], ...]
+
+    def to_dict(self) -> dict:
+        """JSON-ready form: ``{total_max, total, linear_predictor, probability, probability_tails}``
+        with each axis as ``{points: [...], values: [...]}``."""
+        def ax(ticks: Sequence[tuple[float, float]]) -> dict:
+            return {"points": [p for p, _ in ticks], "values": [v for _, v in ticks]}
+
+        return {"total_max": self.total_max, "total": ax(self.total_ticks),
+                "linear_predictor": ax(self.lp_ticks), "probability": ax(self.prob_ticks),
+                "probability_tails": ax(self.prob_tails)}
+
 
 @dataclass(frozen=True)
 class Nomogram:
@@ -184,6 +240,36 @@ class Nomogram:
         pts["probability"] = expit(pts["linear_predictor"])
         return pts
 
+    def span(self) -> NomogramSpan:
+        """The total-points, linear-predictor and probability axes over every possible total
+        (0 to the sum of the axes' largest points); see :class:`NomogramSpan`."""
+        from scipy.special import logit
+
+        tmax = sum(max((float(p) for p in a.points), default=0.0) for a in self.axes)
+        if not tmax > 0:
+            tmax = float(self.maxscale)
+        eps = 1e-9 * max(1.0, tmax)
+
+        def inside(ticks: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+            return [(float(p), float(v)) for p, v in ticks if -eps <= p <= tmax + eps]
+
+        icpt, sc = self.intercept, self.scale
+        total = inside([(t, t) for t in self.total_points])
+        lp = inside(list(zip(self.lp_positions, self.lp_values, strict=True)))
+        if len(lp) < 2:
+            lp = inside([((v - icpt) * sc, v) for v in pretty(icpt, icpt + tmax / sc, n=5)])
+        prob = inside(list(zip(self.prob_positions, self.prob_values, strict=True)))
+        if len(prob) < 2:
+            prob = inside([((logit(v) - icpt) * sc, v)
+                           for v in pretty(float(expit(icpt)), float(expit(icpt + tmax / sc)), n=5)
+                           if 0.0 < v < 1.0])
+        tails: list[tuple[float, float]] = []
+        if prob:
+            lo_v, hi_v = min(v for _, v in prob), max(v for _, v in prob)
+            tails = inside([((logit(v) - icpt) * sc, v) for v in PROB_TAILS
+                            if v < lo_v or v > hi_v])
+        return NomogramSpan(float(tmax), tuple(total), tuple(lp), tuple(prob), tuple(tails))
+
     def probability_at(self, total_points: float | np.ndarray) -> np.ndarray:
         """Predicted probability at a number of total points."""
         return expit(self.intercept + np.asarray(total_points, dtype=float) / self.scale)
@@ -216,12 +302,14 @@ class Nomogram:
                         "values": list(a.values),
                         "points": list(a.points),
                         "labels": list(a.labels),
+                        "display_labels": list(a.display_labels),
                     }
                     for a in self.axes
                 ],
                 "total_points": list(self.total_points),
                 "linear_predictor": {"values": list(self.lp_values), "points": list(self.lp_positions)},
                 "probability": {"values": list(self.prob_values), "points": list(self.prob_positions)},
+                "span": self.span().to_dict(),
             }
         )
 
@@ -376,6 +464,15 @@ def nomogram_from_fit(
     )
 
 
+def axis_values_in_range(lo: float, hi: float, nint: int = 10) -> list[float]:
+    """Axis values of a numeric predictor allowed from ``lo`` to ``hi``: the ends themselves and
+    the R ``pretty(c(lo, hi), n = nint)`` values strictly between them, so that the axis starts
+    at the lowest allowed value (not at a rounder value below it that no patient can have) and
+    ends at the highest."""
+    inner = [float(v) for v in pretty(lo, hi, n=nint) if lo < v < hi]
+    return [float(lo), *inner, float(hi)] if hi > lo else [float(lo)]
+
+
 def term_summary(values: np.ndarray, n_unique: int = 10) -> dict:
     """min, max and (when at most ``n_unique``) the distinct values of a numeric predictor."""
     v = np.asarray(values, dtype=float)
@@ -386,4 +483,4 @@ def term_summary(values: np.ndarray, n_unique: int = 10) -> dict:
     return out
 
 
-__all__ += ["axis_values_from_summary", "term_summary", "_level_label"]
+__all__ += ["axis_values_from_summary", "axis_values_in_range", "term_summary", "_level_label"]

@@ -252,9 +252,17 @@ class ModelSpec:
             hi += max(c)
         return lo, hi
 
+    def probability_range(self) -> tuple[float, float]:
+        """Lowest and highest predicted probability any valid input can give
+        (``expit`` of :meth:`lp_range`): a model with a large intercept never predicts low
+        risks (the ReDMI's lowest is 25%)."""
+        lo, hi = self.lp_range()
+        return float(expit(lo)), float(expit(hi))
+
     def nomogram(self):  # noqa: ANN201 - returns myorisk.modeling.nomogram.Nomogram
-        """The model's nomogram (axes over the valid ranges), as rms would draw it."""
-        from myorisk.modeling.nomogram import axis_values_from_summary, build_nomogram
+        """The model's nomogram, scaled as rms would: each numeric axis runs from the
+        variable's lowest allowed value to its highest, with rms's pretty values between."""
+        from myorisk.modeling.nomogram import axis_values_in_range, build_nomogram
 
         axis = {}
         for v in self.variables:
@@ -264,7 +272,8 @@ class ModelSpec:
                 lo, hi = self.ranges().get(v.name, (None, None))
                 if lo is None:
                     raise ModelError(f"model '{self.name}': variable '{v.name}' has no range")
-                axis[v.name] = axis_values_from_summary({"min": lo, "max": hi})
+                # from the lowest allowed value to the highest (not pretty's rounder ends)
+                axis[v.name] = axis_values_in_range(lo, hi)
         return build_nomogram(self.terms(), self.coefficients, axis, self.lp_range())
 
     # ------------------------------------------------------------------ (de)serialisation

@@ -27,6 +27,9 @@ __all__ = [
     "decision_plot",
     "auc_boxplot",
     "index_plot",
+    "mice_trace_plot",
+    "mice_density_plot",
+    "missing_share_plot",
     "save",
     "meta_forest_plot",
     "meta_forest_panel",
@@ -86,6 +89,72 @@ def _mark(fig, watermark: str | None) -> None:
     if watermark:
         fig.text(0.995, 0.005, watermark, ha="right", va="bottom", fontsize=7, color="#B00020",
                  fontweight="bold", alpha=0.85, zorder=100)
+
+
+_LOCS = ("upper left", "upper right", "lower right", "lower left", "center right", "center left",
+         "upper center", "lower center")
+
+
+def _occupied(ax, renderer):
+    """What a legend must not cover, in display coordinates: points along every line (densely
+    sampled), and the boxes of bars, texts and filled areas."""
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.patches import Rectangle
+
+    pts, boxes = [], []
+    for ln in ax.get_lines():
+        xy = ln.get_xydata()
+        if len(xy) == 0:
+            continue
+        xy = ln.get_transform().transform(np.asarray(xy, float))
+        xy = xy[np.all(np.isfinite(xy), axis=1)]
+        for a, b in zip(xy[:-1], xy[1:], strict=True):
+            k = max(2, int(np.hypot(*(b - a)) / 3))
+            t = np.linspace(0, 1, k)[:, None]
+            pts.append(a + t * (b - a))
+        pts.append(xy)
+    for c in ax.collections:
+        if isinstance(c, LineCollection):
+            for seg in c.get_segments():
+                seg = c.get_transform().transform(np.asarray(seg, float))
+                for a, b in zip(seg[:-1], seg[1:], strict=True):
+                    t = np.linspace(0, 1, max(2, int(np.hypot(*(b - a)) / 3)))[:, None]
+                    pts.append(a + t * (b - a))
+        elif isinstance(c, PolyCollection):
+            for path in c.get_paths():
+                v = c.get_transform().transform(path.vertices)
+                pts.append(v[np.all(np.isfinite(v), axis=1)])
+    for patch in ax.patches:
+        if isinstance(patch, Rectangle) and patch.get_height() <= 0:
+            continue
+        bb = patch.get_window_extent(renderer)
+        if bb.width > 0 and bb.height > 0:
+            boxes.append(bb)
+    for t in ax.texts:
+        if t.get_text().strip():
+            boxes.append(t.get_window_extent(renderer))
+    allp = np.concatenate(pts) if pts else np.zeros((0, 2))
+    return allp, boxes
+
+
+def _legend(ax, prefer: Sequence[Any] = (), *, outside: bool = False, **kw):
+    """A legend that covers no curve, point, bar or text: the first free place among ``prefer``
+    (a location name, or ``(name, bbox_to_anchor)``) and then the usual corners; when none is
+    free (or ``outside``), below the axes."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    pts, boxes = _occupied(ax, renderer)
+    places = [p if isinstance(p, tuple) else (p, None) for p in prefer]
+    places += [(x, None) for x in _LOCS if (x, None) not in places]
+    for loc, anchor in ([] if outside else places):
+        leg = ax.legend(loc=loc, **({"bbox_to_anchor": anchor} if anchor else {}), **kw)
+        bb = leg.get_window_extent(renderer).padded(2)
+        inside = ((pts[:, 0] >= bb.x0) & (pts[:, 0] <= bb.x1) & (pts[:, 1] >= bb.y0) & (pts[:, 1] <= bb.y1))
+        if not inside.any() and not any(bb.overlaps(b) for b in boxes):
+            return leg
+        leg.remove()
+    n = len(kw["handles"]) if "handles" in kw else len(ax.get_legend_handles_labels()[0])
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1 if n > 3 else max(n, 1), **kw)
 
 
 def save(fig, path_stem: str | Any, formats: Sequence[str] = ("png", "svg"), dpi: int = 300) -> list:
@@ -233,7 +302,10 @@ def nomogram_plot(nom, *, labels: Mapping[str, str] | None = None, title: str = 
     with _apply_rc():
         rows = 2 + len(nom.axes) + 2
         fig, ax = _new(ax, (7.4, 0.55 * rows + 0.8))
-        total_max = max(nom.total_points) if nom.total_points else 100.0
+        # the total-points and probability axes over every possible total, as the web draws
+        # them: Nomogram.span() (the engine) gives the span and its ticks
+        span = nom.span()
+        total_max = span.total_max
         # predictor-axis points (0..maxscale) on the top scale; total points mapped onto the same width
         W = float(nom.maxscale)
         tscale = W / total_max
@@ -266,17 +338,15 @@ def nomogram_plot(nom, *, labels: Mapping[str, str] | None = None, title: str = 
         for a in nom.axes:
             yv -= 1
             pts = np.asarray(a.points, float)
-            labs = list(a.labels)
+            labs = list(getattr(a, "display_labels", a.labels))  # a 0/1 predictor reads No/Yes
             order = np.argsort(pts, kind="stable")
             axis_line(yv, pts[order], [labs[i] for i in order], labels.get(a.variable, a.variable))
         yv -= 1
-        tp = np.asarray(nom.total_points, float)
+        tp = np.asarray([v for _, v in span.total_ticks], float)
         axis_line(yv, tp * tscale, [f"{t:g}" for t in tp], "Total points", above=True)
         yv -= 1
-        pp = np.asarray(nom.prob_positions, float) * tscale
-        pv = list(nom.prob_values)
-        keep = (pp >= -1e-9) & (pp <= W + 1e-9)
-        axis_line(yv, pp[keep], [f"{v:g}" for v, k in zip(pv, keep, strict=True) if k], outcome_label)
+        pp = np.asarray([p for p, _ in span.prob_ticks], float) * tscale
+        axis_line(yv, pp, [f"{v:g}" for _, v in span.prob_ticks], outcome_label)
         for x in ticks:
             ax.plot([x, x], [yv - 0.3, rows - 1], color="#DDDDDD", lw=0.5, zorder=0)
         ax.set_xlim(-2, W + 4)
@@ -319,11 +389,8 @@ def roc_plot(curves: Sequence[tuple[str, Any]], *, title: str = "ROC curves", ax
         ax.set_xlabel("1 − specificity")
         ax.set_ylabel("Sensitivity")
         ax.set_title(title, loc="left")
-        if len(curves) <= 4:
-            ax.legend(loc="lower right", handlelength=2.2, fontsize=7.5)
-        else:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), handlelength=2.2,
-                      fontsize=7.5, ncol=1)
+        fig.tight_layout()
+        _legend(ax, ("lower right",), outside=len(curves) > 4, handlelength=2.2, fontsize=7.5)
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
@@ -376,10 +443,11 @@ def calibration_plot(cal, predictions: np.ndarray, *, title: str = "Calibration"
         ax.set_xlabel("Predicted probability")
         ax.set_ylabel("Observed probability")
         ax.set_title(title, loc="left")
-        ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.955), fontsize=7.5)
         ax.text(0.98, 0.12, f"B = {cal.B} bootstrap resamples\nmean absolute error {cal.mean_abs_error:.3f}"
                 f"\n0.9 quantile of |error| {cal.e90:.3f}", transform=ax.transAxes, ha="right",
                 va="bottom", fontsize=7.5, color="#333333")
+        fig.tight_layout()
+        _legend(ax, (("upper left", (0.0, 0.955)),), fontsize=7.5)
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
@@ -408,7 +476,8 @@ def calibration_set_plot(curves: Sequence[tuple[str, np.ndarray, np.ndarray, np.
         ax.set_xlabel("Predicted probability")
         ax.set_ylabel("Observed probability (lowess)")
         ax.set_title(title, loc="left")
-        ax.legend(loc="upper left", fontsize=7.5)
+        fig.tight_layout()
+        _legend(ax, ("upper left",), fontsize=7.5)
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
@@ -442,9 +511,10 @@ def decision_plot(dc, *, labels: Mapping[str, str] | None = None, title: str = "
         ax.set_xlabel("Threshold probability")
         ax.set_ylabel("Net benefit")
         ax.set_title(title, loc="left")
-        ax.legend(loc="upper right", fontsize=7.5)
         ax.text(0.01, 0.01, f"n = {dc.n}, prevalence {dc.prevalence:.2f}", transform=ax.transAxes,
                 fontsize=7, color="#333333", va="bottom")
+        fig.tight_layout()
+        _legend(ax, ("upper right",), fontsize=7.5)
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
@@ -488,12 +558,13 @@ def auc_boxplot(items: Sequence[tuple[str, Any]], *, title: str = "Bootstrap AUC
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
-        ax.legend(handles=[Patch(color=PALETTE[0], alpha=0.55, label="Resample (training)"),
-                           Patch(color=PALETTE[1], alpha=0.55, label="Out-of-bag (test)"),
-                           Line2D([], [], color="black", ls=":", label="Apparent")],
-                  loc="lower left", fontsize=7.5)
         B = items[0][1].B if items else 0
         ax.set_title(f"{title} (B = {B})", loc="left")
+        fig.tight_layout()
+        _legend(ax, ("lower left",), fontsize=7.5,
+                handles=[Patch(color=PALETTE[0], alpha=0.55, label="Resample (training)"),
+                         Patch(color=PALETTE[1], alpha=0.55, label="Out-of-bag (test)"),
+                         Line2D([], [], color="black", ls=":", label="Apparent")])
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
@@ -523,7 +594,8 @@ def index_plot(ic, *, title: str | None = None, ax=None, watermark: str | None =
         ax.set_xlabel(ic.label)
         ax.set_ylabel(outcome_label)
         ax.set_title(title or f"{ic.label}: probability by index value", loc="left")
-        ax.legend(loc="upper left", fontsize=7.5)
+        fig.tight_layout()
+        _legend(ax, ("upper left",), fontsize=7.5)
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
@@ -653,6 +725,40 @@ def meta_forest_panel(multi, *, measures: Sequence[str] = ("c", "oe", "slope", "
     return fig
 
 
+# ----------------------------------------------------------------------------- evaluation panel
+def evaluation_plot(label: str, roc, calibration: tuple[np.ndarray, np.ndarray, np.ndarray], dc, *,
+                    title: str | None = None, watermark: str | None = None):
+    """Three panels of a model's performance in one data set: ROC, calibration, decision curve.
+
+    Each panel is drawn by the figure the report uses (:func:`roc_plot`,
+    :func:`calibration_set_plot`, :func:`decision_plot`).
+
+    Parameters
+    ----------
+    label : str
+        The model (or column of predictions).
+    roc : RocResult
+    calibration : (grid, observed, predictions)
+        The smoothed calibration curve and the predicted risks.
+    dc : DecisionCurve
+    title : str, optional
+        Figure title.
+    watermark : str, optional
+    """
+    plt = _plt()
+    with _apply_rc():
+        fig, axes = plt.subplots(1, 3, figsize=(14.4, 5.0))
+        roc_plot([(label, roc)], title="Discrimination", ax=axes[0])
+        g, o, p = calibration
+        calibration_set_plot([(label, g, o, p)], title="Calibration", ax=axes[1])
+        decision_plot(dc, title="Decision curve", ax=axes[2])
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+        fig.tight_layout()
+        _mark(fig, watermark)
+    return fig
+
+
 def anova_chart(res, *, title: str = "Wald χ² − d.f. per factor", ax=None, watermark: str | None = None):
     """Dot chart of χ² − d.f. for each factor of an :class:`~myorisk.modeling.anova.Anova` (rms ``plot(anova())``).
 
@@ -666,7 +772,7 @@ def anova_chart(res, *, title: str = "Wald χ² − d.f. per factor", ax=None, w
         fig, ax = _new(ax, (6.4, 1.2 + 0.32 * max(len(rows), 1)))
         vals = [r.chi2 - r.df for r in rows]
         ypos = np.arange(len(rows))
-        ax.hlines(ypos, min(0.0, min(vals, default=0.0)), vals, color="#BBBBBB", linewidth=0.8)
+        ax.hlines(ypos, 0.0, vals, color="#BBBBBB", linewidth=0.8)  # each stem from 0 to its value
         ax.plot(vals, ypos, "o", color="#1f4e79")
         ax.axvline(0.0, color="#666666", linewidth=0.8, linestyle=":")
         ax.set_yticks(ypos, [r.factor for r in rows])
@@ -674,9 +780,115 @@ def anova_chart(res, *, title: str = "Wald χ² − d.f. per factor", ax=None, w
         ax.set_title(title)
         span = (max(vals, default=1.0) - min(0.0, min(vals, default=0.0))) or 1.0
         for y, r, v in zip(ypos, rows, vals, strict=True):
-            ax.text(v + 0.03 * span, y, f"P {_fmt_p(r.p)}", va="center", fontsize=7, color="#444444")
+            ax.text(max(v, 0.0) + 0.03 * span, y, f"P {_fmt_p(r.p)}", va="center", fontsize=7,
+                    color="#444444")  # right of the zero line, also for a negative value
         ax.set_xlim(min(0.0, min(vals, default=0.0)) - 0.05 * span, max(vals, default=1.0) + 0.25 * span)
         _mark(fig, watermark)
+    return fig
+
+
+# ----------------------------------------------------------------------------- multiple imputation
+def mice_trace_plot(imp, *, title: str = "Imputation chains: mean and SD of imputed values",
+                    watermark: str | None = None):
+    """Trace plots of a :class:`~myorisk.modeling.mice.MiceResult`: for each imputed variable the
+    mean and SD of its imputed values after every iteration, one line per chain (mice ``plot(imp)``).
+    Chains that mix and show no trend indicate convergence.
+    """
+    plt = _plt()
+    names = list(imp.chain_mean)
+    if not names:
+        raise ValueError("no variable was imputed")
+    with _apply_rc():
+        fig, axes = plt.subplots(len(names), 2, figsize=(7.0, 1.9 * len(names) + 0.6), squeeze=False)
+        it = np.arange(1, imp.maxit + 1)
+        for r, name in enumerate(names):
+            for c, (arr, lab) in enumerate(((imp.chain_mean[name], "mean"), (imp.chain_sd[name], "SD"))):
+                ax = axes[r, c]
+                for i in range(arr.shape[1]):
+                    ax.plot(it, arr[:, i], lw=0.9, color=PALETTE[i % len(PALETTE)], alpha=0.85)
+                ax.set_title(f"{name}: {lab}" + (" (level number)" if imp.methods.get(name) == "polyreg" else ""),
+                             loc="left", fontsize=8.5)
+                ax.set_xlabel("iteration" if r == len(names) - 1 else "")
+                ax.set_xticks(it if imp.maxit <= 20 else ax.get_xticks())
+        fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold")
+        _mark(fig, watermark)
+        fig.tight_layout()
+    return fig
+
+
+def mice_density_plot(imp, *, title: str = "Observed (black) and imputed (colour) values",
+                      watermark: str | None = None):
+    """Observed against imputed distributions per imputed variable (mice ``densityplot`` /
+    ``stripplot``): numeric variables as densities (observed thick black, each imputation thin),
+    categorical ones as the share of each value among observed and imputed values.
+    """
+    from scipy.stats import gaussian_kde
+
+    plt = _plt()
+    names = list(imp.imputed)
+    if not names:
+        raise ValueError("no variable was imputed")
+    ncol = min(3, len(names))
+    nrow = -(-len(names) // ncol)
+    with _apply_rc():
+        fig, axes = plt.subplots(nrow, ncol, figsize=(3.0 * ncol + 0.4, 2.5 * nrow + 0.5), squeeze=False)
+        for k, name in enumerate(names):
+            ax = axes[k // ncol, k % ncol]
+            obs = imp.data[name].dropna()
+            vals = imp.imputed[name]
+            if imp.methods.get(name) == "pmm":
+                o = obs.to_numpy(dtype=float)
+                lo, hi = float(np.min(o)), float(np.max(o))
+                grid = np.linspace(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo), 200)
+                if np.ptp(o) > 0 and o.size > 2:
+                    ax.plot(grid, gaussian_kde(o)(grid), color="black", lw=2.0, label="observed")
+                for i in range(vals.shape[0]):
+                    v = vals[i].astype(float)
+                    if v.size > 2 and np.ptp(v) > 0:
+                        ax.plot(grid, gaussian_kde(v)(grid), color=PALETTE[0], lw=0.7, alpha=0.5,
+                                label="imputed" if i == 0 else None)
+                ax.set_ylabel("density")
+            else:
+                def lab(v):
+                    return str(int(v)) if isinstance(v, float | np.floating) and float(v).is_integer() else str(v)
+
+                so = np.array([lab(v) for v in obs])
+                si = np.array([lab(v) for v in vals.ravel()])
+                levels = sorted(set(so) | set(si))
+                po = [np.mean(so == lv) for lv in levels]
+                pi = [np.mean(si == lv) for lv in levels]
+                x = np.arange(len(levels))
+                ax.bar(x - 0.2, po, 0.4, color="black", label="observed")
+                ax.bar(x + 0.2, pi, 0.4, color=PALETTE[0], label="imputed (all)")
+                ax.set_xticks(x, levels)
+                ax.set_ylabel("share")
+            miss = int(imp.data[name].isna().sum())
+            ax.set_title(f"{name} ({imp.methods.get(name)}, {miss} imputed)", loc="left", fontsize=8.5)
+            if k == 0 or (imp.methods.get(name) != "pmm" and all(
+                    imp.methods.get(n2) == "pmm" for n2 in names[:k])):
+                ax.legend(fontsize=7)
+        for k in range(len(names), nrow * ncol):
+            axes[k // ncol, k % ncol].set_visible(False)
+        fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold")
+        _mark(fig, watermark)
+        fig.tight_layout()
+    return fig
+
+
+def missing_share_plot(missing: pd.DataFrame, *, title: str = "Missing values per variable", ax=None,
+                       watermark: str | None = None):
+    """Horizontal bars of the share missing per variable (a ``missing`` table: variable, missing, share)."""
+    with _apply_rc():
+        m = missing.sort_values("share")
+        fig, ax = _new(ax, (5.6, 0.3 * len(m) + 1.2))
+        ax.barh(m["variable"].astype(str), 100 * m["share"], color=PALETTE[0])
+        for y, (s, k) in enumerate(zip(m["share"], m["missing"], strict=True)):
+            ax.text(100 * s + 0.5, y, f"{100 * s:.1f}% ({k})", va="center", fontsize=7.5)
+        ax.set_xlabel("missing (%)")
+        ax.set_xlim(0, max(10.0, 100 * float(m["share"].max()) * 1.25))
+        ax.set_title(title, loc="left")
+        _mark(fig, watermark)
+        fig.tight_layout()
     return fig
 
 

@@ -164,7 +164,7 @@ def render(results, figures: Sequence, tables: Sequence, inline: Mapping[str, tu
             n_tab += 1
             caption = f"Table {n_tab}. {obj.title}"
             if obj.display is not None:
-                disp = obj.display.drop(columns=[c for c in ("statistic",) if c in obj.display.columns])
+                disp = obj.display.drop(columns=[c for c in ("statistic", "Statistic") if c in obj.display.columns])
                 body = frame_html(disp, caption=caption, note=obj.note, preformatted=True)
             else:
                 big = obj.section in ("decision", "index", "validation", "calibration")

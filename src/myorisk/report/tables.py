@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -151,6 +151,76 @@ def _formatted(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Readable headers of the report's tables (the CSV/XLSX files keep the field names).
+HEADERS = {
+    "variable": "Variable", "label": "Label", "term": "Term", "n": "n", "events": "Events",
+    "coef": "β", "se": "SE", "z": "z", "p": "p", "term_p": "p (variable)", "method": "Method",
+    "model": "Model", "set": "Set", "model1": "Model 1", "model2": "Model 2", "set1": "Set 1",
+    "set2": "Set 2", "auc1": "AUC 1", "auc2": "AUC 2", "D": "D", "df": "df", "direction": "Direction",
+    "model_auc": "Model AUC", "B": "B", "apparent": "Apparent", "train_mean": "Training AUC (mean)",
+    "oob_mean": "Out-of-bag AUC (mean)", "oob_q025": "Out-of-bag 2.5%", "oob_q975": "Out-of-bag 97.5%",
+    "auc_632": "AUC .632", "auc_632plus": "AUC .632+", "corrected_from_dxy": "Corrected AUC (from Dxy)",
+    "n_failed": "Failed resamples", "or_per_unit": "OR per unit", "lr_chi2": "LR χ²", "lr_p": "LR p",
+    "index_min": "Index min", "index_max": "Index max", "prob_at_min": "Probability at min",
+    "prob_at_max": "Probability at max", "threshold": "Threshold", "frequency": "Frequency",
+    "auc": "AUC", "aic": "AIC", "selected": "Selected", "step": "Step", "removed": "Removed",
+    "index": "Index", "training": "Training", "test": "Test", "optimism": "Optimism",
+    "corrected": "Corrected", "diff": "Difference", "statistic": "Statistic", "criterion": "Criterion",
+    "shrinkage": "Shrinkage", "parameters": "Parameters", "r2_cs": "R² (Cox–Snell)",
+    "max_r2_cs": "Max R² (Cox–Snell)", "r2_nagelkerke": "R² (Nagelkerke)", "epp": "Events per parameter",
+}
+
+#: Estimate and confidence-limit columns shown as one "estimate (low–high)" column.
+_CI_GROUPS = (
+    ("or", "or_low", "or_high", "OR (95% CI)"),
+    ("or_per_unit", "or_low", "or_high", "OR per unit (95% CI)"),
+    ("auc", "auc_low", "auc_high", "AUC (95% CI)"),
+    ("diff", "diff_low", "diff_high", "Difference (95% CI)"),
+)
+
+
+def header(col: str) -> str:
+    """The readable header of a field name (``or_low`` → ``OR, lower limit``; unknown: words)."""
+    if col in HEADERS:
+        return HEADERS[col]
+    text = str(col).replace("_", " ").strip()
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _fmt_or(v) -> str:
+    """An odds ratio or AUC with sensible decimals (3 significant figures, at least 2 decimals)."""
+    if v is None:
+        return DASH
+    f = float(v)
+    if not np.isfinite(f):
+        return DASH if np.isnan(f) else ("∞" if f > 0 else "0")
+    if f >= 100:
+        return f"{f:.0f}"
+    if f >= 10:
+        return f"{f:.1f}"
+    if f >= 0.01 or f == 0:
+        return f"{f:.2f}"
+    return f"{f:.1e}"
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The report's display of a table: numbers rounded, estimate and CI in one column
+    (``OR (95% CI)``), and readable headers instead of field names."""
+    shown = _formatted(frame)
+    cols = list(frame.columns)
+    for est, lo, hi, name in _CI_GROUPS:
+        if est in cols and lo in cols and hi in cols:
+            fmt = _fmt_or if est.startswith("or") else (lambda v: fmt_fixed(v, 3))
+            e_, a_, b_ = (pd.to_numeric(frame[c], errors="coerce").to_numpy(float) for c in (est, lo, hi))
+            txt = [fmt(e) if not (np.isfinite(a) and np.isfinite(b)) else f"{fmt(e)} ({fmt(a)}–{fmt(b)})"
+                   for e, a, b in zip(e_, a_, b_, strict=True)]
+            shown.insert(cols.index(est), name, txt)
+            shown = shown.drop(columns=[est, lo, hi])
+            cols = [c for c in cols if c not in (lo, hi)]
+            cols[cols.index(est)] = name
+    return shown.rename(columns={c: header(c) for c in shown.columns if c not in [g[3] for g in _CI_GROUPS]})
+
+
 def validation_n_notes(res) -> list[str]:
     """Footnotes explaining the ``n`` column of the bootstrap validation table."""
     empty_parts, other_parts, failed_parts, short_all = [], [], [], []
@@ -225,7 +295,9 @@ def study_tables(res) -> list[Table]:
             for k, p in zip(miss[f"{s.name}_n_missing"], miss[f"{s.name}_pct_missing"], strict=True)]
     out.append(Table("missing_data", "Missing values per variable and set: n (%)", miss, "data",
                      "Analyses use complete cases; a model is not evaluated in a set where one of its "
-                     "predictors was not recorded.", display=disp))
+                     "predictors was not recorded." + (" The development set was also multiply imputed (next "
+                     "table; pooled models and validation within imputations in their sections)."
+                     if getattr(res, "imputation", None) is not None else ""), display=disp))
     disp1, extra = _table1_display(res.table1_outcome)
     out.append(Table("table1_by_outcome", f"Characteristics by outcome: {res.development.label}",
                      res.table1_outcome.to_frame(), "table1",
@@ -402,7 +474,19 @@ def study_tables(res) -> list[Table]:
     ss = a.requirement.to_frame() if a.requirement is not None else pd.DataFrame()
     out.append(Table("sample_size", "Minimum sample size (Riley et al. 2020, binary outcome)", ss,
                      "sample_size"))
+    from myorisk.report.imputation import imputation_tables
+
+    out.extend(imputation_tables(res))
     # the HTML shows the checklist once, colour-coded, from the template; the table is a file only
     out.append(Table("tripod_ai", "TRIPOD+AI checklist (items the software can address)",
                      pd.DataFrame(list(res.tripod)), "tripod", html=False))
-    return out
+    # what a person reads: OR (95% CI), SE, p … instead of or, or_low, or_high (files keep field names)
+    shown = []
+    for t in out:
+        if t.html and t.display is None and not t.frame.empty:
+            t = replace(t, display=readable(t.frame))
+        elif t.display is not None:
+            t = replace(t, display=t.display.rename(columns={c: header(c) for c in t.display.columns
+                                                              if isinstance(c, str) and c in HEADERS}))
+        shown.append(t)
+    return shown

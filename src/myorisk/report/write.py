@@ -156,6 +156,9 @@ def study_figures(res) -> list[Figure]:
                           "index",
                           F.index_plot(res.index, watermark=wm,
                                        outcome_label="Predicted probability")))
+    from myorisk.report.imputation import imputation_figures
+
+    out.extend(imputation_figures(res, wm))
     return out
 
 

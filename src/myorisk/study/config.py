@@ -37,6 +37,7 @@ __all__ = [
     "SelectionConfig",
     "ModelConfig",
     "BootstrapConfig",
+    "MissingConfig",
     "load_config",
     "parse_config",
 ]
@@ -259,6 +260,34 @@ class BootstrapConfig(_Strict):
     seed: int = Field(20240501, ge=0)
 
 
+class MissingConfig(_Strict):
+    """How missing predictor values are handled (``missing:``).
+
+    Attributes
+    ----------
+    method : {"complete_case", "mice"}
+        ``complete_case`` (default; what the seed-paper replications use): listwise deletion,
+        every excluded row reported. ``mice``: the complete-case analysis is kept and, in
+        addition, every model is refitted on m imputed development sets (pooled by Rubin's rules)
+        and validated by the optimism bootstrap within each imputation with location-shifted
+        intervals (``docs/missing-data.md``).
+    m : int, optional
+        Imputations (default: from the share of incomplete rows, at least 5).
+    seed : int
+        Seed of the imputations.
+    maxit : int
+        Iterations of each chain.
+    auxiliary : list of str
+        Columns used only in the imputation models.
+    """
+
+    method: Literal["complete_case", "mice"] = "complete_case"
+    m: int | None = Field(None, ge=2, le=500)
+    seed: int = Field(20240501, ge=0)
+    maxit: int = Field(10, ge=1, le=200)
+    auxiliary: list[str] = []
+
+
 class IndexConfig(_Strict):
     """A continuous risk index = the linear predictor of a model (study B's ReDMI).
 
@@ -386,6 +415,7 @@ class StudyConfig(_Strict):
                                       min_length=1)
     validate_on: list[str] | None = None
     bootstrap: BootstrapConfig = BootstrapConfig()
+    missing: MissingConfig = MissingConfig()
     table1: Table1Config = Table1Config()
     decision: DecisionConfig = DecisionConfig()
     index: IndexConfig | None = None

@@ -90,11 +90,17 @@ def methods_text(res: Results) -> list[str]:
         f"{_evaluation_sentence(res)} {sets}.{synth}"
     )
     miss_total = sum(int(s.missing["n_missing"].sum()) for s in res.sets)
-    out.append((
-        "Missing data. Each variable's missing values are reported per set; analyses used complete "
-        "cases (listwise deletion), and every excluded row is listed in the warnings. No imputation "
-        f"was done. {'No value was missing in the variables used.' if miss_total == 0 else ''}"
-    ).strip())
+    imp = getattr(res, "imputation", None)
+    if imp is None:
+        out.append((
+            "Missing data. Each variable's missing values are reported per set; analyses used complete "
+            "cases (listwise deletion), and every excluded row is listed in the warnings. No imputation "
+            f"was done. {'No value was missing in the variables used.' if miss_total == 0 else ''}"
+        ).strip())
+    else:
+        from myorisk.study.imputation import methods_sentence
+
+        out.append(methods_sentence(res))
     cands = cfg.predictors.candidates
     ci = "profile-likelihood" if cfg.selection.univariate_ci == "profile" else "Wald"
     firth = sorted(set(res.univariate.loc[res.univariate["method"] == "firth", "variable"]))
@@ -210,7 +216,11 @@ def tripod_items(res: Results) -> list[dict]:
         ("10", "Sample size", "reported",
          "Sample-size section: events per parameter and Riley et al. (2020) minimum sample size."),
         ("11", "Missing data", "reported",
-         "Data section: missing values per variable and set; complete-case analysis."),
+         "Data section: missing values per variable and set; complete-case analysis."
+         if getattr(res, "imputation", None) is None else
+         "Data section: missing values per variable and set; complete-case analysis, and multiple "
+         "imputation by chained equations (methods, m, seed) with pooled models and validation within "
+         "imputations (Models and Internal validation sections)."),
         ("12a", "How the data were used (partitioning)", "reported", _evaluation_sentence(res)),
         ("12b", "Predictor handling", "reported", "Continuous predictors linear, not dichotomised; categorical predictors dummy-coded."),
         ("12c", "Model type, model building, internal validation", "reported",

@@ -510,7 +510,7 @@ def run(config: StudyConfig | Prepared, progress: Progress | None = None) -> Res
     ModelError
         A model cannot be fitted (e.g. separation in a multivariable model).
     """
-    from myorisk.modeling.decision import decision_curve, threshold_grid
+    from myorisk.modeling.decision import decision_curve, parse_threshold_grid
     from myorisk.modeling.design import build_design
     from myorisk.modeling.nomogram import nomogram_from_fit
     from myorisk.modeling.roc import delong_test, delong_test_unpaired
@@ -664,6 +664,15 @@ def run(config: StudyConfig | Prepared, progress: Progress | None = None) -> Res
         models.append(ModelResult(validation=val, calibration=cal, **p))
     steps.done(total)
 
+    # ---------------------------------------------------------------- multiple imputation (missing: mice)
+    imputation = None
+    if cfg.missing.method == "mice":
+        from myorisk.study.imputation import run_imputation
+
+        t_mi = time.perf_counter()
+        imputation = run_imputation(cfg, dev_df, sources[dev], models, _fit_kw)
+        steps.seconds["imputation"] = time.perf_counter() - t_mi
+
     # ---------------------------------------------------------------- calibration / HL (val.prob done per set)
     steps.start(STEPS[7])
     for e in evaluations:
@@ -674,7 +683,8 @@ def run(config: StudyConfig | Prepared, progress: Progress | None = None) -> Res
 
     # ---------------------------------------------------------------- decision curves
     steps.start(STEPS[8])
-    grid = threshold_grid(cfg.decision.start, cfg.decision.stop, cfg.decision.step)
+    # R's seq() rounded to the decimals of the configured numbers: thresholds as the user wrote them
+    grid = parse_threshold_grid(f"{cfg.decision.start!r}:{cfg.decision.stop!r}:{cfg.decision.step!r}")
     decision = {}
     for s in cfg.sets_to_validate:
         evs = [e for e in evaluations if e.set == s]
@@ -714,7 +724,7 @@ def run(config: StudyConfig | Prepared, progress: Progress | None = None) -> Res
         sample_size=adeq, candidate_parameters=n_par, methods=(), tripod=(),
         warnings=tuple(dict.fromkeys(notes)), software=_versions(),
         seeds={"bootstrap": cfg.bootstrap.seed, "datasets": prep.seeds},
-        seconds=steps.seconds, created=created,
+        seconds=steps.seconds, created=created, imputation=imputation,
     )
     from dataclasses import replace
 

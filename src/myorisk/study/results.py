@@ -338,6 +338,8 @@ class Results:
         Step → seconds.
     created : str
         ISO time of the run.
+    imputation : StudyImputation or None
+        The multiple-imputation analysis (``missing: {method: mice}``), else None.
     """
 
     config: Any
@@ -361,6 +363,7 @@ class Results:
     seeds: dict
     seconds: dict
     created: str
+    imputation: Any = None
 
     # ------------------------------------------------------------------ look-ups
     def model(self, name: str) -> ModelResult:
@@ -428,4 +431,5 @@ class Results:
             "software": self.software,
             "seeds": self.seeds,
             "seconds": self.seconds,
+            "imputation": None if self.imputation is None else self.imputation.to_dict(),
         })

@@ -53,6 +53,7 @@ __all__ = [
     "ModelEntry",
     "load_models",
     "band_of",
+    "reachable_bands",
     "allowed_text",
     "BINARY_TRUE",
     "BINARY_FALSE",
@@ -103,6 +104,42 @@ def band_of(p: float, bands: Sequence[RiskBand]) -> RiskBand:
         if b.low <= p < b.high:
             return b
     return bands[-1] if p >= bands[-1].low else bands[0]
+
+
+def reachable_bands(bands: Sequence[RiskBand], attainable: tuple[float, float]
+                    ) -> tuple[tuple[RiskBand, ...], tuple[RiskBand, ...]]:
+    """Split ``bands`` into those a prediction of the model can fall in and those it never can.
+
+    ``attainable`` is the model's (lowest, highest) possible probability
+    (:meth:`~myorisk.modeling.spec.ModelSpec.probability_range`). A band is reachable when
+    some attainable probability lies in ``[low, high)`` (the top band includes 1).
+    """
+    lo, hi = attainable
+    reach, never = [], []
+    for i, b in enumerate(bands):
+        top = i == len(bands) - 1
+        ok = b.low <= hi and (lo < b.high or (top and lo <= b.high))
+        (reach if ok else never).append(b)
+    return tuple(reach), tuple(never)
+
+
+def _unreachable_text(never: Sequence[RiskBand], attainable: tuple[float, float]) -> str:
+    if not never:
+        return ""
+    lo, hi = attainable
+    below = [b for b in never if b.high <= lo]
+    above = [b for b in never if b.low > hi]
+    parts = []
+    if below:
+        parts.append(f"this model never predicts below {100 * lo:.1f}%, so the "
+                     + " and ".join(f"'{b.label}' band (under {100 * b.high:g}%)" for b in below)
+                     + " cannot occur and is not shown")
+    if above:
+        parts.append(f"this model never predicts above {100 * hi:.1f}%, so the "
+                     + " and ".join(f"'{b.label}' band ({100 * b.low:g}% or more)" for b in above)
+                     + " cannot occur and is not shown")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
 
 
 def _parse_bands(raw: object, source: str) -> tuple[tuple[RiskBand, ...], str]:
@@ -258,6 +295,11 @@ class ModelEntry:
     origin : str
         ``"bundled"`` or the spec file's path.
     bands : tuple of RiskBand
+        The bands this model's predictions can fall in (see :func:`reachable_bands`).
+    bands_all : tuple of RiskBand
+        Every band defined (by the spec or the defaults), reachable or not.
+    attainable : (float, float)
+        The model's lowest and highest possible predicted probability.
     bands_rationale : str
         How the bands were chosen (shown on the page).
     bands_default : bool
@@ -271,6 +313,8 @@ class ModelEntry:
     spec: ModelSpec
     origin: str
     bands: tuple[RiskBand, ...]
+    bands_all: tuple[RiskBand, ...]
+    attainable: tuple[float, float]
     bands_rationale: str
     bands_default: bool
     intended_use: str
@@ -302,6 +346,8 @@ class ModelEntry:
         d["spec"] = self.spec.to_dict()
         d["risk_bands"] = {
             "bands": [b.to_dict() for b in self.bands],
+            "unreachable": [b.to_dict() for b in self.bands_all if b not in self.bands],
+            "attainable": {"min": self.attainable[0], "max": self.attainable[1]},
             "rationale": self.bands_rationale,
             "default": self.bands_default,
         }
@@ -343,7 +389,12 @@ def _entry(spec: ModelSpec, raw: Mapping, origin: str, source: str) -> ModelEntr
         bands, rationale, default = DEFAULT_BANDS, DEFAULT_BANDS_RATIONALE, True
     use = str(getattr(spec, "intended_use", "") or use
               or (_BUNDLED_USE.get(spec.name, "") if origin == "bundled" else ""))
-    return ModelEntry(spec=spec, origin=origin, bands=bands, bands_rationale=rationale,
+    attainable = spec.probability_range()
+    reach, never = reachable_bands(bands, attainable)
+    if never:
+        rationale = rationale + " " + _unreachable_text(never, attainable)
+    return ModelEntry(spec=spec, origin=origin, bands=reach, bands_all=bands,
+                      attainable=attainable, bands_rationale=rationale,
                       bands_default=default, intended_use=use, nomogram=spec.nomogram(),
                       input_model=input_model(spec))
 

@@ -4,8 +4,9 @@ The drawing follows the rms layout: a 0-100 *Points* ruler on top, one axis per 
 on that ruler, then *Total points*, *Linear predictor* and the probability axis on the total-points
 scale. A patient's value on each predictor axis is circled and joined to the Points ruler; the
 total is marked on the Total points axis and carried down to the probability axis. Those three
-axes span every possible total (0 to the sum of the predictors' maximum points), with the
-nomogram's "pretty" ticks that fall inside, so that every patient's mark lies on them. The
+axes span every possible total (0 to the sum of the predictors' maximum points), so that every
+patient's mark lies on them; the span and its ticks come from the engine
+(:meth:`myorisk.modeling.nomogram.Nomogram.span`, ``to_dict()["span"]``): this module only draws. The
 ``<desc>`` reads each predictor by its label with the patient's value and points.
 
 Only presentation attributes are used (no ``<style>`` element or ``style=""``), so the drawing
@@ -16,10 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from html import escape
-
-from scipy.special import expit, logit
-
-from myorisk.modeling.nomogram import pretty
 
 __all__ = ["nomogram_svg"]
 
@@ -34,7 +31,6 @@ _CHAR_BOLD = 7.4  # the same, bold
 _INK = "#1f2328"
 _MUTED = "#57606a"
 _MARK = "#b3261e"
-_PROB_TAILS = (0.001, 0.01, 0.05, 0.95, 0.99, 0.999)
 
 
 def _fmt(v: float) -> str:
@@ -47,12 +43,6 @@ def _points_text(points: float) -> str:
     if t == "-0":
         t = "0"
     return f"{t} point" + ("" if t == "1" else "s")
-
-
-def _inside(ticks: Sequence[tuple[float, float]], tmax: float) -> list[tuple[float, float]]:
-    """The ``(points, value)`` ticks that lie on the drawn span ``[0, tmax]`` of total points."""
-    eps = 1e-9 * max(1.0, tmax)
-    return [(p, v) for p, v in ticks if -eps <= p <= tmax + eps]
 
 
 def _thin(xs: Sequence[float], labels: Sequence[str]) -> list[bool]:
@@ -157,7 +147,7 @@ def nomogram_svg(
     title : str
         Accessible title of the image.
     stacked : bool
-        Narrow layout for phones: axis titles above the axes, ``viewBox`` 420 wide (else titles
+        Narrow layout for phones: axis titles above the axes, ``viewBox`` 340 wide (else titles
         in a left column, 760 wide).
     id_prefix : str
         Prefix of the ids of the ``<title>`` and ``<desc>`` elements (unique per page).
@@ -170,13 +160,16 @@ def nomogram_svg(
     by_name = {v["name"]: v for v in variables}
     axes = nomogram["axes"]
     maxscale = float(nomogram["maxscale"])
-    # The total-points, linear-predictor and probability axes all span the possible totals,
-    # 0 (every predictor at its lowest-points value) to the sum of every axis's maximum, so that
-    # any patient's total falls on each of them.
-    tmax = sum(max((float(p) for p in ax["points"]), default=0.0) for ax in axes)
-    if not tmax > 0:
-        tmax = maxscale
-    width = 420 if stacked else _W
+    # The total-points, linear-predictor and probability axes span every possible total: the
+    # engine's Nomogram.span() (to_dict()["span"]) gives the span and its ticks.
+    span_d = nomogram["span"]
+    tmax = float(span_d["total_max"])
+
+    def ticks_of(key: str) -> list[tuple[float, float]]:
+        ax = span_d[key]
+        return [(float(p), float(v)) for p, v in zip(ax["points"], ax["values"], strict=True)]
+
+    width = 340 if stacked else _W
     left = 24.0 if stacked else float(_LEFT)
     row = 62 if stacked else _ROW
     x0, x1 = left, float(width - (20 if stacked else _RIGHT))
@@ -212,36 +205,20 @@ def nomogram_svg(
                 if var.get("kind") == "numeric" else ""
             marks.append((ax["variable"], y, float(patient["points"][ax["variable"]]), shown))
     y += row
-    ticks = _inside([(float(t), float(t)) for t in nomogram["total_points"]], tmax)
+    ticks = ticks_of("total")
     c.axis(y, [xt(p) for p, _ in ticks], [f"{t:g}" for _, t in ticks], "Total points", span=span)
     y_total = y
     y += row
-    icpt, scale = float(nomogram["intercept"]), float(nomogram["scale"])
-    lp = nomogram["linear_predictor"]
-    ticks = _inside(list(zip(map(float, lp["points"]), map(float, lp["values"]), strict=True)),
-                    tmax)
-    if len(ticks) < 2:  # too few of the given ticks on the drawn span: choose ticks for it
-        ticks = _inside([((v - icpt) * scale, float(v))
-                         for v in pretty(icpt, icpt + tmax / scale, n=5)], tmax)
+    ticks = ticks_of("linear_predictor")
     c.axis(y, [xt(p) for p, _ in ticks], [_fmt(v) for _, v in ticks], "Linear predictor",
            span=span)
     y += row
-    pr = nomogram["probability"]
-    ticks = _inside(list(zip(map(float, pr["points"]), map(float, pr["values"]), strict=True)),
-                    tmax)
-    if len(ticks) < 2:
-        ticks = _inside([((logit(v) - icpt) * scale, float(v))
-                         for v in pretty(expit(icpt), expit(icpt + tmax / scale), n=5)
-                         if 0.0 < v < 1.0], tmax)
-    if ticks:  # the usual tail ticks where the span reaches beyond the given ones
-        lo_v, hi_v = min(v for _, v in ticks), max(v for _, v in ticks)
-        tails = _inside([((logit(v) - icpt) * scale, v) for v in _PROB_TAILS
-                         if v < lo_v or v > hi_v], tmax)
-        for p, v in tails:  # only where its label leaves room for those of the given ticks
-            w = len(f"{v:g}") * _CHAR
-            if all(abs(xt(p) - xt(q)) >= (w + len(f"{u:g}") * _CHAR) / 2 + 6 for q, u in ticks):
-                ticks.append((p, v))
-        ticks.sort()
+    ticks = ticks_of("probability")
+    for p, v in ticks_of("probability_tails"):  # only where its label leaves room for the others
+        w = len(f"{v:g}") * _CHAR
+        if all(abs(xt(p) - xt(q)) >= (w + len(f"{u:g}") * _CHAR) / 2 + 6 for q, u in ticks):
+            ticks.append((p, v))
+    ticks.sort()
     c.axis(y, [xt(p) for p, _ in ticks], [f"{v:g}" for _, v in ticks], outcome_label, span=span)
     y_prob = y
 

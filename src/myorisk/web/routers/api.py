@@ -7,12 +7,12 @@ the same keys as ``myorisk predict --json`` (a list for a list).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from myorisk.errors import InputError
@@ -21,6 +21,7 @@ from myorisk.web.scoring import (
     MAX_PATIENTS,
     FieldError,
     RecordsInvalid,
+    parse_json,
     predict_records,
     validate_records,
 )
@@ -35,6 +36,9 @@ class PredictResult(BaseModel):
     linear_predictor: float = Field(..., description="Log-odds of the event.")
     points: dict[str, float] = Field(..., description="Nomogram points of each predictor.")
     points_total: float = Field(..., description="Total nomogram points.")
+    model: str = Field(..., description="The model's name.")
+    notice: str | None = Field(..., description="The reconstructed-model caveat, beside every "
+                                                "result of a reconstructed model (else null).")
 
 
 class ErrorItem(BaseModel):
@@ -53,6 +57,12 @@ class ErrorResponse(BaseModel):
 
 class NotFound(BaseModel):
     """Unknown model (404)."""
+
+    detail: str
+
+
+class Refused(BaseModel):
+    """A request refused as a whole (413 too large, 415 not JSON): what to send instead."""
 
     detail: str
 
@@ -85,28 +95,22 @@ def _not_found(models: dict[str, ModelEntry], name: str) -> HTTPException:
                               f"{', '.join(sorted(models))}")
 
 
-async def _json_body(request: Request) -> object:
-    raw = await request.body()
-    if not raw.strip():
-        raise RecordsInvalid([FieldError(("body",), "the request body is empty: send one patient "
-                                         "as a JSON object, or a list of them", "missing")])
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        where = f" (line {e.lineno}, column {e.colno}: {e.msg})" if isinstance(
-            e, json.JSONDecodeError) else ""
-        raise RecordsInvalid([FieldError(("body",), f"malformed JSON{where}", "json_invalid")]) \
-            from None
-
-
 def _predict_endpoint(entry: ModelEntry) -> Callable[[Request], Coroutine[Any, Any, Any]]:
-    async def predict(request: Request) -> Any:
-        body = await _json_body(request)
+    def work(raw: bytes) -> tuple[list[dict], bool]:
+        body = parse_json(raw)
         records, many = validate_records(entry, body)
         try:
             results = predict_records(entry, records)
         except InputError as e:  # pragma: no cover - the input model refuses the same values
             raise RecordsInvalid([FieldError(("body",), str(e), "value_error")]) from None
+        notice = entry.spec.notice()
+        return [{**r, "model": entry.name, "notice": notice} for r in results], many
+
+    async def predict(request: Request) -> Any:
+        raw = await request.body()
+        # parsing and scoring up to 10,000 patients runs in the thread pool: the event loop
+        # stays free for other requests
+        results, many = await run_in_threadpool(work, raw)
         return results if many else results[0]
 
     predict.__doc__ = (
@@ -146,7 +150,10 @@ def build_router(models: dict[str, ModelEntry]) -> APIRouter:
             summary=f"Predict: {entry.name}",
             operation_id=f"predict_{entry.name.replace('-', '_').replace('.', '_')}",
             responses={422: {"model": ErrorResponse,
-                             "description": "Invalid input: one message per refused field"}},
+                             "description": "Invalid input: one message per refused field"},
+                       413: {"model": Refused, "description": "Request body too large"},
+                       415: {"model": Refused,
+                             "description": "Not JSON: send Content-Type: application/json"}},
             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"oneOf": [schema_ref, {"type": "array", "items": schema_ref,
                                                   "minItems": 1, "maxItems": MAX_PATIENTS}]}}}}},

@@ -8,28 +8,32 @@ access log and no browser history entry.
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile as StarletteUpload
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from myorisk import __version__
 from myorisk.errors import InputError
 from myorisk.modeling.spec import VariableSpec
+from myorisk.web.batch import run_batch
 from myorisk.web.registry import BINARY_FALSE, BINARY_TRUE, ModelEntry, allowed_text, band_of
 from myorisk.web.scoring import (
-    MAX_UPLOAD_BYTES,
-    csv_bytes,
+    BatchModel,
+    content_disposition,
+    display_name,
     field_errors,
     predict_records,
-    read_csv_bytes,
-    score_frame,
+    result_columns,
 )
 from myorisk.web.svg import nomogram_svg
 
@@ -174,7 +178,7 @@ def _page(request: Request, entry: ModelEntry, values: Mapping[str, str] | None 
 def _result(entry: ModelEntry, record: Any) -> dict:
     res = predict_records(entry, [record])[0]
     p = res["probability"]
-    band = band_of(p, entry.bands)
+    band = band_of(p, entry.bands_all)
     scale = entry.nomogram.scale
     maxscale = entry.nomogram.maxscale
     data = record.model_dump()
@@ -188,7 +192,7 @@ def _result(entry: ModelEntry, record: Any) -> dict:
             "odds": math.exp(pts / scale), "bar": max(0.0, min(1.0, pts / maxscale)),
         })
     return {**res, "band": band, "values": values, "spoken": spoken, "contributions": contributions,
-            "percent": f"{100 * p:.1f}%", "n_bands": len(entry.bands)}
+            "percent": f"{100 * p:.1f}%", "n_bands": len(entry.bands_all)}
 
 
 def build_router(models: dict[str, ModelEntry]) -> APIRouter:
@@ -228,7 +232,11 @@ def build_router(models: dict[str, ModelEntry]) -> APIRouter:
         if name not in models:
             return missing(request, name)
         entry = models[name]
-        form = await request.form()
+        try:
+            form = await request.form(max_files=0, max_fields=100)
+        except HTTPException as e:
+            return _page(request, entry, status=400,
+                         form_error=f"the form could not be read ({e.detail})")
         values = {v.name: str(form.get(v.name, "")).strip()[:100] for v in entry.spec.variables}
         data = {k: val for k, val in values.items() if val != ""}
         for v in entry.spec.variables:  # "yes" ticks the Yes button when the page comes back
@@ -266,8 +274,8 @@ def build_router(models: dict[str, ModelEntry]) -> APIRouter:
         if name not in models:
             return missing(request, name)
         header = ",".join(["patient_id", *[v.name for v in models[name].spec.variables]]) + "\n"
-        return Response(header, media_type="text/csv", headers={
-            "content-disposition": f'attachment; filename="{name}-template.csv"'})
+        return Response(header, media_type="text/csv; charset=utf-8", headers={
+            "content-disposition": content_disposition(f"{name}-template.csv")})
 
     @router.get("/models/{name}/batch", response_class=HTMLResponse)
     async def batch_form(request: Request, name: str) -> HTMLResponse:
@@ -280,38 +288,64 @@ def build_router(models: dict[str, ModelEntry]) -> APIRouter:
         if name not in models:
             return missing(request, name)
         entry = models[name]
-        form = await request.form(max_files=1, max_fields=10)
+        try:
+            form = await request.form(max_files=1, max_fields=10)
+        except HTTPException as e:  # malformed multipart: Starlette's words, on the page
+            return _batch_page(request, entry, status=400, problems=[{
+                "row": None, "column": None,
+                "message": f"the upload could not be read ({e.detail}); choose the file with "
+                           "the form below"}])
         upload = form.get("file")
-        if not isinstance(upload, UploadFile) and not hasattr(upload, "read"):
+        if not isinstance(upload, StarletteUpload):
             return _batch_page(request, entry, problems=[{"row": None, "column": None,
                                                           "message": "choose a CSV file"}])
-        data = await upload.read(MAX_UPLOAD_BYTES + 1)  # type: ignore[union-attr]
-        await upload.close()  # type: ignore[union-attr]
-        filename = Path(getattr(upload, "filename", None) or "upload.csv").name
-        if len(data) > MAX_UPLOAD_BYTES:
-            return _batch_page(request, entry, problems=[{
+        limit = request.app.state.max_upload_bytes
+        data = await upload.read(limit + 1)
+        await upload.close()
+        filename = display_name(upload.filename)
+        if len(data) > limit:  # pragma: no cover - the body limit stops it before
+            return _batch_page(request, entry, status=413, problems=[{
                 "row": None, "column": None,
-                "message": f"the file is larger than {MAX_UPLOAD_BYTES // 2**20} MB"}])
-        try:
-            frame = read_csv_bytes(data, filename)
-        except InputError as e:
-            return _batch_page(request, entry, problems=[{"row": None, "column": None,
-                                                          "message": str(e)}])
-        scored, problems = score_frame(entry, frame, filename)
-        if problems:
-            return _batch_page(request, entry, problems=problems, filename=filename)
+                "message": f"the file is larger than {limit / 2**20:g} MB"}])
+        # reading, scoring and writing a large file take seconds: off the event loop, so that
+        # other requests (single predictions) are answered meanwhile (see run_batch)
+        outcome = await run_batch(request.app, BatchModel.of(entry), data, filename)
+        if isinstance(outcome, list):
+            return _batch_page(request, entry, problems=outcome, filename=filename)
+        payload, renamed = outcome
         stem = Path(filename).stem or "scored"
-        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in stem)
-        return Response(csv_bytes(scored), media_type="text/csv", headers={
-            "content-disposition": f'attachment; filename="{safe}-{entry.name}-scored.csv"'})
+        headers = {"content-disposition": content_disposition(
+            f"{stem}-{entry.name}-scored.csv")}
+        if renamed:  # reported, never silent: your column 'probability' is now 'probability_1'
+            headers["x-myorisk-renamed-columns"] = json.dumps(renamed)[:2000]
+        if entry.spec.notice():
+            headers["x-myorisk-notice"] = json.dumps(entry.spec.notice())[:2000]
+        if len(payload) <= _CHUNK:
+            return Response(payload, media_type="text/csv; charset=utf-8", headers=headers)
+        # a large download goes out in chunks: handed to the server at once, 100 MB would sit
+        # in one send buffer that the event loop shifts after every write to the socket
+        headers["content-length"] = str(len(payload))
+        return StreamingResponse(_chunks(payload), media_type="text/csv; charset=utf-8",
+                                 headers=headers)
 
     return router
 
 
+_CHUNK = 256 * 1024
+
+
+async def _chunks(payload: bytes) -> AsyncIterator[bytes]:
+    view = memoryview(payload)
+    for i in range(0, len(view), _CHUNK):
+        yield bytes(view[i:i + _CHUNK])
+
+
 def _batch_page(request: Request, entry: ModelEntry, problems: list[dict] | None = None,
-                filename: str | None = None) -> HTMLResponse:
+                filename: str | None = None, status: int | None = None) -> HTMLResponse:
+    limit = getattr(request.app.state, "max_upload_bytes", 20 * 2**20)
     return templates.TemplateResponse(request, "batch.html", {
         "request": request, "entry": entry, "spec": entry.spec, "problems": problems or [],
         "filename": filename, "prov": _provenance(entry), "title": f"Batch: {entry.spec.title}",
-        "bands": entry.bands,
-    }, status_code=422 if problems else 200)
+        "bands": entry.bands, "result_columns": result_columns(entry),
+        "max_upload_mb": f"{limit / 2**20:g}",
+    }, status_code=status or (422 if problems else 200))
