@@ -335,7 +335,7 @@ def test_web_upload_uses_the_one_reader(files):
     t = read_upload("anti_tif1g;alopecia;gi_vas\n1;0;3,5\n".encode("utf-8-sig"), "u.csv")
     assert t.to_dict("records") == [{"anti_tif1g": 1, "alopecia": 0, "gi_vas": 3.5}]
     assert list(t.index) == [2]
-    t = read_table_bytes("a;b\n1;x\n".encode(), "u.csv", typed=False)
+    t = read_table_bytes(b"a;b\n1;x\n", "u.csv", typed=False)
     assert t.to_dict("records") == [{"a": "1", "b": "x"}]
     with pytest.raises(InputError, match=r"^u\.csv: cannot tell the text encoding"):
         read_upload("id,x\nGröße,1\n".encode("cp1252"), "u.csv")
