@@ -36,6 +36,7 @@ r-refs:
 ## test: set up .venv with test extras, install R if missing, regenerate R references, run pytest
 test: $(TEST_STAMP) r-refs
 	bash scripts/ensure_browser.sh
+	bash scripts/ensure_postgres.sh
 	$(BIN)/python -m pytest -q
 
 ## test-fast: the quick subset (seconds to a minute): no slow, browser or R-parity tests
@@ -46,6 +47,7 @@ test-fast: $(TEST_STAMP)
 bench: $(STAMP)
 	bash scripts/ensure_r.sh
 	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/processes.py
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests

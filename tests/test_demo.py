@@ -22,6 +22,9 @@ def test_demo_command_writes_both_reports(tmp_path, capsys):
         assert "SYNTHETIC DATA" in html and "TRIPOD+AI" in html
         assert "B = 50" in html
         assert (out / study / "results.json").exists()
+        # the demo shows what was published: primary published forms, sensitivity analyses, the table
+        assert "Published vs reproduced" in html and "sensitivity analysis" in html
+        assert (out / study / "tables" / "published_vs_reproduced.csv").exists()
     assert (out / "study-b" / "figures" / "index_curve.png").exists()
     # running again replaces the earlier demo output
     assert _run(["demo", "--out", str(out), "--quiet", "--bootstrap", "20"]) == 0

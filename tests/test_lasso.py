@@ -82,3 +82,19 @@ def test_cli_select_lasso_with_foldid_column_equals_cv_glmnet(tmp_path, capsys):
             if v != 0 and c != "Intercept"}
     assert set(d["selected"]) == kept
     assert _run(["select", str(path), "-y", "low", "-x", "age,lwt", "--lambda", "0.1"]) == 2
+
+
+@pytest.mark.slow
+def test_lasso_selection_inside_the_bootstrap_is_chunk_independent():
+    from myorisk.modeling.validation import SelectionSpec, validate
+
+    case = R["cases"][0]
+    df = pd.read_csv(RESULTS / "data" / f"{case['dataset']}.csv")
+    d = build_design(df, case["outcome"], case["predictors"])
+    spec = SelectionSpec(method="lasso", seed=4)
+    a = validate(d, B=12, seed=1, selection=spec, failure_policy="converge")
+    b = validate(d, B=12, seed=1, selection=spec, failure_policy="converge", chunk_size=5)
+    assert a.corrected == pytest.approx(b.corrected)
+    fixed = validate(d, B=12, seed=1, failure_policy="converge")
+    # the procedure (selection + refit) is more optimistic than the fixed full model or equal
+    assert a.optimism["Dxy"] != fixed.optimism["Dxy"]

@@ -37,7 +37,7 @@ BootOpt = Annotated[int | None, typer.Option("--bootstrap", "-B", min=1, max=MAX
 SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, help="Random seed, a whole number >= 0 (results are reproducible from it; without it a seed is drawn and reported).")]
 SelectOpt = Annotated[
     str | None,
-    typer.Option("--select", help="Repeat this selection inside every resample: pscreen or aic (the predictors are then the candidates)."),
+    typer.Option("--select", help="Repeat this selection inside every resample: pscreen, aic or lasso (10-fold cross-validated λ.min, kept terms refitted; the predictors are then the candidates)."),
 ]
 AlphaOpt = Annotated[float, typer.Option("--alpha", help="Significance level of the p-value screen.")]
 ResamplesOpt = Annotated[
@@ -107,10 +107,11 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
         raise InputError("--select drops whole terms and could keep an interaction without its main effects: "
                          "validate a model with interactions as prespecified (without --select)")
     if select is not None:
-        if select not in ("pscreen", "aic"):
-            raise InputError(f"--select must be pscreen or aic, not {select!r}")
-        selection = SelectionSpec(method="pscreen" if select == "pscreen" else "backward_aic", alpha=alpha,
-                                  screen_alpha=screen_alpha)
+        if select not in ("pscreen", "aic", "lasso"):
+            raise InputError(f"--select must be pscreen, aic or lasso, not {select!r}")
+        method = {"pscreen": "pscreen", "aic": "backward_aic", "lasso": "lasso"}[select]
+        selection = SelectionSpec(method=method, alpha=alpha, screen_alpha=screen_alpha,
+                                  seed=seed if seed is not None else 0)
     idx = None
     if resamples is not None:
         raw = read_index_matrix(resamples)
@@ -210,12 +211,16 @@ def validate(
     level: Annotated[float, typer.Option("--level", help="Confidence level of --ci.")] = 0.95,
     maxit: _impute.MaxitOpt = 10,
     auxiliary: _impute.AuxiliaryOpt = None,
+    workers: common.WorkersOpt = None,
+    scheduler: common.SchedulerOpt = None,
     as_json: JsonOpt = False,
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp;
     with --by CENTRE, internal–external cross-validation by centre pooled by random-effects meta-analysis."""
     if impute is not None or ci:
+        if workers is not None or scheduler is not None:
+            raise InputError("--workers/--scheduler do not apply to --impute or --ci yet (they run in this process)")
         from myorisk.commands._impute_validation import run_validate
 
         if auc:
@@ -239,6 +244,7 @@ def validate(
         bootstrap_only += ["--auc"] if auc else []
         bootstrap_only += ["--failure-policy"] if failure_policy != "rms65" else []
         bootstrap_only += ["--resamples-base"] if resamples_base != "auto" else []
+        bootstrap_only += [o for o, v in (("--workers", workers), ("--scheduler", scheduler)) if v is not None]
         if bootstrap_only:
             raise InputError(f"{', '.join(bootstrap_only)} belong(s) to the bootstrap; --by validates by leaving "
                              "out centres instead")
@@ -254,10 +260,11 @@ def validate(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
         bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha,
         encoding=encoding, sep=sep, decimal=decimal)
-    with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
+    with common.executor_for(workers, scheduler) as ex, _progress("bootstrap", not as_json) as cb, \
+            warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
-                  failure_policy=failure_policy, auc=auc, progress=cb)
+                  failure_policy=failure_policy, auc=auc, progress=cb, executor=ex)
     d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None,
          "missing": design.missing.to_dict()}
     if plot is not None and res.auc is not None:
@@ -314,11 +321,15 @@ def calibrate(
     level: Annotated[float, typer.Option("--level", help="Confidence level of --ci.")] = 0.95,
     maxit: _impute.MaxitOpt = 10,
     auxiliary: _impute.AuxiliaryOpt = None,
+    workers: common.WorkersOpt = None,
+    scheduler: common.SchedulerOpt = None,
     as_json: JsonOpt = False,
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
     if impute is not None or ci:
+        if workers is not None or scheduler is not None:
+            raise InputError("--workers/--scheduler do not apply to --impute or --ci yet (they run in this process)")
         from myorisk.commands._impute_validation import run_calibrate
 
         if plot is not None:
@@ -336,10 +347,11 @@ def calibrate(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
         bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha,
         encoding=encoding, sep=sep, decimal=decimal)
-    with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
+    with common.executor_for(workers, scheduler) as ex, _progress("bootstrap", not as_json) as cb, \
+            warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
-                  failure_policy=failure_policy, progress=cb)
+                  failure_policy=failure_policy, progress=cb, executor=ex)
     d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None,
          "missing": design.missing.to_dict()}
     if plot is not None:

@@ -1,9 +1,9 @@
 """Model spec files: a fitted or published logistic model as a JSON document.
 
-Format ``myorisk-model/1``::
+Format ``myorisk-model/2`` (files in format ``/1``, which has no ``terms``, are read as well)::
 
     {
-      "format": "myorisk-model/1",
+      "format": "myorisk-model/2",
       "name": "pmdm-noninvasive",
       "title": "…",
       "outcome": {"name": "nonresponse", "event": "1", "description": "…"},
@@ -14,7 +14,11 @@ Format ``myorisk-model/1``::
          "max": 3, "description": "…"},
         {"name": "anti_tif1g", "kind": "binary", "label": "Anti-TIF1-γ", "min": 0, "max": 1}
       ],
-      "coefficients": {"Intercept": -3.1, "sex=male": 2.02, "msuvmax": 4.14},
+      "terms": [{"kind": "rcs", "variable": "msuvmax", "knots": [0.9, 1.4, 2.3]},
+                {"kind": "interaction", "variables": ["sex", "msuvmax"], "restricted": false}],
+                                                                     (optional, format /2)
+      "coefficients": {"Intercept": -3.1, "sex=male": 2.02, "msuvmax": 4.14, "msuvmax'": 0.3,
+                       "sex=male * msuvmax": 0.5, "sex=male * msuvmax'": -0.2},
       "covariance": {"order": [...], "matrix": [[...]]},          (optional)
       "provenance": {"status": "published|reconstructed|fitted|recalibrated", "source": "…",
                      "published": [...], "reconstructed": [...], "errata": [...],
@@ -26,7 +30,11 @@ Format ``myorisk-model/1``::
 
 Coefficients are keyed by design-column name as :mod:`myorisk.modeling.design` names them
 (``"Intercept"`` first; ``var=level`` for the dummies of a categorical variable; the variable name
-for numeric and binary ones). :func:`predict` refuses values outside a variable's ``min``/``max``,
+for numeric and binary ones; ``x'``, ``x''`` for a spline's nonlinear terms; ``a * b`` for an
+interaction's products, as rms prints them). Without ``terms`` every variable enters linearly; a
+``terms`` entry of kind ``rcs`` makes its variable a restricted cubic spline with the given knots
+(fixed from the development data), and one of kind ``interaction`` adds the products of two
+variables' columns (``restricted``: rms' ``%ia%``, no product of two nonlinear terms). :func:`predict` refuses values outside a variable's ``min``/``max``,
 unknown levels and missing values, naming the row and column.
 """
 
@@ -62,7 +70,9 @@ __all__ = [
     "RECALIBRATION_METHODS",
 ]
 
-FORMAT = "myorisk-model/1"
+FORMAT = "myorisk-model/2"
+#: Formats this version reads: /1 (main effects only) and /2 (adds ``terms``: splines, interactions).
+READABLE_FORMATS = ("myorisk-model/1", "myorisk-model/2")
 KINDS = ("numeric", "binary", "categorical")
 STATUSES = ("published", "reconstructed", "fitted", "recalibrated")
 RANGES = ("valid", "observed")
@@ -176,6 +186,9 @@ class ModelSpec:
     software : dict
         ``{"myorisk": version}`` of the writer.
     format : str
+    model_terms : tuple of dict
+        Splines and interactions (the ``terms`` key): ``{"kind": "rcs", "variable", "knots"}`` and
+        ``{"kind": "interaction", "variables": [a, b], "restricted"}``.
     """
 
     name: str
@@ -189,8 +202,13 @@ class ModelSpec:
     performance: dict | None = None
     software: dict = field(default_factory=dict)
     format: str = FORMAT
+    model_terms: tuple = ()
 
     # ------------------------------------------------------------------ views
+    @property
+    def is_linear(self) -> bool:
+        """True when every variable enters as a single linear term (no spline, no interaction)."""
+        return not self.model_terms
     @property
     def status(self) -> str:
         """Provenance status."""
@@ -218,12 +236,12 @@ class ModelSpec:
         raise KeyError(name)
 
     def terms(self) -> tuple[Term, ...]:
-        """Engine terms, in model order."""
-        return tuple(v.term() for v in self.variables)
+        """Engine terms, in model order: each variable (linear or spline), then the interactions."""
+        return _terms(self.variables, self.model_terms)
 
     def design_columns(self) -> tuple[str, ...]:
         """``("Intercept", ...)`` in model order."""
-        return ("Intercept", *[c for v in self.variables for c in v.columns])
+        return ("Intercept", *[c for t in self.terms() for c in t.columns])
 
     def beta(self) -> np.ndarray:
         """Coefficients as a vector in :meth:`design_columns` order."""
@@ -241,6 +259,8 @@ class ModelSpec:
 
     def lp_range(self) -> tuple[float, float]:
         """Smallest and largest linear predictor over the valid ranges."""
+        if not self.is_linear:
+            return _lp_range_grid(self)
         lo = hi = float(self.coefficients["Intercept"])
         for v in self.variables:
             if v.kind == "categorical":
@@ -274,7 +294,10 @@ class ModelSpec:
                     raise ModelError(f"model '{self.name}': variable '{v.name}' has no range")
                 # from the lowest allowed value to the highest (not pretty's rounder ends)
                 axis[v.name] = axis_values_in_range(lo, hi)
-        return build_nomogram(self.terms(), self.coefficients, axis, self.lp_range())
+        # 0/1 variables count as discrete (rms datadist values): an interacting predictor gets an
+        # axis per value
+        discrete = [v.name for v in self.variables if v.kind == "binary"]
+        return build_nomogram(self.terms(), self.coefficients, axis, self.lp_range(), discrete=discrete)
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict:
@@ -285,8 +308,10 @@ class ModelSpec:
             "title": self.title,
             "outcome": dict(self.outcome),
             "variables": [v.to_dict() for v in self.variables],
-            "coefficients": {c: float(self.coefficients[c]) for c in self.design_columns()},
         }
+        if self.model_terms:
+            d["terms"] = [dict(t) for t in self.model_terms]
+        d["coefficients"] = {c: float(self.coefficients[c]) for c in self.design_columns()}
         if self.covariance is not None:
             d["covariance"] = self.covariance
         d["provenance"] = self.provenance
@@ -330,25 +355,26 @@ class ModelSpec:
         """
         from myorisk import __version__
 
-        complex_terms = [t.name for t in fit.terms if t.kind in ("rcs", "interaction")]
-        if complex_terms:
-            raise InputError(
-                f"a model with splines or interactions ({', '.join(complex_terms)}) cannot be saved as a "
-                "model spec file yet: spec files hold linear main-effect models"
-            )
         labels, units, descriptions = dict(labels or {}), dict(units or {}), dict(descriptions or {})
         dropped = [r for r in fit.missing.get("rows", []) if r in data.index]
         used = data.drop(index=dropped)
         variables = []
+        model_terms: list[dict] = []
         for t in fit.terms:
+            if t.kind == "interaction":
+                model_terms.append({"kind": "interaction", "variables": list(t.variables),
+                                    "restricted": t.restricted})
+                continue
             common = {"label": labels.get(t.name, t.name), "unit": units.get(t.name, ""),
                       "description": descriptions.get(t.name, "")}
+            if t.kind == "rcs":
+                model_terms.append({"kind": "rcs", "variable": t.name, "knots": [float(k) for k in t.knots]})
             if t.kind == "categorical":
                 variables.append(VariableSpec(t.name, "categorical", levels=tuple(t.levels),
                                               reference=t.reference, **common))
                 continue
             x = pd.to_numeric(used[t.name], errors="coerce").dropna().to_numpy(dtype=float)
-            if x.size and set(np.unique(x)) <= {0.0, 1.0}:
+            if x.size and set(np.unique(x)) <= {0.0, 1.0} and t.kind == "numeric":
                 variables.append(VariableSpec(t.name, "binary", min=0.0, max=1.0, **common))
             else:
                 variables.append(VariableSpec(t.name, "numeric", min=float(x.min()),
@@ -368,9 +394,12 @@ class ModelSpec:
                         "method": fit.method, "published": [], "reconstructed": [],
                         "errata": [], "caveats": list(fit.warnings)},
             lineage=({"step": "fit", "data": source, "n": fit.n, "events": fit.events,
-                      "method": fit.method, "date": _today()},),
+                      "method": fit.method, "date": _today(),
+                      **({"penalty": fit.penalty, "effective_df": fit.effective_df} if fit.penalty else {}),
+                      **({"shrinkage": fit.shrinkage} if fit.shrinkage else {})},),
             performance=_clean(perf),
             software={"myorisk": __version__},
+            model_terms=tuple(model_terms),
         )
 
 
@@ -402,8 +431,9 @@ def _parse(d: Mapping, source: str) -> ModelSpec:
     if not isinstance(d, Mapping):
         raise InputError(f"{source}: a model spec must be a JSON object")
     fmt = _need(d, "format", "", source, str)
-    if fmt != FORMAT:
-        raise InputError(f"{source}: key 'format' is {fmt!r}; this myorisk reads {FORMAT!r}")
+    if fmt not in READABLE_FORMATS:
+        raise InputError(f"{source}: key 'format' is {fmt!r}; this myorisk reads "
+                         f"{' and '.join(repr(f) for f in READABLE_FORMATS)}")
     name = _need(d, "name", "", source, str)
     title = d.get("title", name)
     out = _need(d, "outcome", "", source, dict)
@@ -450,8 +480,9 @@ def _parse(d: Mapping, source: str) -> ModelSpec:
             raise InputError(f"{source}: key '{p}range' is {basis!r}; use one of {', '.join(RANGES)} "
                              "(binary variables: valid)")
         variables.append(VariableSpec(vname, kind, min=lo, max=hi, range=basis, **common))
+    model_terms = _parse_terms(d.get("terms", []), variables, fmt, source)
     coefs = _need(d, "coefficients", "", source, dict)
-    spec_cols = ("Intercept", *[c for v in variables for c in v.columns])
+    spec_cols = ("Intercept", *[c for t in _terms(tuple(variables), model_terms) for c in t.columns])
     missing = [c for c in spec_cols if c not in coefs]
     if missing:
         raise InputError(f"{source}: key 'coefficients.{missing[0]}' is missing (the variables "
@@ -497,7 +528,101 @@ def _parse(d: Mapping, source: str) -> ModelSpec:
         raise InputError(f"{source}: key 'software' must be an object")
     return ModelSpec(name=name, title=str(title), outcome=outcome, variables=tuple(variables),
                      coefficients=coefficients, provenance=dict(prov), covariance=cov,
-                     lineage=tuple(lineage), performance=perf, software=dict(sw))
+                     lineage=tuple(lineage), performance=perf, software=dict(sw), format=fmt,
+                     model_terms=model_terms)
+
+
+def _parse_terms(raw: object, variables: Sequence[VariableSpec], fmt: str, source: str) -> tuple:
+    """Check the ``terms`` key (format /2): splines of numeric variables, interactions of two variables."""
+    if raw in (None, []):
+        return ()
+    if fmt == "myorisk-model/1":
+        raise InputError(f"{source}: key 'terms' needs format 'myorisk-model/2'")
+    if not isinstance(raw, list):
+        raise InputError(f"{source}: key 'terms' must be a list")
+    kinds = {v.name: v.kind for v in variables}
+    out: list[dict] = []
+    splines: set[str] = set()
+    for i, t in enumerate(raw):
+        p = f"terms[{i}]."
+        if not isinstance(t, Mapping):
+            raise InputError(f"{source}: key 'terms[{i}]' must be an object")
+        kind = _need(t, "kind", p, source, str)
+        if kind == "rcs":
+            var = _need(t, "variable", p, source, str)
+            if kinds.get(var) != "numeric":
+                raise InputError(f"{source}: key '{p}variable': '{var}' is not a numeric variable of the model")
+            if var in splines:
+                raise InputError(f"{source}: key '{p}variable': '{var}' has two splines")
+            knots = _need(t, "knots", p, source, list)
+            try:
+                kn = [float(k) for k in knots]
+            except (TypeError, ValueError):
+                raise InputError(f"{source}: key '{p}knots' must be numbers") from None
+            if len(kn) < 3 or any(b <= a for a, b in zip(kn, kn[1:], strict=False)):
+                raise InputError(f"{source}: key '{p}knots' needs at least 3 increasing knots")
+            splines.add(var)
+            out.append({"kind": "rcs", "variable": var, "knots": kn})
+        elif kind == "interaction":
+            vs = _need(t, "variables", p, source, list)
+            if len(vs) != 2 or any(v not in kinds for v in vs) or vs[0] == vs[1]:
+                raise InputError(f"{source}: key '{p}variables' must name two different variables of the model")
+            out.append({"kind": "interaction", "variables": [str(v) for v in vs],
+                        "restricted": bool(t.get("restricted", False))})
+        else:
+            raise InputError(f"{source}: key '{p}kind' is {kind!r}; use rcs or interaction")
+    return tuple(out)
+
+
+def _terms(variables: Sequence[VariableSpec], model_terms: Sequence[Mapping]) -> tuple[Term, ...]:
+    """Engine terms of a spec: each variable (a spline where ``terms`` says so), then interactions."""
+    from myorisk.modeling.design import _pair_index
+
+    knots = {t["variable"]: tuple(float(k) for k in t["knots"]) for t in model_terms if t["kind"] == "rcs"}
+    mains: dict[str, Term] = {}
+    for v in variables:
+        if v.name in knots:
+            kn = knots[v.name]
+            mains[v.name] = Term(v.name, "rcs", knots=kn, columns=tuple(v.name + "'" * j for j in range(len(kn) - 1)))
+        else:
+            mains[v.name] = v.term()
+    out = list(mains.values())
+    for t in model_terms:
+        if t["kind"] != "interaction":
+            continue
+        a, b = (mains[n] for n in t["variables"])
+        restricted = bool(t.get("restricted", False))
+        idx = _pair_index(a.nonlinear, b.nonlinear, restricted)
+        out.append(Term(f"{a.name} * {b.name}", "interaction", parents=(a, b), restricted=restricted,
+                        columns=tuple(f"{a.columns[i]} * {b.columns[j]}" for i, j in idx)))
+    return tuple(out)
+
+
+def _lp_range_grid(spec: ModelSpec, points: int = 60) -> tuple[float, float]:
+    """Linear-predictor range of a model with splines or interactions, over a grid of its inputs."""
+    import itertools
+
+    from myorisk.modeling.design import encode_new
+
+    grids = []
+    for v in spec.variables:
+        if v.kind == "categorical":
+            grids.append(list(v.levels))
+        elif v.kind == "binary":
+            grids.append([0.0, 1.0])
+        else:
+            if v.min is None or v.max is None:
+                raise ModelError(f"model '{spec.name}': variable '{v.name}' has no range")
+            grids.append(list(np.linspace(v.min, v.max, points)))
+    size = int(np.prod([len(g) for g in grids]))
+    if size > 2_000_000:  # too many combinations: sample them (seeded, so the range is stable)
+        rng = np.random.default_rng(0)
+        rows = [[g[rng.integers(len(g))] for g in grids] for _ in range(200_000)]
+    else:
+        rows = list(itertools.product(*grids))
+    frame = pd.DataFrame(rows, columns=[v.name for v in spec.variables])
+    lp = encode_new(spec.terms(), frame, "model grid") @ spec.beta()
+    return float(lp.min()), float(lp.max())
 
 
 # ----------------------------------------------------------------------------- files
@@ -636,16 +761,10 @@ def extrapolation_note(spec: ModelSpec, extrapolated: Mapping[str, Sequence], so
 def linear_predictor(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
                      extrapolate: bool | None = None) -> np.ndarray:
     """Linear predictor of every row of ``data`` (validated by :func:`validate_inputs`)."""
+    from myorisk.modeling.design import encode_new
+
     clean = validate_inputs(spec, data, source, extrapolate=extrapolate)
-    X = [np.ones(len(clean))]
-    for v in spec.variables:
-        if v.kind == "categorical":
-            for lv in v.levels:
-                if lv != v.reference:
-                    X.append((clean[v.name] == lv).to_numpy(dtype=float))
-        else:
-            X.append(clean[v.name].to_numpy(dtype=float))
-    return np.column_stack(X) @ spec.beta()
+    return encode_new(spec.terms(), clean, source) @ spec.beta()
 
 
 def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
@@ -695,10 +814,12 @@ def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
     if points:
         nomo = spec.nomogram()
         pts = nomo.points(part, source)
-        for v in spec.variables:
+        # one column per axis group: a factor interacting with a predictor is read on that
+        # predictor's axes (rms) and has no points of its own
+        for name in nomo.point_variables:
             col = np.full(len(clean), np.nan)
-            col[ok] = pts[v.name].to_numpy()
-            out[f"points_{v.name}"] = col
+            col[ok] = pts[name].to_numpy()
+            out[f"points_{name}"] = col
         tot = np.full(len(clean), np.nan)
         tot[ok] = pts["total"].to_numpy()
         out["points_total"] = tot
@@ -875,7 +996,8 @@ def predict_one(spec: ModelSpec, values: Mapping, source: str = "patient", *,
         "model": spec.name,
         "probability": out["probability"],
         "linear_predictor": out["linear_predictor"],
-        "points": {v.name: out[f"points_{v.name}"] for v in spec.variables},
+        # a factor interacting with a predictor is read on that predictor's axes: no points of its own
+        "points": {v.name: out[f"points_{v.name}"] for v in spec.variables if f"points_{v.name}" in out},
         "points_total": out["points_total"],
         "notice": spec.notice(),
     }
