@@ -232,9 +232,12 @@ def check_output_folder(out_dir: str | os.PathLike[str]) -> Path:
 def _write_tables(tables, folder: Path) -> None:
     import pandas as pd
 
+    from myorisk.atomic import CSV_ENCODING
+
     folder.mkdir()
     for t in tables:
-        t.frame.to_csv(folder / f"{t.name}.csv", index=False, encoding="utf-8")
+        # inside the report's temporary folder (renamed into place whole): UTF-8 with BOM for Excel
+        t.frame.to_csv(folder / f"{t.name}.csv", index=False, encoding=CSV_ENCODING)
         with pd.ExcelWriter(folder / f"{t.name}.xlsx", engine="openpyxl") as xw:
             sheet = t.name[:31]
             if t.display is not None:
@@ -304,7 +307,7 @@ def write(results, out_dir: str | os.PathLike[str], *, pdf: bool = False,
         mdir.mkdir()
         for m in results.models:
             if m.spec is not None:
-                from myorisk.modeling.spec import save_spec
+                from myorisk.published.files import save_spec
 
                 save_spec(m.spec, mdir / f"{m.name}.json")
                 model_files.append(f"models/{m.name}.json")
