@@ -356,3 +356,15 @@ def test_web_batch_scores_a_european_csv():
                                                          "gi_vas": 3.5})
     scored = pd.read_csv(__import__("io").StringIO(r.content.decode("utf-8-sig")))
     assert scored["probability"][0] == pytest.approx(r2.json()["probability"], rel=1e-12)
+
+
+@pytest.mark.unit
+def test_a_number_beyond_the_double_range_is_refused_not_warned():
+    import warnings
+
+    from myorisk.myositis.io import read_table_bytes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(InputError, match="too large to be a number"):
+            read_table_bytes(b"x\n" + b"9" * 400 + b"\n1\n", "big.csv")

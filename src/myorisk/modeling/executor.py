@@ -130,23 +130,38 @@ class DaskExecutor(Executor):
 
     def run(self, fn: Callable[..., Any], tasks: Sequence[tuple], *, shared: tuple = (),
             progress: Progress | None = None) -> list[Any]:
-        from dask.distributed import as_completed
+        from dask.distributed import CancelledError, as_completed
 
         if not tasks:
             return []
-        shared_f = [self.client.scatter(s, broadcast=True) for s in shared]
-        futs = [self.client.submit(fn, *shared_f, *t, pure=False) for t in tasks]
-        index = {f.key: i for i, f in enumerate(futs)}
         out: list[Any] = [None] * len(tasks)
-        try:
-            for f in as_completed(futs):
-                i = index[f.key]
-                out[i] = f.result()
-                if progress is not None:
-                    progress(i)
-        finally:
-            for f in futs:
-                f.release()
+        todo = list(range(len(tasks)))
+        # A worker that misses its heartbeats on a loaded machine is declared dead and takes the
+        # scattered data with it ("lost dependencies"): scatter again and resubmit what is left.
+        # Tasks are pure functions of their arguments, so a rerun gives the same result.
+        for attempt in range(3):
+            shared_f = [self.client.scatter(s, broadcast=True) for s in shared]
+            futs = {self.client.submit(fn, *shared_f, *tasks[i], pure=False): i for i in todo}
+            lost = False
+            try:
+                for f in as_completed(list(futs)):
+                    i = futs[f]
+                    try:
+                        out[i] = f.result()
+                    except CancelledError:
+                        if attempt == 2:
+                            raise
+                        lost = True
+                        continue
+                    todo.remove(i)
+                    if progress is not None:
+                        progress(i)
+            finally:
+                for f in futs:
+                    f.release()
+                del shared_f  # the scattered data are released with their last reference
+            if not lost:
+                break
         return out
 
     def describe(self) -> dict[str, Any]:

@@ -178,6 +178,14 @@ def _typed_column(values: Sequence[object], index: pd.Index, name: str, *, decim
         return pd.Series(keep, index=index, name=name, dtype=object)
     if numeric:
         arr = np.array([np.nan if c is None else float(c) for c in readable], dtype=float)
+        huge = np.isinf(arr)
+        if huge.any():  # a number beyond the double range (1e309, 400 digits): not a usable value
+            rows = [r for r, h in zip(index, huge, strict=True) if h]
+            where = f"{source}: " if source else ""
+            raise InputError(
+                f"{where}column '{name}': {len(rows)} value(s) too large to be a number (row "
+                f"{', '.join(map(str, rows[:3]))}{' …' if len(rows) > 3 else ''})",
+                problems=[Problem(source, r, name, None, "too large to be a number") for r in rows])
         if len(present) == len(cells) and np.all(np.mod(arr, 1) == 0) and np.all(
             np.abs(arr) < 2**53
         ):

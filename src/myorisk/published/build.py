@@ -362,13 +362,16 @@ def render_markdown() -> str:
         "do not edit by hand. -->",
         "",
         "myorisk ships the three models of the seed studies as model spec files "
-        "(`src/myorisk/published/NAME.json`, format `myorisk-model/1`). **All three are "
+        "(`src/myorisk/published/NAME.json`, format `myorisk-model/2`). **All three are "
         "RECONSTRUCTED**: neither paper publishes an intercept, so each intercept was derived "
         "by documented code (`myorisk.published.build`), and study A's mSUVmax direction is "
         "corrected. The spec files say so in `provenance`; `ModelSpec.notice()` returns the "
         "line every face (CLI, report, web) must show with a prediction.",
         "",
-        "Use: `myorisk predict --model NAME --input cohort.csv --output scored.csv`, or one "
+        "Use: `myorisk predict --model NAME --input cohort.csv --output scored.csv` (rows with a "
+        "missing value in the model's variables are left blank and listed in a note, as `fit` "
+        "lists the rows it excludes; `--strict` refuses such a file; yes/no and level words are "
+        "read through the vocabulary of `docs/cohort-files.md`, e.g. `pos`/`neg`, `M`/`F`), or one "
         "patient as JSON on stdin (`--json`); `myorisk evaluate DATA --model NAME` for external "
         "validation, with `--recalibrate intercept|logistic|refit --save NEW.json` writing an "
         "updated spec whose `lineage` records the parent, data and parameters.",
