@@ -295,3 +295,18 @@ def test_meta_report_pdf(capsys, tmp_path):
     assert code == 0, err
     pdf = (tmp_path / "rep" / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
+
+
+def test_meta_of_identical_centres_says_why_there_is_no_probability(capsys, tmp_path):
+    """The same centre under two names: zero-width HKSJ intervals (as metafor), 'NA' and a note
+    instead of 'nan' without a word."""
+    spec = _spec(tmp_path / "model.json")
+    first = _site_files(capsys, tmp_path, spec)[0]
+    twin = tmp_path / "twin.json"
+    doc = json.loads(first.read_text())
+    doc["site"] = doc["site"] + " copy"
+    twin.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "meta", first, twin)
+    assert code == 0, err
+    assert "nan" not in out and "NA (> 0.7)" in out
+    assert "C statistic: every centre has the same estimate" in err

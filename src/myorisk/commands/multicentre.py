@@ -8,6 +8,7 @@ Hartung–Knapp–Sidik–Jonkman, prediction intervals, forest plots, report).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -194,6 +195,10 @@ def _fmt_range(lo: float | None, hi: float | None) -> str:
     return f"{lo:g} to {hi:g}"
 
 
+def _fmt_prob(p: float) -> str:
+    return "NA" if p is None or not math.isfinite(p) else f"{p:.2f}"
+
+
 def _print_meta(res: Any) -> None:
     f = common.fmt
     rows = []
@@ -215,7 +220,7 @@ def _print_meta(res: Any) -> None:
                      "pooled (95% CI)": f"{d['estimate']:.{digits}f} ({d['low']:.{digits}f}–{d['high']:.{digits}f})",
                      "95% prediction interval": f"{d['pi_low']:.{digits}f}–{d['pi_high']:.{digits}f}",
                      "τ²": f(d["tau2"]), "I² (%)": f"{d['i2']:.1f}",
-                     "P(acceptable in a new centre)": f"{res.probability(m):.2f} ({_fmt_range(lo, hi)})"})
+                     "P(acceptable in a new centre)": f"{_fmt_prob(res.probability(m))} ({_fmt_range(lo, hi)})"})
     out.print(common.table(pd.DataFrame(prow), title=f"Random-effects meta-analysis of {len(res.sites)} centres "
                            "(REML, Hartung–Knapp–Sidik–Jonkman; C pooled on the logit scale, O/E on the log scale)"))
     for n in res.notes:
