@@ -12,8 +12,8 @@ adjust-to value (rms ``Predict(fun=exp, ref.zero=TRUE)``) uses the variance of t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
