@@ -36,12 +36,14 @@ r-refs:
 ## test: set up .venv with test extras, install R if missing, regenerate R references, run pytest
 test: $(TEST_STAMP) r-refs
 	bash scripts/ensure_browser.sh
+	bash scripts/ensure_postgres.sh
 	$(BIN)/python -m pytest -q
 
 ## bench: myorisk and R rms side by side in one run
 bench: $(STAMP)
 	bash scripts/ensure_r.sh
 	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/processes.py
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests

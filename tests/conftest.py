@@ -27,3 +27,5 @@ def load_r(topic: str) -> dict:
 def load_data(name: str) -> pd.DataFrame:
     """Read a public data set exported by ``tests/results/00_datasets.R``."""
     return pd.read_csv(RESULTS / "data" / f"{name}.csv")
+
+from registry_support import db_url, postgres_server  # noqa: E402,F401 - registry fixtures

@@ -166,6 +166,7 @@ HELP_PANELS = {
     "Multi-centre validation": ["site-summary", "meta"],
     "Studies and reports": ["study", "demo"],
     "Web": ["serve"],
+    "Registry": ["registry"],
 }
 
 

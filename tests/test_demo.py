@@ -1,17 +1,14 @@
-"""``myorisk demo``: both seed studies on the synthetic cohorts, one command, well under a minute."""
+"""``myorisk demo``: both seed studies on the synthetic cohorts, one command (its time is measured
+in bench/, not asserted here: no wall-clock assertion in tests)."""
 
 from __future__ import annotations
-
-import time
 
 from myorisk.cli import _run
 
 
 def test_demo_command_writes_both_reports(tmp_path, capsys):
     out = tmp_path / "myorisk-demo"
-    t0 = time.perf_counter()
     assert _run(["demo", "--out", str(out), "--quiet", "--bootstrap", "50"]) == 0
-    seconds = time.perf_counter() - t0
     printed = capsys.readouterr().out
     assert str(out / "index.html") in printed
     for study in ("study-a", "study-b"):
@@ -21,8 +18,10 @@ def test_demo_command_writes_both_reports(tmp_path, capsys):
         assert "SYNTHETIC DATA" in html and "TRIPOD+AI" in html
         assert "B = 50" in html
         assert (out / study / "results.json").exists()
+        # the demo shows what was published: primary published forms, sensitivity analyses, the table
+        assert "Published vs reproduced" in html and "sensitivity analysis" in html
+        assert (out / study / "tables" / "published_vs_reproduced.csv").exists()
     assert (out / "study-b" / "figures" / "index_curve.png").exists()
-    assert seconds < 60
     # running again replaces the earlier demo output
     assert _run(["demo", "--out", str(out), "--quiet", "--bootstrap", "20"]) == 0
     assert "B = 20" in (out / "study-a" / "report.html").read_text()

@@ -41,8 +41,8 @@ def test_selected_models_equal_engine_selection(study_a):
 
     cfg = study_a.config
     train = load_dataset("pmdm-train")
-    m = study_a.model("non-invasive")
-    cands = cfg.model_candidates(cfg.models[1])
+    m = study_a.model("non-invasive-selected")  # the sensitivity analysis: the paper's selection
+    cands = cfg.model_candidates(cfg.models[3])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sel = select_pscreen(train, "nonresponse", cands, alpha=0.05, **_kw(cfg, cands))
@@ -117,14 +117,14 @@ def test_bootstrap_equals_engine_with_same_seed(study_a, written):
     from myorisk.modeling.validation import SelectionSpec
 
     cfg = study_a.config
-    m = study_a.model("comprehensive")
+    m = study_a.model("comprehensive-selected")  # selection repeated in every resample
     d = build_design(load_dataset("pmdm-train"), "nonresponse", list(m.candidates), **_kw(cfg, m.candidates))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         val, cal = validate_and_calibrate(d, B=B, seed=cfg.bootstrap.seed, selection=SelectionSpec("pscreen"),
                                           auc=True)
     tab = pd.read_csv(written.parent / "tables" / "bootstrap_validation.csv")
-    tab = tab.loc[tab["model"] == "comprehensive"].set_index("index")
+    tab = tab.loc[tab["model"] == "comprehensive-selected"].set_index("index")
     for k, v in val.corrected.items():
         np.testing.assert_allclose(tab.loc[k, "corrected"], v, rtol=1e-12)
     np.testing.assert_allclose(m.calibration.corrected, cal.corrected, rtol=1e-12, equal_nan=True)
@@ -220,3 +220,50 @@ def test_write_refuses_foreign_folder_and_is_atomic(study_a, tmp_path, monkeypat
     with pytest.raises(RuntimeError):
         write(study_a, tmp_path / "new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # nothing half-written
+
+
+def test_primary_models_are_the_published_forms_and_selection_is_a_sensitivity_analysis(study_a, written):
+    roles = {m.name: (m.role, m.method, m.predictors) for m in study_a.models}
+    assert roles["comprehensive"] == ("primary", "fixed", ("sex", "msuvmax", "biopsy_bundle_atrophy"))
+    assert roles["non-invasive"] == ("primary", "fixed", ("sex", "msuvmax"))
+    assert roles["non-invasive-selected"][:2] == ("sensitivity", "pscreen")
+    html = written.read_text(encoding="utf-8")
+    assert "Primary and sensitivity analyses" in html and "(sensitivity analysis)" in html
+
+
+def test_published_vs_reproduced_table(study_a, written):
+    tab = pd.read_csv(written.parent / "tables" / "published_vs_reproduced.csv")
+    assert set(tab["model"]) == {"comprehensive", "non-invasive", "comprehensive-selected",
+                                 "non-invasive-selected"}
+    assert tab["reason"].notna().all() and (tab["reason"].str.len() > 10).all()
+    m = study_a.model("non-invasive")
+    fr = m.fit.to_frame().set_index("term")
+    row = tab.loc[(tab["model"] == "non-invasive") & (tab["key"] == "or:msuvmax")].iloc[0]
+    assert row["published"] == 0.016 and bool(row["reversed"]) and "erratum" in row["reason"]
+    assert row["reproduced"] == pytest.approx(fr.loc["msuvmax", "or"], rel=1e-12)
+    auc = tab.loc[(tab["model"] == "non-invasive") & (tab["key"] == "auc:external")].iloc[0]
+    assert auc["reproduced"] == pytest.approx(study_a.evaluation("non-invasive", "external").roc.auc)
+    sel = tab.loc[(tab["model"] == "non-invasive-selected") & (tab["key"] == "predictors")].iloc[0]
+    assert sel["published_text"] == "Sex, mSUVmax (PET/CT)"
+    assert "bootstrap selection frequency" in sel["reason"]
+    html = written.read_text(encoding="utf-8")
+    assert "Published vs reproduced" in html and "as 1/OR" in html and "Why they differ" in html
+
+
+def test_small_sets_get_grouped_and_logistic_calibration_not_a_lowess_curve(study_a):
+    from myorisk.modeling.calibration import calibration_curve
+    from myorisk.report.write import study_figures
+
+    e = study_a.evaluation("non-invasive", "internal")
+    assert e.n == 20 and not e.calibration.flexible
+    ref = calibration_curve(e.prob, e.y, B=B, seed=study_a.config.bootstrap.seed)
+    assert e.calibration.slope == pytest.approx(ref.slope, rel=1e-12)
+    np.testing.assert_array_equal(e.calibration.low, ref.low)
+    figs = {f.name: f for f in study_figures(study_a)}
+    f = figs["calibration_sets_non-invasive"]
+    assert "too few events for a flexible calibration curve" in f.caption
+    labels = [ln.get_label() for ax in f.fig.axes for ln in ax.get_lines()]
+    assert not any("Lowess" in lab for lab in labels)
+    assert any("Logistic recalibration" in lab for lab in labels)
+    bootstrap_cal = figs["calibration_non-invasive"]
+    assert "Van Calster" in bootstrap_cal.caption

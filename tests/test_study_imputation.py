@@ -59,6 +59,13 @@ def test_study_with_mice(tmp_path):
     assert {"imputation_variables", "pooled_m1", "validation_mi_m1"} <= names
     d = res.to_dict()
     assert d["imputation"]["models"][0]["validation"]["ci"]["method"].startswith("location-shifted")
+    # a stored run with imputation reloads whole (Results.from_dict)
+    import json
+
+    from myorisk.study.results import Results
+
+    stored = json.loads(json.dumps(d, allow_nan=False))
+    assert json.loads(json.dumps(Results.from_dict(stored).to_dict(), allow_nan=False)) == stored
 
 
 @pytest.mark.unit

@@ -86,6 +86,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("study", "study:study", "Run a whole study from a YAML config into a report", _STUDIES),
     Command("demo", "study:demo", "Run studies A and B on the bundled synthetic cohorts", _STUDIES),
     Command("serve", "web:serve", "Serve the bedside calculator and JSON API", _WEB),
+    Command("registry", "registry:registry_app", "Prospective registry: patients, follow-up, monitoring", "Registry"),
 )
 _BY_NAME = {c.name: c for c in COMMANDS}
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from myorisk.errors import InputError
+
+if TYPE_CHECKING:  # numpy and pandas load when a command uses them, not for --help
+    import numpy as np
+    import pandas as pd
 
 
 def _width(stream: Any) -> int | None:
@@ -74,6 +77,8 @@ def check_plot(path: Path | None, *inputs: Path | str | None) -> None:
 def watermark(df: pd.DataFrame) -> str | None:
     """"SYNTHETIC DATA" for a file exported from the bundled synthetic cohorts (column synthetic = 1)."""
     if "synthetic" in df.columns:
+        import pandas as pd
+
         vals = pd.to_numeric(df["synthetic"], errors="coerce")
         if len(vals) and (vals == 1).all():
             return "SYNTHETIC DATA"
@@ -174,7 +179,7 @@ def check_grid_size(text: str, option: str = "--thresholds") -> None:
         lo, hi, step = (float(p) for p in parts)
     except ValueError:
         return
-    if step > 0 and np.isfinite(lo) and np.isfinite(hi) and (hi - lo) / step > MAX_GRID:
+    if step > 0 and math.isfinite(lo) and math.isfinite(hi) and (hi - lo) / step > MAX_GRID:
         raise InputError(f"{option} {text}: {int((hi - lo) / step) + 1:,} thresholds; at most {MAX_GRID:,} "
                          "(use a larger STEP, e.g. 0:0.99:0.01)")
 
@@ -244,6 +249,8 @@ def fmt(v: Any, digits: int = 4) -> str:
         return "—"
     if isinstance(v, str):
         return v
+    import numpy as np
+
     if isinstance(v, bool | np.bool_):
         return str(bool(v))
     if isinstance(v, int | np.integer):
@@ -260,6 +267,8 @@ def fmt(v: Any, digits: int = 4) -> str:
 
 def fmt_value(v: Any, digits: int = 4) -> str:
     """A value the user gave or a grid point (a threshold): as typed (0.82, not 0.8200000000000001)."""
+    import numpy as np
+
     if isinstance(v, float | np.floating) and np.isfinite(v):
         d = _exact_decimals(np.array([float(v)]), digits)
         if d is not None:
@@ -269,6 +278,8 @@ def fmt_value(v: Any, digits: int = 4) -> str:
 
 def _exact_decimals(vals: np.ndarray, digits: int) -> int | None:
     """Fewest decimals (≤ ``digits``) that show every value exactly (to 1e-9 relative), else None."""
+    import numpy as np
+
     for d in range(digits + 1):
         r = np.round(vals, d)
         if np.all(np.abs(r - vals) <= 1e-9 * np.maximum(1.0, np.abs(vals))):
@@ -285,6 +296,9 @@ def column_formatter(values: Any, digits: int = 4) -> Callable[[Any], str]:
     ``digits`` decimals, more when the smallest non-zero value would show fewer than two
     significant digits, and scientific notation for the whole column when values span beyond that.
     """
+    import numpy as np
+    import pandas as pd
+
     arr = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
     fin = arr[np.isfinite(arr)]
     scale = float(np.max(np.abs(fin))) if fin.size else 1.0
@@ -322,7 +336,7 @@ def column_formatter(values: Any, digits: int = 4) -> Callable[[Any], str]:
 
 
 def fmt_p(p: float | None) -> str:
-    if p is None or not np.isfinite(p):
+    if p is None or not math.isfinite(p):
         return "NA"
     return "<0.0001" if p < 1e-4 else f"{p:.4f}"
 
@@ -343,6 +357,7 @@ def table(frame: pd.DataFrame, title: str | None = None, formats: dict[str, Call
     """A table to print: one format per numeric column (see :func:`column_formatter`); when wider
     than the terminal, split into blocks of columns (the first column repeated in each), as R prints
     a wide data frame. ``--json`` or ``--output`` give the full width."""
+    import pandas as pd
     from rich.console import Group
 
     formats = dict(formats or {})
@@ -426,3 +441,18 @@ def outcome01(df: pd.DataFrame, outcome: str, event: str | None, source: str) ->
     return code_outcome(df[outcome], event=event, name=outcome, source=source)
 
 
+
+
+# ----------------------------------------------------------------------------- where the work runs
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="Run the resamples/simulations on a local Dask cluster of N worker processes "
+    "(default: threads in this process). Results are the same either way.")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="Run on an existing Dask cluster: its scheduler address (tcp://host:8786).")]
+
+
+def executor_for(workers: int | None, scheduler: str | None) -> Any:
+    """Context manager yielding the executor of ``--workers``/``--scheduler`` (threads by default)."""
+    from myorisk.modeling.executor import executor
+
+    return executor(workers=workers, scheduler=scheduler)

@@ -242,8 +242,14 @@ def sample_size(
     parameters: Annotated[int | None, typer.Option("--parameters", help="Candidate predictor parameters (development).")] = None,
     csrsquared: Annotated[float | None, typer.Option("--csrsquared", help="Anticipated Cox–Snell R².")] = None,
     nagrsquared: Annotated[float | None, typer.Option("--nagrsquared", help="Anticipated Nagelkerke R².")] = None,
-    cstatistic: Annotated[float | None, typer.Option("--cstatistic", help="Anticipated C statistic.")] = None,
+    cstatistic: Annotated[float | None, typer.Option("--cstatistic", "--c", help="Anticipated C statistic.")] = None,
     shrinkage: Annotated[float, typer.Option("--shrinkage", help="Target expected shrinkage (criterion 1).")] = 0.9,
+    simulate: Annotated[bool, typer.Option("--simulate", help="Simulation-based size (samplesizedev, Pavlou et al. 2024): needs --prevalence, --c, --parameters and --n or a target.")] = False,
+    n: Annotated[int | None, typer.Option("--n", min=10, help="--simulate: performance expected at this development sample size.")] = None,
+    target_slope: Annotated[float | None, typer.Option("--target-slope", help="--simulate: n whose median calibration slope reaches this (e.g. 0.9).")] = None,
+    target_prob: Annotated[float | None, typer.Option("--target-prob", help="--simulate: n whose probability of a slope in (0.85, 1.15) reaches this (e.g. 0.8).")] = None,
+    simulations: Annotated[int, typer.Option("--simulations", min=10, help="--simulate: simulated development sets per n.")] = 1000,
+    validation_size: Annotated[int, typer.Option("--validation-size", min=1000, help="--simulate: validation set size.")] = 25000,
     validation: Annotated[bool, typer.Option("--validation", help="Sample size to externally validate an existing model (Riley 2021; pmvalsampsize).", rich_help_panel="External validation")] = False,
     lp_normal: Annotated[str | None, typer.Option("--lp-normal", help="Normal linear-predictor distribution: MEAN,SD.", rich_help_panel="External validation")] = None,
     lp_beta: Annotated[str | None, typer.Option("--lp-beta", help="Beta distribution of predicted risks: ALPHA,BETA.", rich_help_panel="External validation")] = None,
@@ -258,11 +264,26 @@ def sample_size(
     specificity: Annotated[float | None, typer.Option("--specificity", help="Anticipated specificity at --threshold.", rich_help_panel="External validation")] = None,
     nb_ci_width: Annotated[float, typer.Option("--nb-ci-width", help="Target 95% CI width of standardised net benefit.", rich_help_panel="External validation")] = 0.2,
     simobs: Annotated[int, typer.Option("--simobs", help="Simulated patients for the LP distribution.", rich_help_panel="External validation")] = 1_000_000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulation (R's stream is replayed).", rich_help_panel="External validation")] = 123456,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed: of --simulate (default 2022; results depend on it alone) or of --validation's LP simulation (default 123456, R's stream replayed).")] = None,
+    workers: common.WorkersOpt = None,
+    scheduler: common.SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Minimum sample size for developing a binary-outcome prediction model (Riley et al. 2020;
-    pmsampsize) or, with --validation, for externally validating one (Riley et al. 2021; pmvalsampsize)."""
+    pmsampsize), by simulation (--simulate; samplesizedev, Pavlou et al. 2024) or, with --validation,
+    for externally validating one (Riley et al. 2021; pmvalsampsize)."""
+    if simulate and validation:
+        raise InputError("give --simulate or --validation, not both")
+    if simulate:
+        _simulated_size(prevalence, parameters, cstatistic, n, target_slope, target_prob, simulations,
+                        validation_size, 2022 if seed is None else seed, workers, scheduler, as_json,
+                        others=[o for o, v in (("--csrsquared", csrsquared), ("--nagrsquared", nagrsquared))
+                                if v is not None])
+        return
+    extra = [o for o, v in (("--n", n), ("--target-slope", target_slope), ("--target-prob", target_prob),
+                            ("--workers", workers), ("--scheduler", scheduler)) if v is not None]
+    if extra:
+        raise InputError(f"{extra[0]} needs --simulate")
     if validation:
         from myorisk.modeling.sample_size import riley_validation
 
@@ -276,7 +297,7 @@ def sample_size(
             res = riley_validation(
                 prevalence=prevalence, cstatistic=cstatistic, lpnormal=_pair(lp_normal, "--lp-normal"),
                 lpbeta=_pair(lp_beta, "--lp-beta"), lpcstat=lp_cstat, oe=oe, oeciwidth=oe_ci_width,
-                cslope=slope, csciwidth=slope_ci_width, cstatciwidth=c_ci_width, simobs=simobs, seed=seed,
+                cslope=slope, csciwidth=slope_ci_width, cstatciwidth=c_ci_width, simobs=simobs, seed=123456 if seed is None else seed,
                 sensitivity=sensitivity, specificity=specificity, threshold=threshold, nbciwidth=nb_ci_width)
         except InputError as e:
             msg = str(e).removeprefix("riley_validation: ").replace("lpnormal", "--lp-normal") \
@@ -308,6 +329,62 @@ def sample_size(
         return
     out.print(common.table(res.to_frame(), title="Riley et al. (2020) criteria"))
     out.print(res.summary())
+
+
+def _simulated_size(prevalence: float, parameters: int | None, cstatistic: float | None, n: int | None,
+                    target_slope: float | None, target_prob: float | None, simulations: int,
+                    validation_size: int, seed: int, workers: int | None, scheduler: str | None,
+                    as_json: bool, others: list[str]) -> None:
+    """``sample-size --simulate``: expected performance at --n, or the n reaching a target."""
+    from myorisk.commands.validation import _progress
+    from myorisk.modeling.sample_size_sim import expected_performance, simulated_size
+
+    if others:
+        raise InputError(f"--simulate takes the C-statistic (--c), not {others[0]}")
+    if parameters is None:
+        raise InputError("--simulate needs --parameters (the number of predictors)")
+    if cstatistic is None:
+        raise InputError("--simulate needs --c (the anticipated C-statistic)")
+    asked = [o for o, v in (("--n", n), ("--target-slope", target_slope), ("--target-prob", target_prob))
+             if v is not None]
+    if len(asked) != 1:
+        raise InputError("--simulate needs exactly one of --n, --target-slope or --target-prob "
+                         f"(got {', '.join(asked) or 'none'})")
+    try:
+        with common.executor_for(workers, scheduler) as ex, _progress("simulations", not as_json) as cb:
+            if n is not None:
+                res = expected_performance(n, prevalence, cstatistic, parameters, simulations=simulations,
+                                           nval=validation_size, seed=seed, executor=ex, progress=cb)
+            else:
+                res = simulated_size(prevalence, cstatistic, parameters, target_slope=target_slope,
+                                     target_prob=target_prob, simulations=simulations,
+                                     nval=validation_size, seed=seed, executor=ex, progress=cb)
+    except InputError as e:
+        raise InputError(f"sample-size --simulate: {e}") from None
+    if as_json:
+        common.dump(res.to_dict())
+        return
+    perf = res if n is not None else res.performance
+    d = perf.to_dict()
+    title = (f"Expected performance at n = {perf.n} (prevalence {perf.prevalence:g}, C {perf.cstatistic:g}, "
+             f"{perf.parameters} predictors; {perf.simulations} simulated development sets, validation "
+             f"n = {perf.validation_size}, seed {perf.seed})")
+    out.print(common.table(perf.to_frame(), title=title))
+    if perf.failed:
+        common.note(f"{perf.failed} of {perf.simulations} simulated development sets gave no model (one outcome "
+                    "class or a singular design) and were left out")
+    if perf.separated:
+        common.note(f"{perf.separated} of {perf.simulations} simulated development sets were separated (no "
+                    "maximum-likelihood estimate); they count with their diverging fits (slope near 0), as in samplesizedev")
+    if n is None:
+        what = (f"median calibration slope {res.target:g}" if res.statistic == "median_slope"
+                else f"P({perf.bounds[0]:g} < slope < {perf.bounds[1]:g}) = {res.target:g}")
+        out.print(f"Required n for {what}: {res.n_required} (within ±1 MCSE: {res.n_interval[0]}–{res.n_interval[1]}; "
+                  f"searched n = {', '.join(str(e[0]) for e in res.evaluations)})")
+        extra = f"; analytical PrAP size {res.analytical_prob}" if res.analytical_prob is not None else ""
+        out.print(f"Closed forms: Riley criterion 1 {res.rvs}; samplesizedev's corrected formula "
+                  f"{res.analytical_corrected} (adjusted C {res.c_adjusted:.3f}){extra}.")
+    out.print(f"Took {(res.seconds if n is None else d['seconds']):.1f} s.")
 
 
 def _print_evaluation(res: dict[str, Any]) -> None:

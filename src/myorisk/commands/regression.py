@@ -410,7 +410,7 @@ def nomogram(
     else:
         out.print(f"Points per unit of linear predictor: {nom.scale:.4f}; intercept at 0 points: {nom.intercept:.4f}")
         for a in nom.axes:
-            out.print(common.table(pd.DataFrame({"value": a.display_labels, "points": a.points}), title=a.variable))
+            out.print(common.table(pd.DataFrame({"value": a.display_labels, "points": a.points}), title=a.name))
         out.print(common.table(pd.DataFrame({"total points": nom.prob_positions, "probability": nom.prob_values}),
                          title="Total points → probability"))
 

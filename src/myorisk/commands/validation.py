@@ -207,11 +207,15 @@ def validate(
     level: Annotated[float, typer.Option("--level", help="Confidence level of --ci.")] = 0.95,
     maxit: _impute.MaxitOpt = 10,
     auxiliary: _impute.AuxiliaryOpt = None,
+    workers: common.WorkersOpt = None,
+    scheduler: common.SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp;
     with --by CENTRE, internal–external cross-validation by centre pooled by random-effects meta-analysis."""
     if impute is not None or ci:
+        if workers is not None or scheduler is not None:
+            raise InputError("--workers/--scheduler do not apply to --impute or --ci yet (they run in this process)")
         from myorisk.commands._impute_validation import run_validate
 
         if auc:
@@ -235,6 +239,7 @@ def validate(
         bootstrap_only += ["--auc"] if auc else []
         bootstrap_only += ["--failure-policy"] if failure_policy != "rms65" else []
         bootstrap_only += ["--resamples-base"] if resamples_base != "auto" else []
+        bootstrap_only += [o for o, v in (("--workers", workers), ("--scheduler", scheduler)) if v is not None]
         if bootstrap_only:
             raise InputError(f"{', '.join(bootstrap_only)} belong(s) to the bootstrap; --by validates by leaving "
                              "out centres instead")
@@ -248,10 +253,11 @@ def validate(
     design, selection, idx, B, seed, wm = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
         bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
-    with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
+    with common.executor_for(workers, scheduler) as ex, _progress("bootstrap", not as_json) as cb, \
+            warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
-                  failure_policy=failure_policy, auc=auc, progress=cb)
+                  failure_policy=failure_policy, auc=auc, progress=cb, executor=ex)
     d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None,
          "missing": design.missing.to_dict()}
     if plot is not None and res.auc is not None:
@@ -308,10 +314,14 @@ def calibrate(
     level: Annotated[float, typer.Option("--level", help="Confidence level of --ci.")] = 0.95,
     maxit: _impute.MaxitOpt = 10,
     auxiliary: _impute.AuxiliaryOpt = None,
+    workers: common.WorkersOpt = None,
+    scheduler: common.SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
     if impute is not None or ci:
+        if workers is not None or scheduler is not None:
+            raise InputError("--workers/--scheduler do not apply to --impute or --ci yet (they run in this process)")
         from myorisk.commands._impute_validation import run_calibrate
 
         if plot is not None:
@@ -328,10 +338,11 @@ def calibrate(
     design, selection, idx, B, seed, wm = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
         bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
-    with _progress("bootstrap", not as_json) as cb, warnings.catch_warnings():
+    with common.executor_for(workers, scheduler) as ex, _progress("bootstrap", not as_json) as cb, \
+            warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(design, B=B, seed=seed, resamples=idx, selection=selection,
-                  failure_policy=failure_policy, progress=cb)
+                  failure_policy=failure_policy, progress=cb, executor=ex)
     d = {**res.to_dict(), "seed": seed, "resamples": str(resamples) if resamples is not None else None,
          "missing": design.missing.to_dict()}
     if plot is not None:

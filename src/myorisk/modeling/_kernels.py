@@ -42,8 +42,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-from numba import njit
+import numpy as np  # noqa: E402
+from numba import njit  # noqa: E402
+
+from myorisk.modeling import _numba_cache  # noqa: F401 - sets NUMBA_CACHE_DIR before numba loads
 
 RUNNING, CONVERGED, NOT_CONVERGED, SINGULAR, DEGENERATE = 0, 1, 2, 3, 4
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,18 @@ from myorisk.modeling.validation import (
     _validation_result,
 )
 
-__all__ = ["Calibration", "calibrate", "validate_and_calibrate", "default_grid"]
+__all__ = [
+    "Calibration",
+    "CalibrationCurve",
+    "calibrate",
+    "calibration_curve",
+    "validate_and_calibrate",
+    "default_grid",
+    "FLEXIBLE_MIN_EVENTS",
+]
+
+#: Events and non-events a flexible (loess) calibration curve needs (Van Calster et al. 2016).
+FLEXIBLE_MIN_EVENTS = 200
 
 
 def default_grid(predicted: np.ndarray) -> np.ndarray:
@@ -198,12 +210,13 @@ def calibrate(
     rms_version: str = "6.5",
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    executor: Any = None,
 ) -> Calibration:
     """Bootstrap bias-corrected calibration curve: rms 6.5 ``calibrate(fit, B=B)``.
 
     Parameters
     ----------
-    design, B, seed, resamples, selection, failure_policy, rms_version, chunk_size, progress
+    design, B, seed, resamples, selection, failure_policy, rms_version, chunk_size, progress, executor
         As :func:`myorisk.modeling.validation.validate`.
     predy : array_like, optional
         Grid of predicted risks; default rms's 50 points between the 5th smallest and 5th
@@ -215,7 +228,7 @@ def calibrate(
     """
     cal, _ = _both(design, B=B, seed=seed, resamples=resamples, selection=selection,
                    failure_policy=failure_policy, predy=predy, rms_version=rms_version,
-                   chunk_size=chunk_size, progress=progress, with_validate=False)
+                   chunk_size=chunk_size, progress=progress, with_validate=False, executor=executor)
     return cal
 
 
@@ -232,6 +245,7 @@ def validate_and_calibrate(
     rms_version: str = "6.5",
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    executor: Any = None,
 ) -> tuple[Validation, Calibration]:
     """:func:`validate` and :func:`calibrate` from one set of resamples and refits.
 
@@ -240,13 +254,14 @@ def validate_and_calibrate(
     """
     cal, val = _both(design, B=B, seed=seed, resamples=resamples, selection=selection,
                      failure_policy=failure_policy, predy=predy, rms_version=rms_version,
-                     chunk_size=chunk_size, progress=progress, with_validate=True, auc=auc)
+                     chunk_size=chunk_size, progress=progress, with_validate=True, auc=auc,
+                     executor=executor)
     assert val is not None
     return val, cal
 
 
 def _both(design, *, B, seed, resamples, selection, failure_policy, predy, rms_version,
-          chunk_size, progress, with_validate, auc=False):
+          chunk_size, progress, with_validate, auc=False, executor=None):
     _check_common(B, failure_policy, rms_version)
     prob = _problem(design)
     t0 = time.perf_counter()
@@ -260,7 +275,7 @@ def _both(design, *, B, seed, resamples, selection, failure_policy, predy, rms_v
     t0 = time.perf_counter()
     acc, info = _run(
         prob, B=B, seed=seed, resamples=resamples, selection=selection, policy=failure_policy,
-        chunk_size=chunk_size, progress=progress, want=want, predy=grid,
+        chunk_size=chunk_size, progress=progress, want=want, predy=grid, executor=executor,
     )
     seconds = time.perf_counter() - t0
     info["y"] = prob.y
@@ -270,3 +285,256 @@ def _both(design, *, B, seed, resamples, selection, failure_policy, predy, rms_v
         if with_validate else None
     )
     return cal, val
+
+
+# ----------------------------------------------------------------------------- one set's curve
+@dataclass(frozen=True)
+class CalibrationCurve:
+    """Calibration of fixed predictions in one data set, drawn without overclaiming.
+
+    Three views of the same predictions: a flexible curve (R ``lowess(p, y, iter = 0)``, as rms
+    ``val.prob``) with a pointwise bootstrap band; grouped observed proportions with exact
+    (Clopper–Pearson, R ``binom.test``) CIs; and the logistic recalibration line
+    ``logit P(y) = a + b·logit(p)`` (calibration slope ``b``) with a Wald band, plus the
+    calibration-in-the-large intercept (``glm(y ~ 1, offset = logit(p))``).
+    A flexible curve needs many events (Van Calster et al. 2016 suggest at least 200 events and
+    200 non-events); with fewer, ``flexible`` is False and figures show the grouped points and
+    the logistic line instead.
+
+    Attributes
+    ----------
+    n, events : int
+    flexible : bool
+        ``min(events, non-events) >= min_events``.
+    min_events : int
+    grid : ndarray
+        Predicted risks at which the curves are evaluated (50 points, lowest to highest).
+    observed : ndarray
+        The lowess curve at ``grid`` (may leave [0, 1] at the ends, as lowess does).
+    low, high : ndarray
+        Pointwise bootstrap percentile band of the lowess curve (NaN where fewer than half of
+        the resamples reach the grid point).
+    B : int
+        Bootstrap resamples behind the band.
+    logistic, logistic_low, logistic_high : ndarray
+        Recalibration line at ``grid`` with its pointwise Wald band.
+    intercept, intercept_low, intercept_high : float
+        Calibration-in-the-large (0 is ideal) with Wald CI.
+    slope, slope_low, slope_high : float
+        Calibration slope (1 is ideal) with Wald CI.
+    groups : DataFrame
+        ``group, n, events, predicted`` (mean), ``observed`` (proportion), ``low, high``.
+    level : float
+    note : str
+        Why the flexible curve is not shown, when it is not.
+    """
+
+    n: int
+    events: int
+    flexible: bool
+    min_events: int
+    grid: np.ndarray = field(repr=False)
+    observed: np.ndarray = field(repr=False)
+    low: np.ndarray = field(repr=False)
+    high: np.ndarray = field(repr=False)
+    B: int
+    logistic: np.ndarray = field(repr=False)
+    logistic_low: np.ndarray = field(repr=False)
+    logistic_high: np.ndarray = field(repr=False)
+    intercept: float
+    intercept_low: float
+    intercept_high: float
+    slope: float
+    slope_low: float
+    slope_high: float
+    groups: pd.DataFrame = field(repr=False)
+    level: float = 0.95
+    note: str = ""
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per grid point: predicted, lowess with band, logistic line with band."""
+        return pd.DataFrame({
+            "predicted": self.grid, "lowess": self.observed, "lowess_low": self.low,
+            "lowess_high": self.high, "logistic": self.logistic,
+            "logistic_low": self.logistic_low, "logistic_high": self.logistic_high,
+        })
+
+    def to_dict(self) -> dict:
+        """JSON-ready."""
+        return _clean({
+            "n": self.n, "events": self.events, "flexible": self.flexible,
+            "min_events": self.min_events, "B": self.B, "level": self.level,
+            "intercept": self.intercept, "intercept_low": self.intercept_low,
+            "intercept_high": self.intercept_high, "slope": self.slope,
+            "slope_low": self.slope_low, "slope_high": self.slope_high, "note": self.note,
+            "groups": self.groups.to_dict(orient="records"),
+            "curve": self.to_frame().to_dict(orient="records"),
+        })
+
+
+def _clopper_pearson(k: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Exact binomial CI (R ``binom.test``)."""
+    from scipy.stats import beta
+
+    a = (1.0 - level) / 2.0
+    with np.errstate(invalid="ignore"):
+        lo = np.where(k > 0, beta.ppf(a, k, n - k + 1), 0.0)
+        hi = np.where(k < n, beta.ppf(1 - a, k + 1, n - k), 1.0)
+    return lo, hi
+
+
+def _quantile_groups(p: np.ndarray, g: int) -> np.ndarray:
+    """0-based group of each prediction: R ``cut(p, unique(quantile(p, 0:g/g)), include.lowest)``."""
+    from myorisk.modeling.performance import _quantile7, _r_seq_by
+
+    qq = _quantile7(p, _r_seq_by(g))
+    breaks = np.sort(np.array(list(dict.fromkeys(qq.tolist())), dtype=float))
+    if breaks.size < 2:
+        return np.zeros(p.size, dtype=np.int64)
+    code = np.searchsorted(breaks, p, side="left")
+    code[code == 0] = 1
+    idx = code - 1
+    # renumber the non-empty groups 0..k-1
+    _, inv = np.unique(idx, return_inverse=True)
+    return inv
+
+
+def calibration_curve(
+    prob: np.ndarray,
+    y: np.ndarray,
+    *,
+    B: int = 200,
+    seed: int | None = 20240501,
+    resamples: np.ndarray | None = None,
+    groups: int | None = None,
+    min_events: int = FLEXIBLE_MIN_EVENTS,
+    level: float = 0.95,
+    grid: np.ndarray | None = None,
+) -> CalibrationCurve:
+    """Calibration of fixed predictions in one set: lowess with bootstrap band, grouped and logistic.
+
+    Parameters
+    ----------
+    prob : array_like of shape (n,)
+        Predicted risks (strictly between 0 and 1).
+    y : array_like of shape (n,)
+        Outcomes coded 0/1.
+    B : int, default=200
+        Bootstrap resamples for the pointwise band (ignored with ``resamples``).
+    seed : int, optional
+        Seed of ``numpy.random.default_rng`` for the resamples.
+    resamples : ndarray of int, shape (B, n), optional
+        0-based resamples to use instead (replay an R run with
+        :func:`myorisk.modeling.validation.normalize_resamples`).
+    groups : int, optional
+        Number of quantile groups; default ``n // 20`` bounded to 3..10.
+    min_events : int, default=200
+        Events and non-events a flexible curve needs (Van Calster et al. 2016).
+    level : float, default=0.95
+    grid : array_like, optional
+        Risks at which the curves are evaluated; default 50 points from the lowest to the
+        highest prediction.
+
+    Returns
+    -------
+    CalibrationCurve
+
+    Raises
+    ------
+    InputError
+        Fewer than 3 patients, a single outcome value, or risks outside (0, 1).
+    """
+    from scipy.stats import norm
+
+    from myorisk.modeling._newton import newton_logistic
+
+    p = np.asarray(prob, dtype=float).ravel()
+    yy = np.asarray(y, dtype=float).ravel()
+    if p.size != yy.size:
+        raise InputError(f"calibration_curve: {p.size} risks but {yy.size} outcomes")
+    if p.size < 3:
+        raise InputError(f"calibration_curve: needs at least 3 patients, got {p.size}")
+    if not np.all(np.isin(yy, (0.0, 1.0))):
+        raise InputError("calibration_curve: the outcome must be coded 0/1")
+    if yy.min() == yy.max():
+        raise InputError("calibration_curve: the outcome takes a single value")
+    if not np.all((p > 0) & (p < 1)):
+        raise InputError("calibration_curve: predicted risks must lie strictly between 0 and 1")
+    n = p.size
+    events = int(yy.sum())
+    z = float(norm.ppf(0.5 + level / 2.0))
+    g = np.linspace(p.min(), p.max(), 50) if grid is None else np.asarray(grid, float).ravel()
+    o = np.argsort(p, kind="stable")
+    xs, ys = p[o], yy[o]
+    observed = _cal_rows(xs[None], ys[None], g)[0] + g
+    # pointwise bootstrap band
+    if resamples is not None:
+        from myorisk.modeling.validation import normalize_resamples
+
+        idx = normalize_resamples(resamples, n, base=0)
+    else:
+        if B < 1:
+            raise InputError(f"calibration_curve: B must be at least 1, not {B}")
+        idx = np.random.default_rng(seed).integers(0, n, size=(B, n))
+    nb = idx.shape[0]
+    rank = np.empty(n, dtype=np.int64)
+    rank[o] = np.arange(n)
+    counts = np.zeros((nb, n), dtype=np.int64)
+    np.add.at(counts, (np.repeat(np.arange(nb), n), rank[idx].ravel()), 1)
+    boot = _cal_rows(np.broadcast_to(xs, (nb, n)), np.broadcast_to(ys, (nb, n)), g, counts) + g
+    a = (1.0 - level) / 2.0
+    enough = np.sum(np.isfinite(boot), axis=0) >= nb / 2
+    with np.errstate(invalid="ignore"), _quiet_nan():
+        low = np.where(enough, np.nanquantile(boot, a, axis=0), np.nan)
+        high = np.where(enough, np.nanquantile(boot, 1 - a, axis=0), np.nan)
+    # logistic recalibration: intercept (offset) and slope
+    lg = np.log(p / (1 - p))
+    one = np.ones((n, 1))
+    citl = newton_logistic(one, yy, offset=lg)
+    ci = float(citl.beta[0])
+    cse = float(np.sqrt(citl.cov[0, 0]))
+    X = np.column_stack([np.ones(n), lg])
+    rc = newton_logistic(X, yy)
+    sb = float(rc.beta[1])
+    sse = float(np.sqrt(rc.cov[1, 1]))
+    G = np.column_stack([np.ones(g.size), np.log(g / (1 - g))])
+    eta = G @ rc.beta
+    se = np.sqrt(np.einsum("ij,jk,ik->i", G, rc.cov, G))
+    # grouped
+    k = groups if groups is not None else int(min(10, max(3, n // 20)))
+    grp = _quantile_groups(p, k)
+    ng = np.bincount(grp).astype(np.int64)
+    eg = np.bincount(grp, weights=yy).round().astype(np.int64)
+    pg = np.bincount(grp, weights=p) / ng
+    lo_g, hi_g = _clopper_pearson(eg, ng, level)
+    gframe = pd.DataFrame({"group": np.arange(1, ng.size + 1), "n": ng, "events": eg,
+                           "predicted": pg, "observed": eg / ng, "low": lo_g, "high": hi_g})
+    smaller = min(events, n - events)
+    flexible = smaller >= min_events
+    note = "" if flexible else (
+        f"{smaller} {'events' if events <= n - events else 'non-events'}: too few for a flexible "
+        f"calibration curve (at least {min_events} events and {min_events} non-events, Van Calster "
+        "et al. 2016); grouped proportions and the logistic recalibration line are shown instead")
+    return CalibrationCurve(
+        n=n, events=events, flexible=bool(flexible), min_events=int(min_events), grid=g,
+        observed=observed, low=low, high=high, B=int(nb), logistic=expit(eta),
+        logistic_low=expit(eta - z * se), logistic_high=expit(eta + z * se),
+        intercept=ci, intercept_low=ci - z * cse, intercept_high=ci + z * cse,
+        slope=sb, slope_low=sb - z * sse, slope_high=sb + z * sse, groups=gframe, level=level,
+        note=note,
+    )
+
+
+class _quiet_nan:
+    """Silence numpy's all-NaN-slice warning (columns no resample reaches are NaN by design)."""
+
+    def __enter__(self):
+        import warnings
+
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return self
+
+    def __exit__(self, *exc):
+        return self._w.__exit__(*exc)

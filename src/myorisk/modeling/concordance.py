@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import rankdata
 
 __all__ = ["Concordance", "concordance", "concordance_rms65"]
 
@@ -69,13 +68,16 @@ def concordance(score: np.ndarray, y: np.ndarray) -> Concordance:
     n0 = y.size - n1
     if n1 == 0 or n0 == 0:
         return _from_counts(0.0, 0.0, 0.0, y.size)
-    # number of non-events below each event (midranks count ties as 1/2)
-    r = rankdata(score)
+    # number of non-events below each event (midranks count ties as 1/2); midranks from the
+    # unique values (exact: whole and half numbers), as scipy.stats.rankdata gives them
+    # without importing scipy.stats (~0.5 s)
+    vals, inv, counts = np.unique(score, return_inverse=True, return_counts=True)
+    inv = inv.ravel()
+    r = (np.cumsum(counts) - (counts - 1) / 2.0)[inv]
     sum_r1 = float(r[y].sum())
     # concordant + 0.5*tied (between groups) = sum of event midranks - n1(n1+1)/2
     u = sum_r1 - n1 * (n1 + 1) / 2.0
     # ties between groups: for each unique value, n1_v * n0_v
-    vals, inv = np.unique(score, return_inverse=True)
     c1 = np.bincount(inv, weights=y.astype(float), minlength=vals.size)
     c0 = np.bincount(inv, weights=(~y).astype(float), minlength=vals.size)
     tied = float(np.sum(c1 * c0))

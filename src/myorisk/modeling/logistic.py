@@ -19,8 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
-from scipy.special import expit
+from scipy.special import chdtrc, chdtri, expit, ndtr, ndtri
 
 from myorisk._json import clean as _clean
 from myorisk.errors import ConvergenceWarning, InputError, ModelError, SmallSampleWarning
@@ -66,6 +65,8 @@ def detect_separation(X: np.ndarray, y: np.ndarray) -> tuple[str | None, np.ndar
     # scale columns so that the box |beta| <= 1 is meaningful
     sc = np.maximum(np.abs(X).max(axis=0), 1e-12)
     As = A / sc
+    from scipy import optimize  # only when separation is suspected
+
     res = optimize.linprog(
         c=-As.sum(axis=0),
         A_ub=-As,
@@ -292,7 +293,7 @@ class LogisticFit:
     @property
     def p(self) -> np.ndarray:
         """Two-sided Wald p-values."""
-        return 2.0 * stats.norm.sf(np.abs(self.z))
+        return 2.0 * ndtr(-np.abs(self.z))  # = scipy.stats.norm.sf (same ufunc), without scipy.stats
 
     @property
     def probability(self) -> np.ndarray:
@@ -440,7 +441,7 @@ def _profile_ci(
     level: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Profile-likelihood confidence limits for every coefficient (root of the LR statistic)."""
-    crit = stats.chi2.ppf(level, 1)
+    crit = chdtri(1, 1.0 - level)  # = scipy.stats.chi2.ppf(level, 1)
     top = core.penalized_loglik if firth else core.loglik
     se = np.sqrt(np.diag(core.cov))
     k = X.shape[1]
@@ -497,6 +498,8 @@ def _profile_ci(
                 width *= 1.6
             if found:
                 try:
+                    from scipy import optimize
+
                     out[j] = optimize.brentq(_finite(dev), min(a, b1), max(a, b1), xtol=1e-10, rtol=1e-12)
                 except ValueError:  # a failed constrained fit inside the bracket
                     out[j] = np.nan
@@ -573,7 +576,7 @@ def fit_design(
         pr = expit(lp)
         info = (X * (pr * (1.0 - pr))[:, None]).T @ X
         edf = float(np.sum(np.diag(info @ core.cov)[1:]))
-    lr_p = float(stats.chi2.sf(lr, edf if edf is not None else df)) if df > 0 else float("nan")
+    lr_p = float(chdtrc(edf if edf is not None else df, lr)) if df > 0 else float("nan")  # chi2.sf
     # Nagelkerke R2 from the ordinary likelihood ratio (rms R2)
     lr_ord = 2.0 * (core.loglik - ll0)
     r2 = (1.0 - np.exp(-lr_ord / n)) / (1.0 - np.exp(2.0 * ll0 / n))
@@ -581,7 +584,7 @@ def fit_design(
     conc = concordance(prob, y)
     conc65 = concordance_rms65(prob, y)
     se = np.sqrt(np.diag(core.cov))
-    zq = stats.norm.ppf(0.5 + level / 2.0)
+    zq = ndtri(0.5 + level / 2.0)  # = scipy.stats.norm.ppf
     if ci == "wald":
         lo, hi = core.beta - zq * se, core.beta + zq * se
     else:

@@ -7,12 +7,21 @@ by ``lp = intercept + total / sc``. Probability ticks are placed by inverting pl
 1,000-point linear-predictor grid, as rms does.
 
 Per-patient points are exact: ``(β_j·x_j − min_j)·sc`` for any value in range, not only at ticks.
+
+Splines and interactions are drawn as rms 6.5 draws them: a predictor's points are its partial
+linear predictor (all its design columns: x, x', x'', …) over the axis values, so a spline axis may
+be non-monotone. A predictor that interacts with categorical ones gets one axis per combination of
+their levels (``age (race=black)``), each axis carrying the partial linear predictor of the
+predictor, of the categorical ones and of their interactions; the categorical predictors get no axis
+of their own. When a model has interactions, continuous predictors come first (rms orders main
+effects by ``discrete``). Two interacting continuous predictors need rms' ``interact=`` values and
+are refused.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,6 +120,11 @@ class NomogramAxis:
         Points at each value.
     labels : tuple of str
         Tick labels, with runs of equal points merged as rms does ("a-b", "a+").
+    name : str
+        The axis title as rms names it: the variable, or for an axis of a predictor interacting with
+        categorical ones ``"age (race=black)"`` (defaults to ``variable``).
+    condition : tuple of (str, value)
+        The levels of the interacting predictors this axis is drawn at (empty for a main effect).
     """
 
     variable: str
@@ -118,6 +132,18 @@ class NomogramAxis:
     values: tuple
     points: tuple[float, ...]
     labels: tuple[str, ...]
+    name: str = ""
+    condition: tuple = ()
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.variable)
+
+    @property
+    def monotone(self) -> bool:
+        """True when the points rise or fall steadily along the axis values."""
+        d = np.diff(np.asarray(self.points, dtype=float))
+        return bool(np.all(d >= 0) or np.all(d <= 0))
 
     @property
     def binary(self) -> bool:
@@ -149,7 +175,8 @@ class NomogramSpan:
     Attributes
     ----------
     total_max : float
-        Largest possible total points (sum of each axis's largest points).
+        Largest possible total points (sum of each axis's largest points; a predictor drawn on
+        one axis per level of a factor counts once, at its highest axis).
     total_ticks, lp_ticks, prob_ticks : tuple of (float, float)
         Ticks of the nomogram's axes that lie in ``[0, total_max]`` (when fewer than two of
         the linear-predictor or probability ticks do, R ``pretty`` ticks of the span instead).
@@ -194,7 +221,10 @@ class Nomogram:
     prob_values, prob_positions : tuple of float
         Probability ticks and their positions in total points.
     term_minima : dict
-        Smallest contribution of each predictor on its axis.
+        Smallest partial linear predictor of each axis group on its axes (rms ``R[1, ]``).
+    groups : tuple of (str, tuple of str, tuple of int)
+        Per axis group: the predictor whose axes carry the points, the interacting predictors it
+        absorbs, and the indices of the terms whose partial linear predictor the points are.
     """
 
     axes: tuple[NomogramAxis, ...]
@@ -209,30 +239,79 @@ class Nomogram:
     terms: tuple[Term, ...] = field(repr=False, default=())
     coefficients: Mapping[str, float] = field(repr=False, default_factory=dict)
     term_minima: Mapping[str, float] = field(repr=False, default_factory=dict)
+    groups: tuple = field(repr=False, default=())
 
     def axis(self, variable: str) -> NomogramAxis:
-        """The axis of ``variable``."""
+        """The axis named ``variable`` (``"age (race=black)"``), or the first axis of that predictor."""
+        for a in self.axes:
+            if a.name == variable:
+                return a
         for a in self.axes:
             if a.variable == variable:
                 return a
         raise KeyError(variable)
 
+    @property
+    def point_variables(self) -> tuple[str, ...]:
+        """The predictors that carry points (one per axis group; interacting categorical ones do not)."""
+        return tuple(g[0] for g in self._groups())
+
+    def patient_axes(self, values: Mapping) -> dict[str, str]:
+        """The axis each point-carrying predictor of a patient is read on: ``{"age": "age (race=black)"}``.
+
+        ``values`` maps variables to the patient's values (numbers or text, as typed in a form);
+        a predictor without interactions is read on its only axis.
+        """
+        def same(a: object, b: object) -> bool:
+            if str(a).strip() == _fmt(b):
+                return True
+            try:
+                return float(str(a)) == float(b)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                return False
+
+        out: dict[str, str] = {}
+        for a in self.axes:
+            if a.variable in out:
+                continue
+            if all(k in values and same(values[k], lv) for k, lv in a.condition):
+                out[a.variable] = a.name
+        return out
+
+    def total_max(self) -> float:
+        """Largest possible total points: the sum over axis groups of their largest points (a
+        predictor drawn on one axis per level of a factor counts once, at its highest axis)."""
+        best: dict[str, float] = {}
+        for a in self.axes:
+            best[a.variable] = max(best.get(a.variable, 0.0), max((float(p) for p in a.points), default=0.0))
+        return float(sum(best.values()))
+
+    def _groups(self) -> tuple:
+        return self.groups or tuple((t.name, (), (i,)) for i, t in enumerate(self.terms))
+
     def contributions(self, data: pd.DataFrame, source: str = "data") -> pd.DataFrame:
-        """β·x of each predictor for each row (categorical: the level's coefficient, 0 for the reference)."""
+        """Partial linear predictor of each axis group for each row (a linear predictor's β·x; a
+        categorical one's level coefficient, 0 for the reference; a spline's Σ β·basis; a predictor
+        interacting with factors: its terms, theirs and the interaction's)."""
         out = {}
-        for t in self.terms:
-            if t.name not in data.columns:
-                raise InputError(f"{source}: column '{t.name}' needed by the model is missing")
-            cols = t.encode(data[t.name], source)
-            beta = np.array([self.coefficients[c] for c in t.columns])
-            out[t.name] = cols @ beta
+        for var, _members, idx in self._groups():
+            total = np.zeros(data.shape[0])
+            for i in idx:
+                t = self.terms[i]
+                for v in t.variables:
+                    if v not in data.columns:
+                        raise InputError(f"{source}: column '{v}' needed by the model is missing")
+                cols = t.encode_frame(data, source)
+                beta = np.array([self.coefficients[c] for c in t.columns])
+                total = total + cols @ beta if len(idx) > 1 else cols @ beta
+            out[var] = total
         return pd.DataFrame(out, index=data.index)
 
     def points(self, data: pd.DataFrame, source: str = "data") -> pd.DataFrame:
-        """Points per predictor and ``total`` for each row, with ``linear_predictor`` and ``probability``."""
+        """Points per axis group and ``total`` for each row, with ``linear_predictor`` and ``probability``."""
         contrib = self.contributions(data, source)
         pts = pd.DataFrame(
-            {t.name: (contrib[t.name] - self.term_minima[t.name]) * self.scale for t in self.terms},
+            {v: (contrib[v] - self.term_minima[v]) * self.scale for v in self.point_variables},
             index=data.index,
         )
         pts["total"] = pts.sum(axis=1)
@@ -245,7 +324,7 @@ class Nomogram:
         (0 to the sum of the axes' largest points); see :class:`NomogramSpan`."""
         from scipy.special import logit
 
-        tmax = sum(max((float(p) for p in a.points), default=0.0) for a in self.axes)
+        tmax = self.total_max()  # a predictor drawn once per level of a factor counts once
         if not tmax > 0:
             tmax = float(self.maxscale)
         eps = 1e-9 * max(1.0, tmax)
@@ -279,7 +358,7 @@ class Nomogram:
         rows = []
         for a in self.axes:
             for v, p, lab in zip(a.values, a.points, a.labels, strict=True):
-                rows.append({"axis": a.variable, "value": v, "label": lab, "points": p})
+                rows.append({"axis": a.name, "value": v, "label": lab, "points": p})
         for v, p in zip(self.lp_values, self.lp_positions, strict=True):
             rows.append({"axis": "linear_predictor", "value": v, "label": f"{v:g}", "points": p})
         for v, p in zip(self.prob_values, self.prob_positions, strict=True):
@@ -298,6 +377,9 @@ class Nomogram:
                 "axes": [
                     {
                         "variable": a.variable,
+                        "name": a.name,
+                        "condition": {k: v for k, v in a.condition},
+                        "monotone": a.monotone,
                         "kind": a.kind,
                         "values": list(a.values),
                         "points": list(a.points),
@@ -306,6 +388,7 @@ class Nomogram:
                     }
                     for a in self.axes
                 ],
+                "point_variables": list(self.point_variables),
                 "total_points": list(self.total_points),
                 "linear_predictor": {"values": list(self.lp_values), "points": list(self.lp_positions)},
                 "probability": {"values": list(self.prob_values), "points": list(self.prob_positions)},
@@ -350,17 +433,19 @@ def build_nomogram(
     fun_at: Sequence[float] | None = None,
     maxscale: float = 100.0,
     nint: int = 10,
+    discrete: Collection[str] = (),
 ) -> Nomogram:
     """Build a nomogram from model terms and coefficients.
 
     Parameters
     ----------
     terms : sequence of Term
+        Main effects (numeric, categorical, rcs) and interactions.
     coefficients : mapping
         Coefficient by design-column name, including ``"Intercept"``.
     axis_values : mapping
-        Numeric predictor → axis values (see :func:`axis_values_from_summary`). Categorical
-        predictors use their levels.
+        Numeric or spline predictor → axis values (see :func:`axis_values_from_summary`).
+        Categorical predictors use their levels.
     lp_range : (float, float)
         Range of the linear predictor in the development data (rms uses the fit's
         ``linear.predictors``) for the linear-predictor and probability axes.
@@ -368,39 +453,100 @@ def build_nomogram(
         Probability ticks (default: ``pretty(plogis(range(lp ticks)), n=10)`` as rms).
     maxscale, nint : float, int
         rms ``maxscale`` and ``nint``.
+    discrete : collection of str
+        Numeric predictors whose axis values are their few distinct values (rms ``datadist``
+        ``values``; e.g. a 0/1 predictor): they count as categorical where rms orders axes and
+        splits an interacting predictor's axis by level.
 
     Notes
     -----
-    Matches rms 6.5 ``nomogram(fit, fun=plogis)`` for main-effect models (no interactions or
-    splines): the points of every axis value, ``sc``, ``Intercept``, and the total-points,
-    linear-predictor and probability axes.
+    Matches rms 6.5 ``nomogram(fit, fun=plogis)``: the points of every axis value, ``sc``,
+    ``Intercept``, and the total-points, linear-predictor and probability axes, for main-effect
+    models and for models with splines and interactions with categorical predictors (one axis per
+    level, rms' default ``interact=``).
+
+    Raises
+    ------
+    InputError
+        An interaction between two continuous predictors (rms needs ``interact=`` values), a numeric
+        predictor without axis values, or a model whose every axis is flat.
     """
-    axes_raw = []
-    minima, ranges = {}, {}
+    terms = tuple(terms)
+    # the predictors, in model order, with the Term that describes each
+    var_term: dict[str, Term] = {}
     for t in terms:
+        for p in (t.parents if t.kind == "interaction" else (t,)):
+            var_term.setdefault(p.name, p)
+    variables = list(var_term)
+
+    def is_discrete(v: str) -> bool:
+        return var_term[v].kind == "categorical" or v in discrete
+
+    def levels_of(v: str) -> list:
+        t = var_term[v]
         if t.kind == "categorical":
-            values = list(t.levels)
-            contrib = np.array([0.0] + [coefficients[c] for c in t.columns])
-        else:
-            if t.name not in axis_values:
-                raise InputError(f"no axis values for numeric predictor '{t.name}'")
-            values = [float(v) for v in axis_values[t.name]]
-            contrib = coefficients[t.columns[0]] * np.asarray(values)
-        minima[t.name] = float(contrib.min())
-        ranges[t.name] = float(contrib.max() - contrib.min())
-        axes_raw.append((t, values, contrib))
+            return list(t.levels)
+        if v not in axis_values:
+            raise InputError(f"no axis values for numeric predictor '{v}'")
+        return [float(x) for x in axis_values[v]]
+
+    # predictors linked by interactions (rms related.predictors), as connected groups
+    linked: dict[str, set[str]] = {v: {v} for v in variables}
+    for t in terms:
+        if t.kind == "interaction":
+            merged = set().union(*(linked[v] for v in t.variables))
+            for v in merged:
+                linked[v] = merged
+    has_ia = any(t.kind == "interaction" for t in terms)
+    order = sorted(variables, key=is_discrete) if has_ia else variables  # stable, as R's order()
+
+    groups: list[tuple[str, tuple[str, ...], tuple[int, ...]]] = []
+    lines: list[tuple[str, str, list, np.ndarray, tuple]] = []  # (group var, axis name, values, lp, condition)
+    done: set[str] = set()
+    for v in order:
+        if v in done:
+            continue
+        others = [w for w in variables if w in linked[v] and w != v]
+        continuous = [w for w in others if not is_discrete(w)]
+        if continuous:
+            raise InputError(
+                f"the nomogram of an interaction between two continuous predictors ({v}, "
+                f"{continuous[0]}) needs chosen values of one of them (rms interact=): not drawn")
+        idx = tuple(i for i, t in enumerate(terms) if set(t.variables) <= linked[v])
+        groups.append((v, tuple(others), idx))
+        done.update(linked[v])
+        values = levels_of(v)
+        # combinations of the interacting predictors' levels, the first varying fastest (expand.grid)
+        combos: list[tuple] = [()]
+        for w in others:
+            combos = [c + ((w, lv),) for lv in levels_of(w) for c in combos]
+        combos = [tuple(sorted(c, key=lambda kv: others.index(kv[0]))) for c in combos]
+        for combo in combos:
+            frame = pd.DataFrame({v: values, **{w: [lv] * len(values) for w, lv in combo}})
+            lp = np.zeros(len(values))
+            for k, i in enumerate(idx):
+                t = terms[i]
+                part = t.encode_frame(frame, "nomogram") @ np.array([coefficients[c] for c in t.columns])
+                lp = part if k == 0 else lp + part
+            name = v if not combo else f"{v} (" + " ".join(f"{w}={_fmt(lv)}" for w, lv in combo) + ")"
+            lines.append((v, name, values, lp, combo))
+    minima = {g[0]: min(float(ln[3].min()) for ln in lines if ln[0] == g[0]) for g in groups}
+    ranges = {g[0]: max(float(ln[3].max()) for ln in lines if ln[0] == g[0]) - minima[g[0]] for g in groups}
     widest = max(ranges.values()) if ranges else 0.0
     if widest <= 0:
         raise InputError("every predictor has a zero effect on its axis: no nomogram can be scaled")
     sc = maxscale / widest
     intercept = float(coefficients["Intercept"] + sum(minima.values()))
     axes = []
-    for t, values, contrib in axes_raw:
-        pts = (contrib - minima[t.name]) * sc
-        v, p, lab = _merge_labels(values, pts, discrete=t.kind == "categorical" or len(values) <= 10)
-        axes.append(NomogramAxis(t.name, t.kind, tuple(v), tuple(p), tuple(lab)))
+    for v, name, values, lp, combo in lines:
+        pts = (lp - minima[v]) * sc
+        kind = var_term[v].kind
+        vv, p, lab = _merge_labels(values, pts, discrete=kind == "categorical" or len(values) <= 10)
+        axes.append(NomogramAxis(v, "categorical" if kind == "categorical" else "numeric", tuple(vv),
+                                 tuple(p), tuple(lab), name=name, condition=combo))
+    entities = len(groups)
     lp_at = pretty(lp_range[0], lp_range[1], n=nint)
-    sum_max = maxscale if len(terms) == 1 else max(maxscale, sc * float(np.max(lp_at - intercept)))
+    sum_max = maxscale if entities == 1 else max(maxscale, sc * float(np.max(lp_at - intercept)))
     total = pretty(0.0, sum_max, n=nint)
     lp_pos = (lp_at - intercept) * sc
     if fun_at is None:
@@ -426,6 +572,7 @@ def build_nomogram(
         terms=tuple(terms),
         coefficients=dict(coefficients),
         term_minima=minima,
+        groups=tuple(groups),
     )
 
 
@@ -446,21 +593,17 @@ def nomogram_from_fit(
     fit, *, fun_at: Sequence[float] | None = None, maxscale: float = 100.0, nint: int = 10
 ) -> Nomogram:
     """Nomogram of a :class:`~myorisk.modeling.logistic.LogisticFit` (axes from its data summary)."""
-    complex_terms = [t.name for t in fit.terms if t.kind in ("rcs", "interaction")]
-    if complex_terms:
-        from myorisk.errors import InputError
-
-        raise InputError(f"nomograms of models with splines or interactions ({', '.join(complex_terms)}) "
-                         "are not drawn yet")
     values = {
-        t.name: axis_values_from_summary(fit.term_summary[t.name], nint=nint)
-        for t in fit.terms
-        if t.kind == "numeric"
+        name: axis_values_from_summary(summ, nint=nint)
+        for name, summ in fit.term_summary.items()
+        if "min" in summ
     }
+    discrete = [name for name, summ in fit.term_summary.items()
+                if summ.get("values") is not None and len(summ["values"]) <= 10]
     lp = fit.linear_predictor
     return build_nomogram(
         fit.terms, fit.coef, values, (float(lp.min()), float(lp.max())), fun_at=fun_at,
-        maxscale=maxscale, nint=nint,
+        maxscale=maxscale, nint=nint, discrete=discrete,
     )
 
 

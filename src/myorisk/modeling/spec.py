@@ -290,8 +290,6 @@ class ModelSpec:
         variable's lowest allowed value to its highest, with rms's pretty values between."""
         from myorisk.modeling.nomogram import axis_values_in_range, build_nomogram
 
-        if not self.is_linear:
-            raise InputError(f"model '{self.name}' has splines or interactions: its nomogram is not drawn yet")
         axis = {}
         for v in self.variables:
             if v.kind == "binary":
@@ -302,7 +300,10 @@ class ModelSpec:
                     raise ModelError(f"model '{self.name}': variable '{v.name}' has no range")
                 # from the lowest allowed value to the highest (not pretty's rounder ends)
                 axis[v.name] = axis_values_in_range(lo, hi)
-        return build_nomogram(self.terms(), self.coefficients, axis, self.lp_range())
+        # 0/1 variables count as discrete (rms datadist values): an interacting predictor gets an
+        # axis per value
+        discrete = [v.name for v in self.variables if v.kind == "binary"]
+        return build_nomogram(self.terms(), self.coefficients, axis, self.lp_range(), discrete=discrete)
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict:
@@ -830,11 +831,13 @@ def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
     clean = validate_inputs(spec, data, source, extrapolate=extrapolate)
     lp = linear_predictor(spec, clean, source, extrapolate=True)
     out = pd.DataFrame({"probability": expit(lp), "linear_predictor": lp}, index=data.index)
-    if points and spec.is_linear:  # nomograms of spline/interaction models are not drawn yet
+    if points:
         nomo = spec.nomogram()
         pts = nomo.points(clean, source)
-        for v in spec.variables:
-            out[f"points_{v.name}"] = pts[v.name].to_numpy()
+        # one column per axis group: a factor interacting with a predictor is read on that
+        # predictor's axes (rms) and has no points of its own
+        for name in nomo.point_variables:
+            out[f"points_{name}"] = pts[name].to_numpy()
         out["points_total"] = pts["total"].to_numpy()
     out.attrs["extrapolated"] = clean.attrs["extrapolated"]
     return out
@@ -1008,9 +1011,9 @@ def predict_one(spec: ModelSpec, values: Mapping, source: str = "patient", *,
         "model": spec.name,
         "probability": out["probability"],
         "linear_predictor": out["linear_predictor"],
-        # models with splines or interactions have no nomogram (yet): no points
-        "points": {v.name: out[f"points_{v.name}"] for v in spec.variables} if spec.is_linear else None,
-        "points_total": out["points_total"] if spec.is_linear else None,
+        # a factor interacting with a predictor is read on that predictor's axes: no points of its own
+        "points": {v.name: out[f"points_{v.name}"] for v in spec.variables if f"points_{v.name}" in out},
+        "points_total": out["points_total"],
         "notice": spec.notice(),
     }
     if scored.attrs["extrapolated"]:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.special import expit
+from scipy.special import chdtrc, expit
 
 from myorisk.errors import InputError, ModelError
 from myorisk.modeling import _batch, _kernels
@@ -34,7 +34,11 @@ __all__ = [
     "validate",
     "resampled_auc",
     "draw_resamples",
+    "resample_block",
+    "concrete_seed",
     "normalize_resamples",
+    "ResampleSelections",
+    "resample_selections",
     "INDEXES",
 ]
 
@@ -91,19 +95,37 @@ class SelectionSpec:
             raise InputError(f"selection alpha must be between 0 and 1, not {self.alpha}")
 
 
+def concrete_seed(seed: int | None) -> int:
+    """``seed``, or fresh entropy when None (so that every chunk draws from the same seed)."""
+    if seed is None:
+        return int(np.random.SeedSequence().entropy)
+    if int(seed) != seed or seed < 0:
+        raise InputError(f"seed must be a whole number >= 0, not {seed!r}")
+    return int(seed)
+
+
+def resample_block(n: int, seed: int, start: int, count: int) -> np.ndarray:
+    """Resamples ``start … start+count−1`` (0-based row indexes), each from its own stream.
+
+    Resample b is ``default_rng([seed, b]).integers(0, n, n)``: it depends on the seed and b
+    alone, so any chunk — on any thread, process or machine — draws it identically.
+    """
+    out = np.empty((count, n), dtype=np.int64)
+    for r in range(count):
+        out[r] = np.random.default_rng([seed, start + r]).integers(0, n, n)
+    return out
+
+
 def draw_resamples(n: int, B: int, seed: int | None, chunk: int | None = None):
     """Yield bootstrap index matrices (0-based), ``chunk`` resamples at a time.
 
-    Draws come from ``numpy.random.default_rng(seed)`` row after row, so the resamples do not
-    depend on the chunk size.
+    Resample b comes from ``numpy.random.default_rng([seed, b])`` (:func:`resample_block`), so
+    the resamples do not depend on the chunk size, the executor or the number of workers.
     """
-    rng = np.random.default_rng(seed)
+    seed = concrete_seed(seed)
     chunk = chunk or B
-    done = 0
-    while done < B:
-        c = min(chunk, B - done)
-        yield rng.integers(0, n, size=(c, n))
-        done += c
+    for s in range(0, B, chunk):
+        yield resample_block(n, seed, s, min(chunk, B - s))
 
 
 def normalize_resamples(resamples: np.ndarray, n: int, base: str | int = "auto") -> np.ndarray:
@@ -204,13 +226,13 @@ def _group_wald_p(beta: np.ndarray, cov: np.ndarray, cols: np.ndarray) -> np.nda
         var = cov[:, cols[0], cols[0]]
         with np.errstate(invalid="ignore", divide="ignore"):
             chi = b[:, 0] ** 2 / var
-        return stats.chi2.sf(chi, 1)
+        return chdtrc(1, chi)  # = scipy.stats.chi2.sf
     sub = cov[:, cols[:, None], cols[None, :]]
     try:
         chi = np.einsum("bi,bi->b", b, np.linalg.solve(sub, b[:, :, None])[:, :, 0])
     except np.linalg.LinAlgError:
         chi = np.array([bb @ np.linalg.pinv(s) @ bb for bb, s in zip(b, sub, strict=True)])
-    return stats.chi2.sf(chi, cols.size)
+    return chdtrc(cols.size, chi)
 
 
 def _lasso_keep(prob: _Problem, W: np.ndarray, spec: SelectionSpec) -> np.ndarray:
@@ -429,6 +451,7 @@ def _run(
     progress: Progress | None,
     want: set[str],
     predy: np.ndarray | None = None,
+    executor: Any = None,
 ) -> tuple[_Acc, dict]:
     """Run the bootstrap; return accumulated per-resample measures and the apparent ones."""
     n, p = prob.X.shape
@@ -443,47 +466,31 @@ def _run(
                 "separating predictor (failure policy 'converge')"
             )
     acc = _Acc()
-    chunk = _chunk_size(n, p, chunk_size)
     if resamples is not None:
         r = normalize_resamples(resamples, n, base=0)
         B = r.shape[0]
-        source = (r[s : s + chunk] for s in range(0, B, chunk))
     else:
         if B < 1:
             raise InputError(f"bootstrap: B must be at least 1, not {B}")
-        source = draw_resamples(n, B, seed, chunk)
-    workers = _workers(B, n, chunk_size)
-    if workers > 1 and chunk_size is None:
-        chunk = min(chunk, -(-B // workers))
-        if resamples is not None:
-            source = (r[s : s + chunk] for s in range(0, B, chunk))
-        else:
-            source = draw_resamples(n, B, seed, chunk)
-    parts: list[_Acc] = []
-    done = 0
-    if workers > 1:
-        from concurrent.futures import ThreadPoolExecutor
+        seed = concrete_seed(seed)
+    # the chunks depend on (n, p, B) only — never on the executor — so results are identical
+    # on threads, one Dask worker or many
+    chunk = int(chunk_size) if chunk_size else min(_chunk_size(n, p, None), max(25, -(-B // 8)))
+    starts = list(range(0, B, chunk))
+    tasks = [(seed if resamples is None else None, s, min(chunk, B - s),
+              r[s : s + chunk] if resamples is not None else None) for s in starts]
+    from myorisk.modeling.executor import ThreadExecutor
 
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = []
-            for idx in source:
-                part = _Acc()
-                parts.append(part)
-                futures.append((idx.shape[0], pool.submit(
-                    _chunk, prob, idx, app, ll0, selection, policy, want, predy, part)))
-            for size, fut in futures:
-                fut.result()
-                done += size
-                if progress is not None:
-                    progress(done, B)
-    else:
-        for idx in source:
-            part = _Acc()
-            parts.append(part)
-            _chunk(prob, idx, app, ll0, selection, policy, want, predy, part)
-            done += idx.shape[0]
-            if progress is not None:
-                progress(done, B)
+    ex = executor if executor is not None else ThreadExecutor(_workers(B, n, chunk_size))
+    done = [0]
+
+    def tick(i: int) -> None:
+        done[0] += tasks[i][2]
+        if progress is not None:
+            progress(done[0], B)
+
+    parts = ex.run(_chunk_task, tasks, shared=(prob, app, ll0, selection, policy, want, predy),
+                   progress=tick)
     for part in parts:
         for name in ("train", "test", "auc_train", "auc_oob", "cal_train", "cal_test", "kept"):
             getattr(acc, name).extend(getattr(part, name))
@@ -500,6 +507,16 @@ def _workers(B: int, n: int, chunk_size: int | None) -> int:
 
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cpus, 4, B // 100))
+
+
+def _chunk_task(prob: _Problem, app: dict, ll0: float, selection: SelectionSpec | None, policy: str,
+                want: set[str], predy: np.ndarray | None, seed: int | None, start: int, count: int,
+                rows: np.ndarray | None) -> _Acc:
+    """One chunk as a pure function (for any executor): its resamples' accumulated measures."""
+    idx = rows if rows is not None else resample_block(prob.X.shape[0], seed, start, count)
+    part = _Acc()
+    _chunk(prob, idx, app, ll0, selection, policy, want, predy, part)
+    return part
 
 
 def _row_sorted(lp: np.ndarray, y: np.ndarray):
@@ -718,6 +735,13 @@ class ResampledAUC:
     seconds: float
     n_failed: int
 
+    def summary(self, which: str) -> dict:
+        """Summary of the ``"train"`` or ``"oob"`` AUCs: n, mean, sd, 2.5/25/50/75/97.5% quantiles
+        (finite values; ``{"n": 0}`` when there are none)."""
+        if which not in ("train", "oob"):
+            raise InputError(f"summary: 'train' or 'oob', not {which!r}")
+        return _auc_summary(np.asarray(getattr(self, which), float))
+
     def to_frame(self) -> pd.DataFrame:
         """One row per usable resample: ``resample, train, oob``."""
         return pd.DataFrame(
@@ -888,6 +912,7 @@ def validate(
     auc: bool = False,
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    executor: Any = None,
 ) -> Validation:
     """Bootstrap validation of a binary logistic model: rms 6.5 ``validate(fit, B=B)``.
 
@@ -899,7 +924,8 @@ def validate(
     B : int, default=1000
         Number of bootstrap resamples (ignored when ``resamples`` is given).
     seed : int, optional
-        Seed of ``numpy.random.default_rng``; the same seed gives the same result.
+        Seed of the resamples (resample b from ``numpy.random.default_rng([seed, b])``); the
+        same seed gives the same result on any executor.
     resamples : ndarray of int, shape (B, n), optional
         Resamples to use instead of drawing them, **0-based** row positions (convert an R
         matrix with :func:`normalize_resamples`). Replaying the ``sample(n, replace=TRUE)`` draws
@@ -916,9 +942,13 @@ def validate(
     auc : bool, default=False
         Also collect the resampled training and out-of-bag AUCs (:class:`ResampledAUC`).
     chunk_size : int, optional
-        Resamples fitted at once (default: bounded so the work arrays stay near 600 MB).
+        Resamples fitted at once (default: bounded so the work arrays stay near 600 MB, and
+        at most B/8 so that up to 8 workers share the work).
     progress : callable(done, total), optional
         Called after every chunk.
+    executor : myorisk.modeling.executor.Executor, optional
+        Where the chunks run (default: threads in this process). The result does not depend
+        on it.
 
     Returns
     -------
@@ -937,7 +967,7 @@ def validate(
     t0 = time.perf_counter()
     acc, info = _run(
         prob, B=B, seed=seed, resamples=resamples, selection=selection, policy=failure_policy,
-        chunk_size=chunk_size, progress=progress, want=want,
+        chunk_size=chunk_size, progress=progress, want=want, executor=executor,
     )
     seconds = time.perf_counter() - t0
     return _validation_result(prob, acc, info, seconds, selection, failure_policy, auc)
@@ -983,6 +1013,7 @@ def resampled_auc(
     failure_policy: str = "rms65",
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    executor: Any = None,
 ) -> ResampledAUC:
     """AUC of every resample's model on its resample and on its out-of-bag patients.
 
@@ -994,6 +1025,87 @@ def resampled_auc(
     t0 = time.perf_counter()
     acc, info = _run(
         prob, B=B, seed=seed, resamples=resamples, selection=selection, policy=failure_policy,
-        chunk_size=chunk_size, progress=progress, want={"auc"},
+        chunk_size=chunk_size, progress=progress, want={"auc"}, executor=executor,
     )
     return _auc_result(info["apparent"], acc, info["B"], time.perf_counter() - t0, prob.y)
+
+
+@dataclass(frozen=True)
+class ResampleSelections:
+    """Which terms a selection procedure kept in each bootstrap resample.
+
+    Attributes
+    ----------
+    terms : tuple of str
+        Candidate terms (design order).
+    kept : ndarray of bool, shape (B, len(terms))
+        Row b: the terms kept in resample b.
+    apparent : tuple of str
+        Terms kept in the original data.
+    """
+
+    terms: tuple[str, ...]
+    kept: np.ndarray = field(repr=False)
+    apparent: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> float:
+        """Share of resamples in which no term was kept."""
+        return float(np.mean(~self.kept.any(axis=1))) if self.kept.size else float("nan")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per resample, one boolean column per term."""
+        fr = pd.DataFrame(self.kept, columns=list(self.terms))
+        fr.insert(0, "resample", np.arange(1, len(fr) + 1))
+        return fr
+
+    def to_dict(self) -> dict:
+        """JSON-ready: terms, apparent selection, per-term frequency, share empty, the kept sets."""
+        return _clean({
+            "terms": list(self.terms), "apparent": list(self.apparent), "B": int(self.kept.shape[0]),
+            "frequency": {t: float(v) for t, v in zip(self.terms, self.kept.mean(axis=0), strict=True)},
+            "empty": self.empty,
+            "kept": [[t for t, k in zip(self.terms, row, strict=True) if k] for row in self.kept],
+        })
+
+
+def resample_selections(
+    design: Design | tuple[np.ndarray, np.ndarray],
+    selection: SelectionSpec,
+    *,
+    B: int = 1000,
+    seed: int | None = None,
+    resamples: np.ndarray | None = None,
+) -> ResampleSelections:
+    """Run only the selection step of :func:`validate` in every resample and report what it kept.
+
+    The same resamples as :func:`validate` with the same ``seed`` (or the given ``resamples``,
+    0-based), the same procedure; used to compare the bootstrap's selection with an R loop
+    (``glm`` + Wald tests) on identical resamples.
+
+    Parameters
+    ----------
+    design : Design or (X, y)
+    selection : SelectionSpec
+    B, seed, resamples
+        As in :func:`validate`.
+
+    Returns
+    -------
+    ResampleSelections
+    """
+    prob = _problem(design)
+    n = prob.n
+    if resamples is not None:
+        idx = normalize_resamples(resamples, n, base=0)
+    else:
+        if B < 1:
+            raise InputError(f"bootstrap: B must be at least 1, not {B}")
+        idx = np.concatenate(list(draw_resamples(n, B, seed)))
+    c = idx.shape[0]
+    W = np.bincount((idx + (np.arange(c) * n)[:, None]).ravel(), minlength=c * n)
+    W = W.reshape(c, n).astype(float)
+    mask = _select(prob, W, selection)
+    kept = np.column_stack([mask[:, cols[0]] for cols in prob.groups]) if prob.groups else np.zeros((c, 0), bool)
+    app = _select(prob, np.ones((1, n)), selection)[0]
+    return ResampleSelections(terms=tuple(prob.group_names), kept=kept, apparent=_selected(prob, app))

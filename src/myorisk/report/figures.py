@@ -24,9 +24,12 @@ __all__ = [
     "roc_plot",
     "calibration_plot",
     "calibration_set_plot",
+    "calibration_curve_plot",
+    "calibration_panels",
     "decision_plot",
     "auc_boxplot",
     "index_plot",
+    "monitor_plot",
     "mice_trace_plot",
     "mice_density_plot",
     "missing_share_plot",
@@ -56,6 +59,7 @@ _RC = {
     "svg.fonttype": "path",
     "figure.dpi": 100,
     "savefig.dpi": 300,
+    "figure.max_open_warning": 0,  # a report draws all its figures before saving them
 }
 
 
@@ -286,6 +290,16 @@ def forest_plot(rows: pd.DataFrame, *, title: str = "Odds ratios", ax=None,
 
 
 # ----------------------------------------------------------------------------- nomogram
+def _turns(labs: Sequence[str]) -> bool:
+    """True when numeric tick labels, in the order of their points, do not run one way."""
+    try:
+        v = np.array([float(x) for x in labs])
+    except ValueError:
+        return False
+    d = np.diff(v)
+    return not (np.all(d > 0) or np.all(d < 0))
+
+
 def nomogram_plot(nom, *, labels: Mapping[str, str] | None = None, title: str = "Nomogram",
                   outcome_label: str = "Probability", ax=None, watermark: str | None = None):
     """Draw an rms-style nomogram: Points, one axis per predictor, Total points, probability.
@@ -319,12 +333,14 @@ def nomogram_plot(nom, *, labels: Mapping[str, str] | None = None, title: str = 
                 for x in minor:
                     ax.plot([x, x], [yv, yv + (0.06 if above else -0.06)], color="black", lw=0.5)
             # labels: first row, else a staggered second row, else left out (tick kept)
-            ends = [-np.inf, -np.inf]
+            # (a non-monotone spline axis gets a third row: its ticks crowd where the curve turns)
+            nrow = 3 if minor is None and not above and len(xs) > 2 and _turns(labs) else 2
+            ends = [-np.inf] * nrow
             for x, lab in zip(xs, labs, strict=True):
                 half = 0.55 * len(str(lab)) * W / 100.0 * 1.15 + 0.4
-                for row in (0, 1):
+                for row in range(nrow):
                     if x - half >= ends[row]:
-                        off = (0.16 if above else -0.16) * (1 if row == 0 else 2.6)
+                        off = (0.16 if above else -0.16) * (1 + 1.6 * row)
                         ax.text(x, yv + off, lab, ha="center", va="bottom" if above else "top",
                                 fontsize=7.5)
                         ends[row] = x + half
@@ -340,7 +356,13 @@ def nomogram_plot(nom, *, labels: Mapping[str, str] | None = None, title: str = 
             pts = np.asarray(a.points, float)
             labs = list(getattr(a, "display_labels", a.labels))  # a 0/1 predictor reads No/Yes
             order = np.argsort(pts, kind="stable")
-            axis_line(yv, pts[order], [labs[i] for i in order], labels.get(a.variable, a.variable))
+            # an axis of a predictor interacting with factors is named by its levels: "age (race=black)";
+            # a spline axis may be non-monotone: its ticks sit at their points, labels staggered
+            cond = getattr(a, "condition", ())
+            name = labels.get(a.variable, a.variable) + (
+                " (" + " ".join(f"{labels.get(k, k)}={v if isinstance(v, str) else f'{v:g}'}" for k, v in cond) + ")"
+                if cond else "")
+            axis_line(yv, pts[order], [labs[i] for i in order], name)
         yv -= 1
         tp = np.asarray([v for _, v in span.total_ticks], float)
         axis_line(yv, tp * tscale, [f"{t:g}" for t in tp], "Total points", above=True)
@@ -483,6 +505,101 @@ def calibration_set_plot(curves: Sequence[tuple[str, np.ndarray, np.ndarray, np.
     return fig
 
 
+def calibration_curve_plot(curve, *, title: str = "Calibration", label: str | None = None, ax=None,
+                           watermark: str | None = None, color: str = PALETTE[0], legend: bool = True):
+    """Calibration of fixed predictions in one set, drawn without overclaiming.
+
+    Grouped observed proportions with exact 95% CIs and the logistic recalibration line with
+    its band are always drawn; the lowess curve with its pointwise bootstrap band only when the
+    set has enough events for a flexible curve (``curve.flexible``); otherwise a note says why.
+
+    Parameters
+    ----------
+    curve : CalibrationCurve
+        From :func:`myorisk.modeling.calibration.calibration_curve` (or ``Evaluation.calibration``).
+    title : str
+    label : str, optional
+        Name of the set (shown under the title with n and events).
+    ax, watermark
+    color : str
+    legend : bool
+    """
+    with _apply_rc():
+        fig, ax = _new(ax, (4.8, 4.8))
+        ax.plot([0, 1], [0, 1], color=_GREY, ls="--", lw=1.0, label="Ideal")
+        g = np.asarray(curve.grid, float)
+        if curve.flexible:
+            ok = np.isfinite(curve.low) & np.isfinite(curve.high)
+            ax.fill_between(g[ok], np.clip(curve.low[ok], 0, 1), np.clip(curve.high[ok], 0, 1),
+                            color=color, alpha=0.15, lw=0,
+                            label=f"Lowess {curve.level:.0%} bootstrap band (B = {curve.B})")
+            ax.plot(g, np.clip(curve.observed, 0, 1), color=color, lw=1.8, label="Lowess curve")
+        ax.fill_between(g, curve.logistic_low, curve.logistic_high, color=PALETTE[1], alpha=0.12,
+                        lw=0, label=f"Logistic line {curve.level:.0%} CI")
+        ax.plot(g, curve.logistic, color=PALETTE[1], lw=1.4, ls="-.",
+                label=f"Logistic recalibration line (slope {curve.slope:.2f}, "
+                      f"calibration-in-the-large {curve.intercept:.2f})")
+        gr = curve.groups
+        yerr = np.vstack([gr["observed"] - gr["low"], gr["high"] - gr["observed"]])
+        ax.errorbar(gr["predicted"], gr["observed"], yerr=yerr, fmt="o", color="black", ms=4.5,
+                    capsize=2.5, lw=1.0, clip_on=False,
+                    label=f"Grouped proportions ({len(gr)} groups), exact {curve.level:.0%} CI")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.set_xlabel("Predicted probability")
+        ax.set_ylabel("Observed proportion")
+        sub = f"{label}: " if label else ""
+        small = (f"\ntoo few events for a flexible curve (< {curve.min_events}): no lowess"
+                 if not curve.flexible else "")
+        ax.set_title(f"{title}\n{sub}n = {curve.n}, {curve.events} events{small}", loc="left")
+        if legend:
+            if ax.figure is fig and len(fig.axes) == 1:
+                fig.tight_layout()
+            _legend(ax, ("upper left", "lower right"), fontsize=6.8, handlelength=1.8)
+        _mark(fig, watermark)
+    return fig
+
+
+def calibration_panels(items: Sequence[tuple[str, Any]], *, title: str = "Calibration in each set",
+                       watermark: str | None = None):
+    """One :func:`calibration_curve_plot` panel per set, side by side (a shared legend below).
+
+    Parameters
+    ----------
+    items : sequence of (set label, CalibrationCurve)
+    title : str
+    watermark : str, optional
+    """
+    plt = _plt()
+    k = max(len(items), 1)
+    with _apply_rc():
+        fig, axes = plt.subplots(1, k, figsize=(max(3.3 * k + 0.4, 5.0), 4.3 if k > 1 else 5.4),
+                                 squeeze=False)
+        for i, (lab, c) in enumerate(items):
+            calibration_curve_plot(c, title=lab, ax=axes[0, i], legend=False)
+            small = "\ntoo few events for a lowess curve" if not c.flexible else ""
+            axes[0, i].set_title(f"{lab}\nn = {c.n}, {c.events} events; slope {c.slope:.2f}, "
+                                 f"CITL {c.intercept:.2f}{small}", loc="left", fontsize=8)
+            if i:
+                axes[0, i].set_ylabel("")
+        handles, labels = [], []
+        for ax in axes[0]:
+            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                key = lab.split(" (slope")[0]
+                if key not in labels:
+                    handles.append(h)
+                    labels.append(key)
+        fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold")
+        ncol = min(len(labels), 3 if k > 1 else 2)
+        rows = -(-len(labels) // ncol)
+        fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=7,
+                   frameon=False, bbox_to_anchor=(0.5, 0.0))
+        fig.tight_layout(rect=(0, 0.045 * rows + 0.02, 1, 0.97))
+        _mark(fig, watermark)
+    return fig
+
+
 # ----------------------------------------------------------------------------- decision
 def decision_plot(dc, *, labels: Mapping[str, str] | None = None, title: str = "Decision curves",
                   ax=None, watermark: str | None = None):
@@ -599,6 +716,94 @@ def index_plot(ic, *, title: str | None = None, ax=None, watermark: str | None =
         _mark(fig, watermark)
         fig.tight_layout()
     return fig
+
+
+def monitor_plot(res: Mapping[str, Any], *, which: str = "both", title: str | None = None,
+                 watermark: str | None = None):
+    """Registry monitoring: calibration of the accrued cohort and the cumulative O − E drift chart.
+
+    Parameters
+    ----------
+    res : mapping
+        ``Registry.monitor(...)`` / ``registry monitor --json``: ``calibration_curve`` (lowess),
+        ``groups`` (risk groups), ``drift`` (cumulative O − E with its 95% band), ``oe``,
+        ``slope``, ``c``, ``n``, ``events``.
+    which : {"both", "calibration", "drift"}
+        Both panels side by side, or one of them alone (the web page stacks them on a phone).
+    title, watermark
+    """
+    with _apply_rc():
+        plt = _plt()
+        if which == "both":
+            fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.6, 4.4))
+        else:
+            fig, ax = plt.subplots(figsize=(4.8, 4.4))
+            ax1, ax2 = (ax, None) if which == "calibration" else (None, ax)
+        if ax1 is not None:
+            _monitor_calibration(ax1, res)
+        if ax2 is not None:
+            _monitor_drift(ax2, res)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+        _mark(fig, watermark)
+        fig.tight_layout()
+    return fig
+
+
+def _fmt2(v: Any) -> str:
+    return "—" if v is None else f"{v:.2f}"
+
+
+def _monitor_calibration(ax1, res: Mapping[str, Any]) -> None:
+    with _apply_rc():
+        ax1.plot([0, 1], [0, 1], color=_GREY, ls="--", lw=1.0, label="Ideal")
+        cc = res.get("calibration_curve") or []
+        if cc:
+            ax1.plot([c["predicted"] for c in cc], [c["observed"] for c in cc], color=PALETTE[0],
+                     lw=1.8, label="Smoothed (lowess)")
+        gr = res.get("groups") or []
+        if gr:
+            ax1.scatter([g["predicted"] for g in gr], [g["observed"] for g in gr],
+                        s=[12 + 2 * g["n"] ** 0.5 * 4 for g in gr], color=PALETTE[1], zorder=3,
+                        label="Risk groups (observed share)")
+        ax1.set_xlim(0, 1)
+        ax1.set_ylim(0, 1)
+        ax1.set_aspect("equal")
+        ax1.set_xlabel("Predicted risk")
+        ax1.set_ylabel("Observed proportion")
+        ax1.set_title("Calibration of the accrued cohort", loc="left")
+        _legend(ax1, ("upper left",), fontsize=7.5)
+        oe, sl, c = res["oe"], res["slope"], res["c"]
+        _f = _fmt2
+
+        ax1.text(0.98, 0.03, f"n = {res['n']}, events = {res['events']}\n"
+                 f"O/E {_f(oe['estimate'])} ({_f(oe['low'])}–{_f(oe['high'])})\n"
+                 f"slope {_f(sl['estimate'])} ({_f(sl['low'])}–{_f(sl['high'])})\n"
+                 f"C {_f(c['estimate'])} ({_f(c['low'])}–{_f(c['high'])})",
+                 transform=ax1.transAxes, ha="right", va="bottom", fontsize=7.5, color="#333333")
+
+
+def _monitor_drift(ax2, res: Mapping[str, Any]) -> None:
+    with _apply_rc():
+        dr = res.get("drift") or []
+        k = np.arange(1, len(dr) + 1)
+        d = np.array([x["cum_o_minus_e"] for x in dr], float)
+        b = np.array([x["band"] for x in dr], float)
+        if len(dr):
+            ax2.fill_between(k, -b, b, color="#DDDDDD", step="post",
+                             label="95% band if calibrated")
+            ax2.step(k, d, where="post", color=PALETTE[0], lw=1.6, label="Cumulative O − E")
+            ax2.axhline(0, color=_GREY, lw=0.8)
+            times = [x.get("time") for x in dr]
+            ticks = [i for i in range(len(times)) if i == 0 or times[i] != times[i - 1]]
+            if 1 < len(ticks) <= 12:
+                ax2.set_xticks([t + 1 for t in ticks], [str(times[t]) for t in ticks],
+                               rotation=45, ha="right")
+        ax2.set_xlabel("Patients with an outcome, in calendar order of baseline")
+        ax2.set_ylabel("Observed − expected events")
+        ax2.set_title("Drift: cumulative observed − expected", loc="left")
+        _legend(ax2, ("upper left", "lower left"), fontsize=7.5)
+
 
 
 # ----------------------------------------------------------------------------- meta-analysis

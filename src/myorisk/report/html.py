@@ -23,6 +23,7 @@ SECTIONS = (
     ("univariate", "Univariable analysis"),
     ("selection", "Variable selection and multivariable models"),
     ("models", "Final models"),
+    ("published", "Published vs reproduced"),
     ("nomograms", "Nomograms"),
     ("discrimination", "Discrimination: ROC curves and DeLong tests"),
     ("validation", "Internal validation by the bootstrap"),
@@ -146,7 +147,7 @@ def render(results, figures: Sequence, tables: Sequence, inline: Mapping[str, tu
         autoescape=jinja2.select_autoescape(["html", "j2"]),
     )
     order = {k: i for i, (k, _) in enumerate(SECTIONS)}
-    lead_tables = ("data", "table1", "selection", "sample_size", "tripod")
+    lead_tables = ("data", "table1", "selection", "sample_size", "tripod", "published")
     files_only = [t for t in tables if not t.html]
     items = [("table", t.section, i, t) for i, t in enumerate(tables) if t.html] + \
             [("figure", f.section, i, f) for i, f in enumerate(figures)]
@@ -183,10 +184,12 @@ def render(results, figures: Sequence, tables: Sequence, inline: Mapping[str, tu
             f'<code>.xlsx</code> ({len(t.frame)} rows).</p>')
     sections = [(k, title, by_section[k]) for k, title in SECTIONS]
     sections = [s for s in sections if s[2] or s[0] in ("methods", "warnings", "software")]
+    primary = [m for m in results.models if getattr(m, "role", "primary") == "primary"]
+    sensitivity = [m for m in results.models if getattr(m, "role", "primary") == "sensitivity"]
     tmpl = env.get_template("report.html.j2")
     return tmpl.render(
         r=results, cfg=cfg, sections=sections, synthetic=results.synthetic,
         ss_warning=sample_size_warning(results), model_files=list(model_files),
-        n_figures=len(figures), n_tables=len(tables),
+        n_figures=len(figures), n_tables=len(tables), primary=primary, sensitivity=sensitivity,
         fmt=format_value,
     )

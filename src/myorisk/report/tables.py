@@ -324,6 +324,13 @@ def study_tables(res) -> list[Table]:
         out.append(Table(f"model_{m.name}", f"Final model: {m.label} (n = {m.fit.n}, {m.fit.events} events; "
                          f"AIC {m.fit.aic:.1f}, Nagelkerke R² {m.fit.r2_nagelkerke:.3f}, C {m.fit.c:.3f})",
                          _coef_table(m.fit, cfg), "models"))
+        if any(t.kind in ("rcs", "interaction") for t in m.fit.terms):
+            from myorisk.modeling.anova import anova
+
+            a = anova(m.fit).to_frame()[["label", "chi2", "df", "p"]].rename(columns={"label": "factor"})
+            out.append(Table(f"anova_{m.name}", f"Wald ANOVA of {m.label}: each factor with all its terms, "
+                             "its nonlinear and interaction parts, and the totals (rms anova)",
+                             a, "models"))
     perf = res.performance_frame()
     if len(perf):
         perf.insert(1, "model_label", [res.model(m).label for m in perf["model"]])
@@ -404,11 +411,10 @@ def study_tables(res) -> list[Table]:
         for m in res.models:
             a = m.validation.auc
             if a is not None:
+                tr, oob = a.summary("train"), a.summary("oob")  # statistics from the engine
                 aucs.append({"model": m.name, "B": a.B, "apparent": a.apparent,
-                             "train_mean": float(np.nanmean(a.train)) if a.train.size else np.nan,
-                             "oob_mean": float(np.nanmean(a.oob)) if a.oob.size else np.nan,
-                             "oob_q025": float(np.nanquantile(a.oob, 0.025)) if a.oob.size else np.nan,
-                             "oob_q975": float(np.nanquantile(a.oob, 0.975)) if a.oob.size else np.nan,
+                             "train_mean": tr.get("mean", np.nan), "oob_mean": oob.get("mean", np.nan),
+                             "oob_q025": oob.get("q025", np.nan), "oob_q975": oob.get("q975", np.nan),
                              "auc_632": a.auc_632, "auc_632plus": a.auc_632plus,
                              "corrected_from_dxy": (m.validation.corrected["Dxy"] + 1) / 2,
                              "n_failed": a.n_failed})
@@ -439,6 +445,11 @@ def study_tables(res) -> list[Table]:
                     f"“{NO_PREDICTOR}”: share of resamples in which the selection kept no predictor; "
                     "the bootstrap validation table explains its effect on n."
                     if (ff["variable"] == NO_PREDICTOR).any() else ""]
+            if any(m.method == "pscreen" and m.validation is not None
+                   and np.nan_to_num(getattr(m.validation, "selection_empty", 0.0)) > 0 for m in res.models):
+                note.append("An empty p-value selection is what R's glm gives too: in such resamples the "
+                            "multivariable model is usually separated, so every Wald p is near 1 (the "
+                            "screen matches R's glm resample by resample; docs/study.md).")
             out.append(Table("selection_frequency",
                              "How often each candidate was selected in the bootstrap resamples "
                              "(candidates never selected omitted)", ff, "validation", join_notes(note),
@@ -470,6 +481,51 @@ def study_tables(res) -> list[Table]:
         out.append(Table("index_model", f"{res.index.label} as a single predictor", summ, "index"))
         out.append(Table("index_curve", f"{res.index.label}: predicted probability with 95% CI",
                          res.index.to_frame(), "index", html=False))
+    cal_rows = []
+    for e in res.evaluations:
+        c = e.calibration
+        if c is None:
+            continue
+        cal_rows.append({"model": e.model, "set": e.set, "n": c.n, "events": c.events,
+                         "intercept": c.intercept, "intercept_low": c.intercept_low,
+                         "intercept_high": c.intercept_high, "slope": c.slope,
+                         "slope_low": c.slope_low, "slope_high": c.slope_high,
+                         "flexible_curve": c.flexible, "groups": len(c.groups), "B": c.B})
+    if cal_rows:
+        cf = pd.DataFrame(cal_rows)
+        cdisp = pd.DataFrame({
+            "Model": [res.model(m).label for m in cf["model"]],
+            "Set": [cfg.set_label(x) for x in cf["set"]],
+            "n (events)": [f"{n} ({k})" for n, k in zip(cf["n"], cf["events"], strict=True)],
+            "Calibration-in-the-large (95% CI)": [_est_ci(a, b, c, 2) for a, b, c in
+                                               zip(cf["intercept"], cf["intercept_low"], cf["intercept_high"], strict=True)],
+            "Calibration slope (95% CI)": [_est_ci(a, b, c, 2) for a, b, c in
+                                           zip(cf["slope"], cf["slope_low"], cf["slope_high"], strict=True)],
+            "Flexible curve": ["shown" if f else "too few events" for f in cf["flexible_curve"]],
+        })
+        m_ev = min(c.calibration.min_events for c in res.evaluations if c.calibration is not None)
+        out.append(Table("calibration_by_set", "Calibration in each set: logistic recalibration", cf,
+                         "calibration",
+                         join_notes(["Calibration-in-the-large: intercept of glm(y ~ 1, offset = logit(p)), ideal 0; "
+                                     "slope: glm(y ~ logit(p)), ideal 1; Wald 95% CIs. In the development "
+                                     "set both are ideal by construction (apparent).",
+                                     f"A flexible (lowess) calibration curve needs at least {m_ev} events and "
+                                     f"{m_ev} non-events (Van Calster et al., J Clin Epidemiol 2016;74:167-76); "
+                                     "in smaller sets the figures show grouped observed proportions with exact "
+                                     "95% CIs and the logistic recalibration line instead."]),
+                         display=cdisp))
+        groups = []
+        for e in res.evaluations:
+            if e.calibration is not None:
+                g = e.calibration.groups.copy()
+                g.insert(0, "set", e.set)
+                g.insert(0, "model", e.model)
+                groups.append(g)
+        out.append(Table("calibration_groups", "Grouped calibration: observed and predicted risk per group",
+                         pd.concat(groups, ignore_index=True), "calibration", html=False))
+    pub = getattr(res, "published", None)
+    if pub is not None and len(pub):
+        out.append(published_table(res))
     a = res.sample_size
     ss = a.requirement.to_frame() if a.requirement is not None else pd.DataFrame()
     out.append(Table("sample_size", "Minimum sample size (Riley et al. 2020, binary outcome)", ss,
@@ -490,3 +546,66 @@ def study_tables(res) -> list[Table]:
                                                               if isinstance(c, str) and c in HEADERS}))
         shown.append(t)
     return shown
+
+
+def _est_ci(v, lo, hi, digits: int) -> str:
+    """``v (lo–hi)`` with ``digits`` decimals; the CI part only when both limits are known."""
+    if v is None or not np.isfinite(float(v)):
+        return DASH
+    txt = fmt_fixed(v, digits)
+    if lo is not None and hi is not None and np.isfinite(float(lo)) and np.isfinite(float(hi)):
+        txt += f" ({fmt_fixed(lo, digits)}–{fmt_fixed(hi, digits)})"
+    elif hi is not None and np.isfinite(float(hi)) and lo is not None and np.isinf(float(lo)):
+        txt += f" (−∞–{fmt_fixed(hi, digits)})"
+    return txt
+
+
+def _digits(key: str, v: float) -> int:
+    if key.startswith("or:") or key == "index:or":
+        a = abs(float(v)) if np.isfinite(float(v)) else 1.0
+        return 3 if a < 0.1 else (2 if a < 100 else 1)
+    return 3
+
+
+def published_table(res) -> Table:
+    """The "published vs reproduced" table of a study (readable headers; full precision in the CSV)."""
+    from myorisk.study.published import reciprocal
+
+    pub = res.published
+    rows = []
+    for _, r in pub.iterrows():
+        if r.get("published_text"):
+            rows.append({
+                "Model": r["model_label"] + (" (sensitivity analysis)" if r["role"] == "sensitivity" and
+                                             "sensitivity" not in r["model_label"] else ""),
+                "Quantity": r["quantity"], "Published (95% CI)": r["published_text"],
+                "Reproduced (95% CI)": r["reproduced_text"], "Why they differ": r["reason"]})
+            continue
+        d = _digits(r["key"], r["published"])
+        ptxt = _est_ci(r["published"], r["published_low"], r["published_high"], d)
+        if r["reversed"]:
+            lo, hi = reciprocal(r["published_high"]), reciprocal(r["published_low"])
+            inv = reciprocal(r["published"])
+            hi_txt = "∞" if np.isinf(hi) else fmt_fixed(hi, 1 if hi >= 100 else 2)
+            ptxt += (f"; as 1/OR: {fmt_fixed(inv, 1 if inv >= 100 else 2)}"
+                     + (f" ({fmt_fixed(lo, 2)}–{hi_txt})" if np.isfinite(lo) else ""))
+        rd = _digits(r["key"], r["reproduced"]) if np.isfinite(r["reproduced"]) else 3
+        rows.append({
+            "Model": r["model_label"] + (" (sensitivity analysis)" if r["role"] == "sensitivity" and
+                                         "sensitivity" not in r["model_label"] else ""),
+            "Quantity": r["quantity"],
+            "Published (95% CI)": ptxt,
+            "Reproduced (95% CI)": _est_ci(r["reproduced"], r["reproduced_low"], r["reproduced_high"], rd),
+            "Why they differ": r["reason"],
+        })
+    sources = join_notes(dict.fromkeys(f"{lab}: {src}" for lab, src in
+                                       zip(pub["model_label"], pub["source"], strict=True) if src))
+    note = join_notes([
+        "Published: as printed in the paper (errors included; the reason column names them). "
+        "Reproduced: this run's estimate; ORs and AUCs with Wald and DeLong 95% CIs; calibration "
+        "values bootstrap-corrected with this run's B.",
+        f"Sources: {sources}" if sources else "",
+        *dict.fromkeys(n for n in pub.get("note", pd.Series(dtype=str)).fillna("") if n),
+    ])
+    return Table("published_vs_reproduced", "Published vs reproduced", pub, "published", note,
+                 display=pd.DataFrame(rows))

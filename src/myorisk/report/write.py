@@ -54,7 +54,6 @@ def study_figures(res) -> list[Figure]:
     """
     import pandas as pd
 
-    from myorisk.modeling.smoothing import approx, lowess
     from myorisk.report import figures as F
 
     cfg = res.config
@@ -82,6 +81,17 @@ def study_figures(res) -> list[Figure]:
                           f"Multivariable odds ratios of the final {in_sentence(m.label)} with Wald 95% CI "
                           f"(n = {m.fit.n}, {m.fit.events} events; {_forest_scale(F, rows)}).", "models",
                           F.forest_plot(rows, title=f"{m.label}: adjusted odds ratios", watermark=wm)))
+        if any(t.kind in ("rcs", "interaction") for t in m.fit.terms):
+            # splines or interactions: rms' Wald ANOVA (each factor with its nonlinear and
+            # interaction terms, the nonlinearity tests) says what the coefficients cannot
+            from myorisk.modeling.anova import anova
+
+            out.append(Figure(f"anova_{m.name}", f"{m.label}: Wald ANOVA",
+                              f"Wald χ² minus degrees of freedom of each factor of the final "
+                              f"{in_sentence(m.label)} (all its terms: linear, nonlinear and interaction), as rms "
+                              "plot(anova()) (Harrell 2015, §9.8); the table gives the tests of "
+                              "nonlinearity and interaction.", "models",
+                              F.anova_chart(anova(m.fit), title=f"{m.label}: Wald χ² − d.f.", watermark=wm)))
         out.append(Figure(f"nomogram_{m.name}", f"{m.label}: nomogram",
                           "Read each predictor's points on the top axis, add them, and read the predicted "
                           f"probability of {cfg.outcome.label} under the total.", "nomograms",
@@ -116,24 +126,27 @@ def study_figures(res) -> list[Figure]:
                               f"Apparent (dotted), bias-corrected (solid) and ideal (dashed) calibration of the "
                               f"{in_sentence(m.label)} in the {dev.label} set, rms calibrate with B = {m.calibration.B}; "
                               "grey bars: distribution of predicted risks; orange ticks at the top: patients "
-                              "with the outcome.",
+                              "with the outcome." + _few_events_note(e),
                               "validation",
                               F.calibration_plot(m.calibration, m.fit.probability, y=m.fit.y,
                                                  title=f"{m.label}: calibration", watermark=wm)))
-        curves = []
-        for e in res.evaluations:
-            if e.model != m.name or e.n < 5:
-                continue
-            xs, ys = lowess(e.prob, e.y, iter=0)
-            g = np.linspace(float(e.prob.min()), float(e.prob.max()), 60)
-            curves.append((res.set_info(e.set).label, g, approx(xs, ys, g, ties="mean"), e.prob))
-        if len(curves) > 1 or (curves and m.calibration is None):
+        cal = [(res.set_info(e.set).label, e.calibration) for e in res.evaluations
+               if e.model == m.name and e.calibration is not None]
+        if len(cal) > 1 or (cal and m.calibration is None):
+            small = [lab for lab, c in cal if not c.flexible]
+            ev = cal[0][1].min_events
             out.append(Figure(f"calibration_sets_{m.name}", f"{m.label}: calibration in each set",
-                              "Smoothed (lowess) observed proportion against predicted risk in each set; "
-                              "ticks at the bottom: each set's predictions. Small sets give unstable curves.",
+                              "Grouped observed proportions (points, exact 95% CI) and the logistic "
+                              "recalibration line (dash-dot, 95% CI band) in each set"
+                              + ("; lowess curve with pointwise 95% bootstrap band where the set has "
+                                 f"at least {ev} events and {ev} non-events"
+                                 if len(small) < len(cal) else "")
+                              + (f". {', '.join(small)}: too few events for a flexible calibration "
+                                 f"curve (Van Calster et al. 2016 suggest at least {ev} events and {ev} "
+                                 "non-events), so no lowess curve is drawn" if small else "") + ".",
                               "calibration",
-                              F.calibration_set_plot(curves, title=f"{m.label}: calibration by set",
-                                                     watermark=wm)))
+                              F.calibration_panels(cal, title=f"{m.label}: calibration by set",
+                                                   watermark=wm)))
     items = [(m.label, m.validation.auc) for m in res.models
              if m.validation is not None and m.validation.auc is not None]
     if items:
@@ -160,6 +173,17 @@ def study_figures(res) -> list[Figure]:
 
     out.extend(imputation_figures(res, wm))
     return out
+
+
+def _few_events_note(e) -> str:
+    """Caption warning for a lowess-based curve drawn from too few events."""
+    c = None if e is None else e.calibration
+    if c is None or c.flexible:
+        return ""
+    return (f" With {min(c.events, c.n - c.events)} patients in the smaller outcome group this smoothed "
+            f"curve is imprecise (Van Calster et al. 2016 suggest at least {c.min_events} events and "
+            f"{c.min_events} non-events for a flexible curve); the grouped and logistic calibration "
+            "(section “Calibration in each set”) overclaim less.")
 
 
 def _forest_scale(F, rows) -> str:

@@ -36,6 +36,8 @@ __all__ = [
     "PredictorConfig",
     "SelectionConfig",
     "ModelConfig",
+    "PublishedValue",
+    "PublishedModel",
     "BootstrapConfig",
     "MissingConfig",
     "load_config",
@@ -207,6 +209,73 @@ class SelectionConfig(_Strict):
     univariate_ci: Literal["wald", "profile"] = "wald"
 
 
+class PublishedValue(_Strict):
+    """A published estimate with its CI (a bare number in the YAML is the estimate alone).
+
+    Attributes
+    ----------
+    value : float
+    low, high : float, optional
+        Published confidence limits.
+    reversed : bool
+        The paper reports the effect in the wrong direction (an erratum): the comparison also
+        shows 1/value (odds ratios only).
+    reason : str, optional
+        Why the reproduced value differs (overrides the model's ``reasons``).
+    """
+
+    value: float
+    low: float | None = None
+    high: float | None = None
+    reversed: bool = False
+    reason: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare(cls, v: Any) -> Any:
+        return {"value": v} if isinstance(v, int | float) and not isinstance(v, bool) else v
+
+
+class PublishedModel(_Strict):
+    """What a paper reported for a model, for the report's "published vs reproduced" table.
+
+    Attributes
+    ----------
+    source : str
+        Where the numbers come from (paper, table).
+    odds_ratios : dict of str to PublishedValue
+        Term (as in the model table: ``sex=male``, ``msuvmax``) → odds ratio.
+    auc : dict of str to PublishedValue
+        Set name → AUC.
+    r2 : PublishedValue, optional
+        Nagelkerke R² (apparent).
+    dxy : PublishedValue, optional
+        Somers' Dxy (apparent).
+    calibration : dict of str to PublishedValue
+        Bootstrap bias-corrected ``slope``, ``intercept``, ``emax``, ``mae``, ``mse``.
+    index : dict of str to PublishedValue
+        For an index model: ``or`` (per unit, outcome ~ index), ``prob_min``, ``prob_max``.
+    predictors : list of str
+        The predictors the paper's model kept (compared with what a selection kept here).
+    note : str
+        A sentence for the table's footnote (e.g. how the data relate to the paper).
+    reasons : dict of str to str
+        Why values differ, by key: ``or``, ``or:<term>``, ``auc``, ``auc:<set>``, ``r2``, ``dxy``,
+        ``calibration``, ``calibration:<stat>``, ``index``, ``index:<stat>``; ``default`` for the rest.
+    """
+
+    source: str = ""
+    odds_ratios: dict[str, PublishedValue] = {}
+    auc: dict[str, PublishedValue] = {}
+    r2: PublishedValue | None = None
+    dxy: PublishedValue | None = None
+    calibration: dict[Literal["slope", "intercept", "emax", "mae", "mse"], PublishedValue] = {}
+    index: dict[Literal["or", "prob_min", "prob_max"], PublishedValue] = {}
+    predictors: list[str] = []
+    note: str = ""
+    reasons: dict[str, str] = {}
+
+
 class ModelConfig(_Strict):
     """One model to build.
 
@@ -221,12 +290,18 @@ class ModelConfig(_Strict):
         non-invasive model).
     predictors : list of str, optional
         A fixed predictor list (no selection; required with ``selection.method: fixed``).
+    role : {"primary", "sensitivity"}
+        A primary (prespecified) model or a sensitivity analysis; the report labels each.
+    published : PublishedModel, optional
+        The paper's numbers for this model (the "published vs reproduced" table).
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
     label: str | None = None
     exclude: list[str] = []
     predictors: list[str] | None = None
+    role: Literal["primary", "sensitivity"] = "primary"
+    published: PublishedModel | None = None
 
     @property
     def display(self) -> str:
@@ -445,6 +520,17 @@ class StudyConfig(_Strict):
                                 "required when selection.method is 'fixed'")
             elif len([c for c in cands if c not in m.exclude]) == 0:
                 raise _KeyError(f"models[{i}].exclude", "excludes every candidate")
+            if m.published is not None:
+                for s in m.published.auc:
+                    if s not in sets:
+                        raise _KeyError(f"models[{i}].published.auc", f"'{s}' is not a set in data.sets "
+                                        f"({', '.join(sets)})" + _suggest(s, sets))
+                for c in m.published.predictors:
+                    if c not in cands:
+                        raise _KeyError(f"models[{i}].published.predictors", f"'{c}' is not a candidate"
+                                        + _suggest(c, cands))
+                if m.published.index and (self.index is None or self.index.model != m.name):
+                    raise _KeyError(f"models[{i}].published.index", "the model is not 'index.model'")
         for s in self.validate_on or []:
             if s not in sets:
                 raise _KeyError("validate_on", f"'{s}' is not a set in data.sets ({', '.join(sets)})"

@@ -36,7 +36,7 @@ def demo_config(name: str, B: int = DEMO_B) -> StudyConfig:
         cfg = load_config(p)
     note = (f"This demo uses B = {B} bootstrap resamples so that both studies finish in under a "
             "minute on a small machine; `myorisk study` uses B = 1000 unless the configuration "
-            "says otherwise. Estimates from 200 resamples vary slightly with the seed.")
+            f"says otherwise. Estimates from {B} resamples vary slightly with the seed.")
     return cfg.with_bootstrap(B=B).model_copy(update={"bootstrap_note": note})
 
 

@@ -64,6 +64,16 @@ def sample_size_warning(res: Results) -> str | None:
     )
 
 
+def _flexible_sentence(res: Results) -> str:
+    curves = [e.calibration for e in res.evaluations if getattr(e, "calibration", None) is not None]
+    if not curves:
+        return "where a set has enough events."
+    k = curves[0].min_events
+    none = not any(c.flexible for c in curves)
+    return (f"where a set has at least {k} events and {k} non-events (Van Calster et al. 2016)"
+            + ("; no set here is that large, so none is drawn." if none else "."))
+
+
 def methods_text(res: Results) -> list[str]:
     """Methods paragraphs describing exactly what the run did.
 
@@ -130,6 +140,14 @@ def methods_text(res: Results) -> list[str]:
                    "apparent performance is optimistic.")
         else:
             sel = "The predictor set was fixed in advance; no data-driven selection was done."
+        if any(x.role == "sensitivity" for x in res.models):
+            if m.role == "sensitivity":
+                sel = "Sensitivity analysis. " + sel
+            elif m.method == "fixed":
+                sel = ("Primary analysis: the predictor set was prespecified (the published model "
+                       "form); no data-driven selection was done.")
+            else:
+                sel = "Primary analysis. " + sel
         pool = f" from {len(m.candidates)} candidates" if m.method != "fixed" else ""
         excl = (f" {_list(m.excluded_candidates)} could not enter selection (perfect separation)."
                 if m.excluded_candidates else "")
@@ -140,15 +158,22 @@ def methods_text(res: Results) -> list[str]:
             "not dichotomised. Its nomogram follows rms (0–100 points on the predictor with the "
             "widest range of effect)."
         )
+    if getattr(res, "published", None) is not None and len(res.published):
+        out.append("Comparison with the publication. Each value the publication reported for its "
+                   "models is set beside the value reproduced here, with the reason for each "
+                   "difference; see “Published vs reproduced”.")
     B = cfg.bootstrap.B
     any_sel = any(m.method != "fixed" for m in res.models)
+    all_sel = all(m.method != "fixed" for m in res.models)
     note = f" {cfg.bootstrap_note}" if cfg.bootstrap_note else ""
     out.append(
         f"Internal validation. Optimism was estimated by the bootstrap (Harrell; rms validate and "
         f"calibrate, {B} resamples, seed {cfg.bootstrap.seed}).{note} Each resample refitted the "
         "model"
-        + (" after repeating the whole selection procedure inside the resample, so the corrected "
-           "estimates account for the optimism of selection" if any_sel else "")
+        + ((" after repeating the whole selection procedure inside the resample" if all_sel else
+            " (a model chosen by selection after repeating the whole selection procedure inside the "
+            "resample)") + ", so the corrected estimates account for the optimism of selection"
+           if any_sel else "")
         + ". Corrected Somers' Dxy, Nagelkerke R², calibration intercept and slope, Emax (the largest "
         "gap between the corrected recalibration line and the ideal line), Brier "
         "score and the bias-corrected lowess calibration curve (apparent, bias-corrected and ideal "
@@ -167,7 +192,10 @@ def methods_text(res: Results) -> list[str]:
            "other set" if res.set_comparisons else "")
         + ". Calibration: rms val.prob (calibration intercept and slope, calibration-in-the-large, "
         "Emax of the lowess calibration curve, Brier score) and the Hosmer–Lemeshow test with 10 groups (low power in small "
-        "samples: a non-significant result does not show good calibration). Clinical utility: "
+        "samples: a non-significant result does not show good calibration). Calibration plots: grouped "
+        "observed proportions with exact 95% CIs and the logistic recalibration line (calibration-in-"
+        "the-large and slope with Wald CIs); a lowess curve with a pointwise 95% bootstrap band only "
+        + _flexible_sentence(res) + " Clinical utility: "
         f"decision curves (net benefit, dcurves rules) over thresholds {cfg.decision.start:g}–"
         f"{cfg.decision.stop:g}. The Youden-optimal threshold is shown for description only; it is "
         "optimistic in the set where it was found. Performance in the development set is apparent "

@@ -19,8 +19,9 @@ import itertools
 import platform
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,27 @@ from myorisk.study.results import (
     SinglePredictor,
 )
 
-__all__ = ["STEPS", "Prepared", "prepare", "run", "load_sets"]
+__all__ = [
+    "STEPS",
+    "Prepared",
+    "prepare",
+    "run",
+    "load_sets",
+    "load_step",
+    "table1_step",
+    "univariate_step",
+    "selection_step",
+    "models_step",
+    "discrimination_step",
+    "bootstrap_step",
+    "imputation_step",
+    "calibration_step",
+    "decision_step",
+    "index_step",
+    "sample_size_step",
+    "published_step",
+    "narrative_step",
+]
 
 #: The steps of a run, in order (labels shown by progress bars).
 STEPS = (
@@ -54,6 +75,7 @@ STEPS = (
     "Decision curves",
     "Index curve",
     "Sample-size adequacy",
+    "Published vs reproduced",
     "Methods text and TRIPOD+AI checklist",
 )
 
@@ -207,12 +229,16 @@ def prepare(config: StudyConfig) -> Prepared:
             raise InputError(f"{src}: column '{miss[0]}' not found (key '{key}' in {config.source})")
     dev_df = frames[dev]
     for i, m in enumerate(config.models):  # a fixed model's predictors are checked as candidates are
-        for c in m.predictors or ():
+        try:  # terms in R notation: rcs(x, 4), a*b, a:b
+            used = _variables(m.predictors or ())
+        except InputError as e:
+            raise InputError(f"{config.source}: key 'models[{i}].predictors': {e}") from None
+        for c in used:
             if c not in dev_df.columns:
                 raise InputError(f"{sources[dev]}: column '{c}' not found (key 'models[{i}].predictors' "
                                  f"in {config.source}, model '{m.name}'; columns are: "
                                  f"{', '.join(map(str, dev_df.columns[:25]))})")
-    extra = [c for m in config.models for c in (m.predictors or ()) if c not in cands]
+    extra = [c for m in config.models for c in _variables(m.predictors or ()) if c not in cands]
     cands = [*cands, *dict.fromkeys(extra)]
     design = build_design(dev_df, out_col, cands, categorical=config.predictors.categorical,
                           reference=config.predictors.reference, event=config.outcome.event,
@@ -276,8 +302,24 @@ def _missing_frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["variable", "n", "n_missing", "pct_missing", "note"])
 
 
+def _variables(predictors: Sequence[str]) -> list[str]:
+    """The data columns of predictors given as terms (``rcs(age, 4)`` → ``age``; ``a*b`` → a, b)."""
+    from myorisk.modeling.terms import parse_terms
+
+    out: list[str] = []
+    for p in map(str, predictors):
+        # a plain column name stays as it is (it may hold spaces or brackets)
+        is_term = p.strip().startswith("rcs(") or any(op in p for op in ("*", ":", "%ia%"))
+        if is_term:
+            out.extend(v for e in parse_terms([p]) for v in e.variables)
+        else:
+            out.append(p)
+    return list(dict.fromkeys(out))
+
+
 def _fit_kw(config: StudyConfig, predictors: list[str]) -> dict:
     p = config.predictors
+    predictors = _variables(predictors)
     return {
         "categorical": [c for c in p.categorical if c in predictors],
         "reference": {k: v for k, v in p.reference.items() if k in predictors},
@@ -400,7 +442,7 @@ def _evaluate(config, model: ModelResult, set_name, df, source, directions, appa
     from myorisk.modeling.roc import best_threshold, delong_test, roc_curve
 
     fit = model.fit
-    preds = list(model.predictors)
+    preds = _variables(list(model.predictors))  # the columns the model's terms read
     out_col = config.outcome.column
     absent = [c for c in preds if c not in df.columns or df[c].isna().all()]
     if absent:
@@ -475,9 +517,440 @@ def _versions() -> dict:
             "matplotlib": matplotlib.__version__, "platform": platform.platform()}
 
 
+# ----------------------------------------------------------------------------- steps
+# Each step is a function of the configuration's data and of earlier steps' results, and
+# returns a frozen partial result; :func:`run` composes them. Notes (warnings for the report)
+# travel in each partial result, in the order the steps ran.
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Step 1 (load and check data): the prepared sets and what the report says about them."""
+
+    prepared: Prepared
+    sets: tuple[SetInfo, ...]
+    synthetic: bool
+    notes: tuple[str, ...] = ()
+
+    @property
+    def config(self) -> StudyConfig:
+        """The configuration."""
+        return self.prepared.config
+
+    @property
+    def dev_name(self) -> str:
+        """Name of the development set."""
+        return self.config.data.development
+
+    @property
+    def dev(self) -> pd.DataFrame:
+        """Rows of the development set."""
+        return self.prepared.frames[self.dev_name]
+
+    @property
+    def dev_source(self) -> str:
+        """File or dataset of the development set (for messages)."""
+        return self.prepared.sources[self.dev_name]
+
+
+@dataclass(frozen=True)
+class TableOneStep:
+    """Step 2: Table 1 by outcome (development set) and by set (None with a single set)."""
+
+    outcome: Any
+    sets: Any
+
+
+@dataclass(frozen=True)
+class UnivariateStep:
+    """Step 3: every candidate alone; candidates that separate the outcome."""
+
+    table: pd.DataFrame
+    separated: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BuiltModel:
+    """One model after selection (step 4)."""
+
+    name: str
+    label: str
+    role: str
+    method: str
+    candidates: tuple[str, ...]
+    excluded_candidates: tuple[str, ...]
+    selection: Any
+    multivariable: Any
+    fit: Any
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SelectionStep:
+    """Step 4: selection and the multivariable models."""
+
+    models: tuple[BuiltModel, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelsStep:
+    """Step 5: the models with nomograms and spec files (not yet validated)."""
+
+    models: tuple[ModelResult, ...]
+
+
+@dataclass(frozen=True)
+class DiscriminationStep:
+    """Step 6: evaluations in every set, paired and unpaired DeLong tests."""
+
+    evaluations: tuple[Evaluation, ...]
+    comparisons: tuple[Comparison, ...]
+    set_comparisons: tuple[SetComparison, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BootstrapStep:
+    """Step 7: the models with bootstrap validation and calibration."""
+
+    models: tuple[ModelResult, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImputationStep:
+    """Step 7b (``missing: {method: mice}``): the multiple-imputation analysis, else None."""
+
+    imputation: Any
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class CalibrationStep:
+    """Step 8: evaluations with their calibration curves; Hosmer–Lemeshow notes."""
+
+    evaluations: tuple[Evaluation, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DecisionStep:
+    """Step 9: decision curves per set."""
+
+    curves: dict
+
+
+@dataclass(frozen=True)
+class IndexStep:
+    """Step 10: the index curve (None without an index model)."""
+
+    index: IndexCurve | None
+
+
+@dataclass(frozen=True)
+class SampleSizeStep:
+    """Step 11: sample-size adequacy of the development data."""
+
+    adequacy: Any
+    candidate_parameters: int
+
+
+@dataclass(frozen=True)
+class PublishedStep:
+    """Step 12: the published vs reproduced table (empty without published values)."""
+
+    table: pd.DataFrame
+
+
+def load_step(config: StudyConfig | Prepared) -> Loaded:
+    """Step 1: read and check every set; count rows, events and missing values."""
+    from myorisk.modeling.design import code_outcome
+
+    prep = config if isinstance(config, Prepared) else prepare(config)
+    cfg = prep.config
+    out_col = cfg.outcome.column
+    cands = cfg.predictors.candidates
+    t1_vars = cfg.table1.variables or cands
+    notes, set_infos = [], []
+    for name, df in prep.frames.items():
+        y = df[out_col]
+        yy, _ = code_outcome(y.dropna(), event=cfg.outcome.event, name=out_col, source=prep.sources[name])
+        used = list(dict.fromkeys([out_col, *cands, *t1_vars]))
+        set_infos.append(SetInfo(name=name, label=cfg.set_label(name), source=prep.sources[name],
+                                 n=len(df), events=int(yy.sum()), n_outcome_missing=int(y.isna().sum()),
+                                 synthetic=prep.synthetic[name], missing=_missing_frame(df, used)))
+        if y.isna().any():
+            notes.append(f"{prep.sources[name]}: {int(y.isna().sum())} rows without outcome are excluded "
+                         "from every analysis")
+    synthetic = cfg.synthetic if cfg.synthetic is not None else any(prep.synthetic.values())
+    return Loaded(prepared=prep, sets=tuple(set_infos), synthetic=bool(synthetic), notes=tuple(notes))
+
+
+def table1_step(loaded: Loaded) -> TableOneStep:
+    """Step 2: Table 1 of the development set by outcome, and of all sets by set."""
+    from myorisk.modeling.design import code_outcome
+    from myorisk.modeling.tableone import table_one
+
+    cfg, frames = loaded.config, loaded.prepared.frames
+    dev_df, out_col = loaded.dev, cfg.outcome.column
+    t1_vars = cfg.table1.variables or cfg.predictors.candidates
+    binary = _binary_columns(dev_df, t1_vars)
+    t1_cat = list(dict.fromkeys([*cfg.predictors.categorical, *binary]))
+    labels = {c: cfg.label(c) for c in t1_vars}
+    g = dev_df.copy()
+    yy, _ = code_outcome(g[out_col].dropna(), event=cfg.outcome.event, name=out_col, source=loaded.dev_source)
+    grp = pd.Series(pd.NA, index=g.index, dtype="object")
+    grp.loc[g[out_col].dropna().index] = np.where(yy == 1, cfg.outcome.event_name, cfg.outcome.nonevent_name)
+    g["_group"] = pd.Categorical(grp, categories=[cfg.outcome.nonevent_name, cfg.outcome.event_name])
+    t1_kw = dict(variables=t1_vars, categorical=[c for c in t1_cat if c in t1_vars],
+                 nonnormal=cfg.table1.nonnormal, labels=labels)
+    by_outcome = table_one(g, by="_group", **t1_kw)
+    by_set = None
+    if len(frames) > 1:
+        parts = []
+        for name, df in frames.items():
+            part = df.reindex(columns=list(dict.fromkeys([*t1_vars, out_col]))).copy()
+            part["_set"] = cfg.set_label(name)
+            parts.append(part)
+        allsets = pd.concat(parts, ignore_index=True)
+        allsets.index = pd.RangeIndex(1, len(allsets) + 1)
+        allsets["_set"] = pd.Categorical(allsets["_set"], categories=[cfg.set_label(n) for n in frames])
+        for c in t1_vars:  # keep numeric columns numeric across sets (all-missing sets)
+            if c in dev_df.columns and pd.api.types.is_numeric_dtype(dev_df[c]):
+                allsets[c] = pd.to_numeric(allsets[c], errors="coerce")
+        by_set = table_one(allsets, by="_set", **t1_kw)
+    return TableOneStep(outcome=by_outcome, sets=by_set)
+
+
+def univariate_step(loaded: Loaded) -> UnivariateStep:
+    """Step 3: each candidate alone (ML; Firth where a candidate separates the outcome)."""
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table, separated = _univariate(loaded.config, loaded.dev, loaded.dev_source, notes)
+    return UnivariateStep(table=table, separated=tuple(separated), notes=tuple(notes))
+
+
+def selection_step(loaded: Loaded, univ: UnivariateStep,
+                   update: Callable[[int, int], None] | None = None) -> SelectionStep:
+    """Step 4: each configured model: selection (p-screen, backward AIC) or its fixed list."""
+    cfg = loaded.config
+    notes: list[str] = []
+    built = []
+    for i, mcfg in enumerate(cfg.models):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            method, mc, excluded, selection, multi, fit, mnotes = _build_model(
+                cfg, mcfg, loaded.dev, loaded.dev_source, list(univ.separated), notes)
+        built.append(BuiltModel(name=mcfg.name, label=mcfg.display, role=mcfg.role, method=method,
+                                candidates=mc, excluded_candidates=excluded, selection=selection,
+                                multivariable=multi, fit=fit, notes=mnotes))
+        if update:
+            update(i + 1, len(cfg.models))
+    return SelectionStep(models=tuple(built), notes=tuple(notes))
+
+
+def models_step(loaded: Loaded, sel: SelectionStep) -> ModelsStep:
+    """Step 5: nomogram and model spec file of each model."""
+    from myorisk.modeling.nomogram import nomogram_from_fit
+
+    cfg = loaded.config
+    out = []
+    for b, mcfg in zip(sel.models, cfg.models, strict=True):
+        out.append(ModelResult(
+            name=b.name, label=b.label, method=b.method, candidates=b.candidates,
+            excluded_candidates=b.excluded_candidates, selection=b.selection,
+            multivariable=b.multivariable, fit=b.fit, nomogram=nomogram_from_fit(b.fit),
+            spec=_spec(b.fit, loaded.dev, mcfg, cfg, loaded.dev_source), validation=None,
+            calibration=None, notes=b.notes, role=b.role))
+    return ModelsStep(models=tuple(out))
+
+
+def discrimination_step(loaded: Loaded, models: ModelsStep) -> DiscriminationStep:
+    """Step 6: every model in every set (ROC, DeLong CI, val.prob); DeLong tests."""
+    from myorisk.modeling.roc import delong_test, delong_test_unpaired
+
+    cfg, frames, sources = loaded.config, loaded.prepared.frames, loaded.prepared.sources
+    dev = loaded.dev_name
+    notes: list[str] = []
+    evaluations: list[Evaluation] = []
+    for m in models.models:
+        directions = _directions(cfg, m, loaded.dev, loaded.dev_source)
+        for s in cfg.sets_to_validate:
+            ev = _evaluate(cfg, m, s, frames[s], sources[s], directions, apparent=(s == dev))
+            if isinstance(ev, str):
+                notes.append(ev)
+            else:
+                evaluations.append(ev)
+    comparisons = []
+    for s in cfg.sets_to_validate:
+        evs = [e for e in evaluations if e.set == s]
+        for a, b in itertools.combinations(evs, 2):
+            common = [r for r in a.rows if r in set(b.rows)]
+            if len(common) < 4:
+                continue
+            ia = pd.Index(a.rows).get_indexer(common)
+            ib = pd.Index(b.rows).get_indexer(common)
+            test = delong_test(a.y[ia], a.prob[ia], b.prob[ib], direction1="<", direction2="<")
+            comparisons.append(Comparison(set=s, model1=a.model, model2=b.model, n=len(common), test=test))
+    set_comparisons = []
+    for m in models.models:
+        e_dev = next((e for e in evaluations if e.model == m.name and e.set == dev), None)
+        for e in evaluations:
+            if e.model == m.name and e.set != dev and e_dev is not None:
+                t = delong_test_unpaired(e_dev.y, e_dev.prob, e.y, e.prob, direction1="<", direction2="<")
+                set_comparisons.append(SetComparison(model=m.name, set1=dev, set2=e.set, test=t))
+    return DiscriminationStep(evaluations=tuple(evaluations), comparisons=tuple(comparisons),
+                              set_comparisons=tuple(set_comparisons), notes=tuple(notes))
+
+
+def bootstrap_step(loaded: Loaded, models: ModelsStep,
+                   update: Callable[[float, float], None] | None = None) -> BootstrapStep:
+    """Step 7: rms validate and calibrate of each model, its selection repeated in every resample."""
+    from myorisk.modeling.calibration import validate_and_calibrate
+    from myorisk.modeling.design import build_design
+    from myorisk.modeling.validation import SelectionSpec
+
+    cfg = loaded.config
+    B = cfg.bootstrap.B
+    total = B * len(models.models)
+    notes: list[str] = []
+    out = []
+    for k, m in enumerate(models.models):
+        design = build_design(loaded.dev, cfg.outcome.column, list(m.candidates), source=loaded.dev_source,
+                              **_fit_kw(cfg, list(m.candidates)))
+        sel = None if m.method == "fixed" else SelectionSpec(method=m.method, alpha=cfg.selection.alpha)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            val, cal = validate_and_calibrate(
+                design, B=B, seed=cfg.bootstrap.seed, selection=sel, auc=True,
+                progress=(lambda d, t, k=k: update(k * B + d * B / max(t, 1), total)) if update else None,
+            )
+        if tuple(val.selected) != tuple(m.predictors):
+            notes.append(f"model '{m.name}': the bootstrap's apparent model kept {', '.join(val.selected)}, "
+                         f"the reported model {', '.join(m.predictors)}")
+        if val.n_failed:
+            notes.append(f"model '{m.name}': {val.n_failed} of {B} bootstrap resamples could not be "
+                         "fitted and were skipped")
+        out.append(replace(m, validation=val, calibration=cal))
+    return BootstrapStep(models=tuple(out), notes=tuple(notes))
+
+
+def imputation_step(loaded: Loaded, models: tuple[ModelResult, ...]) -> ImputationStep:
+    """Step 7b: the models refitted by multiple imputation (MICE, Rubin's rules) when configured."""
+    cfg = loaded.config
+    if cfg.missing.method != "mice":
+        return ImputationStep(imputation=None)
+    from myorisk.study.imputation import run_imputation
+
+    t0 = time.perf_counter()
+    imp = run_imputation(cfg, loaded.dev, loaded.dev_source, list(models), _fit_kw)
+    return ImputationStep(imputation=imp, seconds=time.perf_counter() - t0)
+
+
+def calibration_step(loaded: Loaded, disc: DiscriminationStep) -> CalibrationStep:
+    """Step 8: each evaluation's calibration curve (lowess with bootstrap band, grouped,
+    logistic); Hosmer–Lemeshow notes (val.prob and the test were computed per set in step 6)."""
+    from myorisk.modeling.calibration import calibration_curve
+
+    cfg = loaded.config
+    notes: list[str] = []
+    out = []
+    for e in disc.evaluations:
+        hl = e.performance.hosmer_lemeshow
+        if hl is not None and hl.warnings:
+            notes.extend(f"Hosmer-Lemeshow ({e.model}, {cfg.set_label(e.set)}): {w}" for w in hl.warnings)
+        curve = None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                curve = calibration_curve(e.prob, e.y, B=cfg.bootstrap.B, seed=cfg.bootstrap.seed)
+        except InputError as exc:
+            notes.append(f"calibration curve ({e.model}, {cfg.set_label(e.set)}) not drawn: {exc}")
+        out.append(replace(e, calibration=curve))
+    return CalibrationStep(evaluations=tuple(out), notes=tuple(notes))
+
+
+def decision_step(loaded: Loaded, evaluations: tuple[Evaluation, ...]) -> DecisionStep:
+    """Step 9: net benefit of every model evaluated in a set, on their common patients."""
+    from myorisk.modeling.decision import decision_curve, parse_threshold_grid
+
+    cfg = loaded.config
+    # R's seq() rounded to the decimals of the configured numbers: thresholds as the user wrote them
+    grid = parse_threshold_grid(f"{cfg.decision.start!r}:{cfg.decision.stop!r}:{cfg.decision.step!r}")
+    curves = {}
+    for s in cfg.sets_to_validate:
+        evs = [e for e in evaluations if e.set == s]
+        if not evs:
+            continue
+        common = [r for r in evs[0].rows if all(r in set(e.rows) for e in evs[1:])]
+        risks = {e.model: e.prob[pd.Index(e.rows).get_indexer(common)] for e in evs}
+        y = evs[0].y[pd.Index(evs[0].rows).get_indexer(common)]
+        curves[s] = decision_curve(y, risks, grid)
+    return DecisionStep(curves=curves)
+
+
+def index_step(loaded: Loaded, models: tuple[ModelResult, ...]) -> IndexStep:
+    """Step 10: probability against the index model's linear predictor."""
+    cfg = loaded.config
+    if cfg.index is None:
+        return IndexStep(index=None)
+    return IndexStep(index=_index_curve(cfg, next(m for m in models if m.name == cfg.index.model)))
+
+
+def sample_size_step(loaded: Loaded) -> SampleSizeStep:
+    """Step 11: events per candidate parameter and Riley et al.'s criteria."""
+    from myorisk.modeling.design import build_design
+    from myorisk.modeling.sample_size import adequacy, max_r2_cs
+
+    cfg = loaded.config
+    cands = cfg.predictors.candidates
+    full = build_design(loaded.dev, cfg.outcome.column, cands, source=loaded.dev_source,
+                        **_fit_kw(cfg, cands))
+    n_par = full.X.shape[1] - 1
+    n_dev = int(full.y.size)
+    ev_dev = int(full.y.sum())
+    phi = ev_dev / n_dev
+    ss = cfg.sample_size
+    kw = {"cstatistic": ss.cstatistic} if ss.cstatistic is not None else {
+        "r2_cs": ss.r2_cs if ss.r2_cs is not None else 0.15 * max_r2_cs(phi)}
+    return SampleSizeStep(adequacy=adequacy(n_dev, ev_dev, n_par, shrinkage=ss.shrinkage, **kw),
+                          candidate_parameters=n_par)
+
+
+def published_step(loaded: Loaded, models: tuple[ModelResult, ...],
+                   evaluations: tuple[Evaluation, ...], index: IndexCurve | None) -> PublishedStep:
+    """Step 12: each published value beside the one reproduced here, with the reason they differ."""
+    from myorisk.study.published import published_vs_reproduced
+
+    return PublishedStep(table=published_vs_reproduced(loaded.config, models, evaluations, index,
+                                                       synthetic=loaded.synthetic))
+
+
+def narrative_step(res: Results) -> Results:
+    """Step 13: methods text and TRIPOD+AI checklist from what was run."""
+    from myorisk.study.narrative import methods_text, tripod_items
+
+    return replace(res, methods=tuple(methods_text(res)), tripod=tuple(tripod_items(res)))
+
+
+def _versions() -> dict:
+    import matplotlib
+    import numpy
+    import scipy
+
+    from myorisk import __version__
+
+    return {"myorisk": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
+            "scipy": scipy.__version__, "pandas": pd.__version__,
+            "matplotlib": matplotlib.__version__, "platform": platform.platform()}
+
+
 # ----------------------------------------------------------------------------- run
 def run(config: StudyConfig | Prepared, progress: Progress | None = None) -> Results:
-    """Run a whole study.
+    """Run a whole study: the named steps above, in order.
 
     Parameters
     ----------
@@ -499,224 +972,75 @@ def run(config: StudyConfig | Prepared, progress: Progress | None = None) -> Res
     ModelError
         A model cannot be fitted (e.g. separation in a multivariable model).
     """
-    from myorisk.modeling.decision import decision_curve, parse_threshold_grid
-    from myorisk.modeling.design import build_design
-    from myorisk.modeling.nomogram import nomogram_from_fit
-    from myorisk.modeling.roc import delong_test, delong_test_unpaired
-    from myorisk.modeling.sample_size import adequacy, max_r2_cs
-    from myorisk.modeling.tableone import table_one
-    from myorisk.study.narrative import methods_text, tripod_items
-
     created = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
     steps = _Steps(progress)
+
     steps.start(STEPS[0])
-    prep = config if isinstance(config, Prepared) else prepare(config)
-    cfg = prep.config
-    frames, sources = prep.frames, prep.sources
-    dev = cfg.data.development
-    dev_df = frames[dev]
-    out_col = cfg.outcome.column
-    notes: list[str] = []
-    cands = cfg.predictors.candidates
-    t1_vars = cfg.table1.variables or cands
-    set_infos = []
-    for name, df in frames.items():
-        y = df[out_col]
-        from myorisk.modeling.design import code_outcome
-
-        yy, _ = code_outcome(y.dropna(), event=cfg.outcome.event, name=out_col, source=sources[name])
-        used = list(dict.fromkeys([out_col, *cands, *t1_vars]))
-        set_infos.append(SetInfo(name=name, label=cfg.set_label(name), source=sources[name],
-                                 n=len(df), events=int(yy.sum()), n_outcome_missing=int(y.isna().sum()),
-                                 synthetic=prep.synthetic[name], missing=_missing_frame(df, used)))
-        if y.isna().any():
-            notes.append(f"{sources[name]}: {int(y.isna().sum())} rows without outcome are excluded "
-                         "from every analysis")
-    synthetic = cfg.synthetic if cfg.synthetic is not None else any(prep.synthetic.values())
+    loaded = load_step(config)
+    cfg = loaded.config
     steps.done()
 
-    # ---------------------------------------------------------------- Table 1
     steps.start(STEPS[1])
-    binary = _binary_columns(dev_df, t1_vars)
-    t1_cat = list(dict.fromkeys([*cfg.predictors.categorical, *binary]))
-    labels = {c: cfg.label(c) for c in t1_vars}
-    g = dev_df.copy()
-    yy, _ = code_outcome(g[out_col].dropna(), event=cfg.outcome.event, name=out_col, source=sources[dev])
-    grp = pd.Series(pd.NA, index=g.index, dtype="object")
-    grp.loc[g[out_col].dropna().index] = np.where(yy == 1, cfg.outcome.event_name, cfg.outcome.nonevent_name)
-    g["_group"] = pd.Categorical(grp, categories=[cfg.outcome.nonevent_name, cfg.outcome.event_name])
-    t1_kw = dict(variables=t1_vars, categorical=[c for c in t1_cat if c in t1_vars],
-                 nonnormal=cfg.table1.nonnormal, labels=labels)
-    table1_outcome = table_one(g, by="_group", **t1_kw)
-    table1_sets = None
-    if len(frames) > 1:
-        parts = []
-        for name, df in frames.items():
-            p = df.reindex(columns=list(dict.fromkeys([*t1_vars, out_col]))).copy()
-            p["_set"] = cfg.set_label(name)
-            parts.append(p)
-        allsets = pd.concat(parts, ignore_index=True)
-        allsets.index = pd.RangeIndex(1, len(allsets) + 1)
-        allsets["_set"] = pd.Categorical(allsets["_set"], categories=[cfg.set_label(n) for n in frames])
-        for c in t1_vars:  # keep numeric columns numeric across sets (all-missing sets)
-            if c in dev_df.columns and pd.api.types.is_numeric_dtype(dev_df[c]):
-                allsets[c] = pd.to_numeric(allsets[c], errors="coerce")
-        table1_sets = table_one(allsets, by="_set", **t1_kw)
+    t1 = table1_step(loaded)
     steps.done()
 
-    # ---------------------------------------------------------------- univariate
     steps.start(STEPS[2])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        univ, separated = _univariate(cfg, dev_df, sources[dev], notes)
+    univ = univariate_step(loaded)
     steps.done()
 
-    # ---------------------------------------------------------------- selection + models
     steps.start(STEPS[3], len(cfg.models))
-    built = []
-    for i, mcfg in enumerate(cfg.models):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            built.append((mcfg, _build_model(cfg, mcfg, dev_df, sources[dev], separated, notes)))
-        steps.update(i + 1, len(cfg.models))
+    sel = selection_step(loaded, univ, steps.update)
     steps.done(len(cfg.models))
 
-    # ---------------------------------------------------------------- nomograms + specs
     steps.start(STEPS[4])
-    pending = []
-    for mcfg, (method, mc, excluded, selection, multi, fit, mnotes) in built:
-        nom = nomogram_from_fit(fit)
-        spec = _spec(fit, dev_df, mcfg, cfg, sources[dev])
-        pending.append(dict(name=mcfg.name, label=mcfg.display, method=method, candidates=mc,
-                            excluded_candidates=excluded, selection=selection, multivariable=multi,
-                            fit=fit, nomogram=nom, spec=spec, notes=mnotes))
+    built = models_step(loaded, sel)
     steps.done()
 
-    # ---------------------------------------------------------------- ROC
     steps.start(STEPS[5])
-    provisional = [ModelResult(validation=None, calibration=None, **p) for p in pending]
-    evaluations: list[Evaluation] = []
-    for m in provisional:
-        directions = _directions(cfg, m, dev_df, sources[dev])
-        for s in cfg.sets_to_validate:
-            ev = _evaluate(cfg, m, s, frames[s], sources[s], directions, apparent=(s == dev))
-            if isinstance(ev, str):
-                notes.append(ev)
-            else:
-                evaluations.append(ev)
-    comparisons = []
-    for s in cfg.sets_to_validate:
-        evs = [e for e in evaluations if e.set == s]
-        for a, b in itertools.combinations(evs, 2):
-            common = [r for r in a.rows if r in set(b.rows)]
-            if len(common) < 4:
-                continue
-            ia = pd.Index(a.rows).get_indexer(common)
-            ib = pd.Index(b.rows).get_indexer(common)
-            test = delong_test(a.y[ia], a.prob[ia], b.prob[ib], direction1="<", direction2="<")
-            comparisons.append(Comparison(set=s, model1=a.model, model2=b.model, n=len(common), test=test))
-    set_comparisons = []
-    for m in provisional:
-        e_dev = next((e for e in evaluations if e.model == m.name and e.set == dev), None)
-        for e in evaluations:
-            if e.model == m.name and e.set != dev and e_dev is not None:
-                t = delong_test_unpaired(e_dev.y, e_dev.prob, e.y, e.prob, direction1="<", direction2="<")
-                set_comparisons.append(SetComparison(model=m.name, set1=dev, set2=e.set, test=t))
+    disc = discrimination_step(loaded, built)
     steps.done()
 
-    # ---------------------------------------------------------------- bootstrap
-    from myorisk.modeling.calibration import validate_and_calibrate
-    from myorisk.modeling.validation import SelectionSpec
-
-    B = cfg.bootstrap.B
-    total = B * len(provisional)
+    total = cfg.bootstrap.B * len(built.models)
     steps.start(STEPS[6], total)
-    models = []
-    for k, (m, p) in enumerate(zip(provisional, pending, strict=True)):
-        design = build_design(dev_df, out_col, list(m.candidates), source=sources[dev],
-                              **_fit_kw(cfg, list(m.candidates)))
-        sel = None if m.method == "fixed" else SelectionSpec(method=m.method, alpha=cfg.selection.alpha)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            val, cal = validate_and_calibrate(
-                design, B=B, seed=cfg.bootstrap.seed, selection=sel, auc=True,
-                progress=lambda d, t, k=k: steps.update(k * B + d * B / max(t, 1), total),
-            )
-        extra = []
-        if tuple(val.selected) != tuple(m.predictors):
-            extra.append(f"model '{m.name}': the bootstrap's apparent model kept {', '.join(val.selected)}, "
-                         f"the reported model {', '.join(m.predictors)}")
-        if val.n_failed:
-            extra.append(f"model '{m.name}': {val.n_failed} of {B} bootstrap resamples could not be "
-                         "fitted and were skipped")
-        notes.extend(extra)
-        models.append(ModelResult(validation=val, calibration=cal, **p))
+    boot = bootstrap_step(loaded, built, steps.update)
     steps.done(total)
 
-    # ---------------------------------------------------------------- multiple imputation (missing: mice)
-    imputation = None
-    if cfg.missing.method == "mice":
-        from myorisk.study.imputation import run_imputation
+    imp = imputation_step(loaded, boot.models)  # timed as "imputation" when it runs (missing: mice)
+    if imp.seconds is not None:
+        steps.seconds["imputation"] = imp.seconds
 
-        t_mi = time.perf_counter()
-        imputation = run_imputation(cfg, dev_df, sources[dev], models, _fit_kw)
-        steps.seconds["imputation"] = time.perf_counter() - t_mi
-
-    # ---------------------------------------------------------------- calibration / HL (val.prob done per set)
     steps.start(STEPS[7])
-    for e in evaluations:
-        hl = e.performance.hosmer_lemeshow
-        if hl is not None and hl.warnings:
-            notes.extend(f"Hosmer-Lemeshow ({e.model}, {cfg.set_label(e.set)}): {w}" for w in hl.warnings)
+    cal = calibration_step(loaded, disc)
     steps.done()
 
-    # ---------------------------------------------------------------- decision curves
     steps.start(STEPS[8])
-    # R's seq() rounded to the decimals of the configured numbers: thresholds as the user wrote them
-    grid = parse_threshold_grid(f"{cfg.decision.start!r}:{cfg.decision.stop!r}:{cfg.decision.step!r}")
-    decision = {}
-    for s in cfg.sets_to_validate:
-        evs = [e for e in evaluations if e.set == s]
-        if not evs:
-            continue
-        common = [r for r in evs[0].rows if all(r in set(e.rows) for e in evs[1:])]
-        risks = {e.model: e.prob[pd.Index(e.rows).get_indexer(common)] for e in evs}
-        y = evs[0].y[pd.Index(evs[0].rows).get_indexer(common)]
-        decision[s] = decision_curve(y, risks, grid)
+    dec = decision_step(loaded, cal.evaluations)
     steps.done()
 
-    # ---------------------------------------------------------------- index
     steps.start(STEPS[9])
-    index = _index_curve(cfg, next(m for m in models if m.name == cfg.index.model)) if cfg.index else None
+    idx = index_step(loaded, boot.models)
     steps.done()
 
-    # ---------------------------------------------------------------- sample size
     steps.start(STEPS[10])
-    full = build_design(dev_df, out_col, cands, source=sources[dev], **_fit_kw(cfg, cands))
-    n_par = full.X.shape[1] - 1
-    n_dev = int(full.y.size)
-    ev_dev = int(full.y.sum())
-    phi = ev_dev / n_dev
-    ss = cfg.sample_size
-    kw = {"cstatistic": ss.cstatistic} if ss.cstatistic is not None else {
-        "r2_cs": ss.r2_cs if ss.r2_cs is not None else 0.15 * max_r2_cs(phi)}
-    adeq = adequacy(n_dev, ev_dev, n_par, shrinkage=ss.shrinkage, **kw)
+    size = sample_size_step(loaded)
     steps.done()
 
-    # ---------------------------------------------------------------- narrative
     steps.start(STEPS[11])
-    res = Results(
-        config=cfg, synthetic=synthetic, sets=tuple(set_infos), table1_outcome=table1_outcome,
-        table1_sets=table1_sets, univariate=univ, models=tuple(models),
-        evaluations=tuple(evaluations), comparisons=tuple(comparisons),
-        set_comparisons=tuple(set_comparisons), decision=decision, index=index,
-        sample_size=adeq, candidate_parameters=n_par, methods=(), tripod=(),
-        warnings=tuple(dict.fromkeys(notes)), software=_versions(),
-        seeds={"bootstrap": cfg.bootstrap.seed, "datasets": prep.seeds},
-        seconds=steps.seconds, created=created, imputation=imputation,
-    )
-    from dataclasses import replace
+    pub = published_step(loaded, boot.models, cal.evaluations, idx.index)
+    steps.done()
 
-    res = replace(res, methods=tuple(methods_text(res)), tripod=tuple(tripod_items(res)))
+    steps.start(STEPS[12])
+    notes = [*loaded.notes, *univ.notes, *sel.notes, *disc.notes, *boot.notes, *cal.notes]
+    res = Results(
+        config=cfg, synthetic=loaded.synthetic, sets=loaded.sets, table1_outcome=t1.outcome,
+        table1_sets=t1.sets, univariate=univ.table, models=boot.models,
+        evaluations=cal.evaluations, comparisons=disc.comparisons,
+        set_comparisons=disc.set_comparisons, decision=dec.curves, index=idx.index,
+        sample_size=size.adequacy, candidate_parameters=size.candidate_parameters, methods=(),
+        tripod=(), warnings=tuple(dict.fromkeys(notes)), software=_versions(),
+        seeds={"bootstrap": cfg.bootstrap.seed, "datasets": loaded.prepared.seeds},
+        seconds=steps.seconds, created=created, published=pub.table, imputation=imp.imputation,
+    )
+    res = narrative_step(res)
     steps.done()
     return replace(res, seconds=dict(steps.seconds))

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from myorisk import _state
 from myorisk.modeling.logistic import LogisticFit, _clean
 
 __all__ = [
@@ -113,6 +114,9 @@ class Evaluation:
     singles : tuple of SinglePredictor
     note : str
         Rows excluded and why.
+    calibration : CalibrationCurve or None
+        Calibration of the predictions in this set (lowess with bootstrap band, grouped,
+        logistic); None before the calibration step or when it cannot be computed.
     """
 
     model: str
@@ -127,6 +131,7 @@ class Evaluation:
     performance: Any = field(repr=False)
     singles: tuple[SinglePredictor, ...] = ()
     note: str = ""
+    calibration: Any = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -161,6 +166,7 @@ class Evaluation:
             **self.summary(), "note": self.note, "roc": self.roc.to_dict(),
             "best_threshold": self.best.to_dict(), "performance": self.performance.to_dict(),
             "single_predictors": [s.to_dict() for s in self.singles],
+            "calibration_curve": None if self.calibration is None else self.calibration.to_dict(),
             "rows": list(self.rows),
         })
 
@@ -188,6 +194,8 @@ class ModelResult:
     validation : Validation or None
     calibration : Calibration or None
     notes : tuple of str
+    role : {"primary", "sensitivity"}
+        A prespecified (primary) model or a sensitivity analysis.
     """
 
     name: str
@@ -203,6 +211,7 @@ class ModelResult:
     validation: Any
     calibration: Any
     notes: tuple[str, ...] = ()
+    role: str = "primary"
 
     @property
     def predictors(self) -> tuple[str, ...]:
@@ -212,7 +221,7 @@ class ModelResult:
     def to_dict(self) -> dict:
         """JSON-ready summary."""
         return _clean({
-            "name": self.name, "label": self.label, "method": self.method,
+            "name": self.name, "label": self.label, "role": self.role, "method": self.method,
             "candidates": list(self.candidates),
             "excluded_candidates": list(self.excluded_candidates),
             "predictors": list(self.predictors),
@@ -338,6 +347,9 @@ class Results:
         Step → seconds.
     created : str
         ISO time of the run.
+    published : DataFrame
+        Published vs reproduced values (one row per published value; empty when the
+        configuration gives none).
     imputation : StudyImputation or None
         The multiple-imputation analysis (``missing: {method: mice}``), else None.
     """
@@ -363,6 +375,7 @@ class Results:
     seeds: dict
     seconds: dict
     created: str
+    published: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     imputation: Any = None
 
     # ------------------------------------------------------------------ look-ups
@@ -431,5 +444,29 @@ class Results:
             "software": self.software,
             "seeds": self.seeds,
             "seconds": self.seconds,
+            "published_vs_reproduced": self.published.to_dict(orient="records"),
             "imputation": None if self.imputation is None else self.imputation.to_dict(),
+            "reload": _state.encode(self),
         })
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Results:
+        """The Results a :meth:`to_dict` (``results.json``) was made from.
+
+        Every table, curve and model comes back (the ``reload`` block), so that a stored run
+        can be re-rendered and compared with another.
+
+        Raises
+        ------
+        InputError
+            ``d`` is not a results.json written by myorisk (no ``reload`` block).
+        """
+        from myorisk.errors import InputError
+
+        if not isinstance(d, dict) or "reload" not in d:
+            raise InputError("results.json: no 'reload' block (written by an older myorisk, or not a "
+                             "study's results.json); run the study again")
+        res = _state.decode(d["reload"])
+        if not isinstance(res, cls):
+            raise InputError("results.json: the 'reload' block does not hold a study's results")
+        return res

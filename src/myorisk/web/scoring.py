@@ -216,7 +216,7 @@ def predict_records(entry: ModelEntry, records: Sequence[BaseModel]) -> list[dic
         {
             "probability": float(row["probability"]),
             "linear_predictor": float(row["linear_predictor"]),
-            "points": {n: float(row[f"points_{n}"]) for n in names},
+            "points": {n: float(row[f"points_{n}"]) for n in names if f"points_{n}" in row},
             "points_total": float(row["points_total"]),
         }
         for _, row in res.iterrows()

@@ -97,9 +97,12 @@ class _Canvas:
                           f'stroke="#ffffff" stroke-width="1.5"/>')
 
     def axis(self, y: float, xs: Sequence[float], labels: Sequence[str], title: str,
-             subtitle: str = "", span: tuple[float, float] | None = None) -> None:
+             subtitle: str = "", span: tuple[float, float] | None = None,
+             stagger: bool = False) -> None:
         """Horizontal axis at ``y`` with ticks at ``xs`` and labels below; the axis line runs
-        over ``span`` (default: from the first tick to the last)."""
+        over ``span`` (default: from the first tick to the last). With ``stagger`` (a
+        non-monotone axis, whose ticks crowd where the curve turns) labels that do not fit in the
+        first row go to a second row below it."""
         if not xs and span is None:
             return
         if self.stacked:  # title above the axis, left-aligned (narrow screens)
@@ -112,10 +115,17 @@ class _Canvas:
         lo, hi = span if span is not None else (min(xs), max(xs))
         self.line(lo, y, hi, y, width=1.2)
         keep = _thin(xs, labels)
-        for x, lab, k in zip(xs, labels, keep, strict=True):
-            self.line(x, y, x, y + (6 if k else 4))
+        second = [False] * len(xs)
+        if stagger:
+            rest = [i for i, k in enumerate(keep) if not k]
+            for j, k2 in zip(rest, _thin([xs[i] for i in rest], [labels[i] for i in rest]), strict=True):
+                second[j] = k2
+        for x, lab, k, k2 in zip(xs, labels, keep, second, strict=True):
+            self.line(x, y, x, y + (6 if k or k2 else 4))
             if k:
                 self.text(x, y + 19, lab)
+            elif k2:
+                self.text(x, y + 30, lab, size=_FONT - 1)
 
 
 def nomogram_svg(
@@ -197,10 +207,18 @@ def nomogram_svg(
         if var.get("kind") == "binary":
             labels = [{"0": "no", "1": "yes"}.get(lab, lab) for lab in labels]
         unit = var.get("unit") or ""
+        # an axis of a predictor interacting with factors (rms: "age (race=black)") is titled by
+        # the predictor, its subtitle names the levels; a non-monotone (spline) axis staggers labels
+        cond = ax.get("condition") or {}
+        where = ", ".join(f"{by_name.get(k, {}).get('label') or k} = {lv}" for k, lv in cond.items())
         c.axis(y, [xp(float(p)) for p in ax["points"]], labels, str(var.get("label") or
                                                                      ax["variable"]),
-               subtitle=unit if unit and var.get("kind") == "numeric" else "")
-        if patient is not None and ax["variable"] in patient["points"]:
+               subtitle=", ".join(s for s in (unit if unit and var.get("kind") == "numeric" else "",
+                                              f"if {where}" if where else "") if s),
+               stagger=not ax.get("monotone", True))
+        on_axis = not cond or (patient is not None
+                               and (patient.get("axes") or {}).get(ax["variable"]) == ax.get("name"))
+        if patient is not None and on_axis and ax["variable"] in patient["points"]:
             shown = str(patient["values"].get(ax["variable"], "")) \
                 if var.get("kind") == "numeric" else ""
             marks.append((ax["variable"], y, float(patient["points"][ax["variable"]]), shown))

@@ -155,7 +155,8 @@ def _page(request: Request, entry: ModelEntry, values: Mapping[str, str] | None 
     if result is not None:
         patient = {"points": result["points"], "values": result["values"],
                    "spoken": result["spoken"],
-                   "points_total": result["points_total"], "probability": result["probability"]}
+                   "points_total": result["points_total"], "probability": result["probability"],
+                   "axes": result.get("axes", {})}
     nomo = entry.nomogram.to_dict()
     svg = nomogram_svg(nomo, variables, patient=patient, outcome_label="Probability",
                        title=f"Nomogram of {entry.spec.title}")
@@ -185,14 +186,23 @@ def _result(entry: ModelEntry, record: Any) -> dict:
     values = {v.name: _value_text(v, data[v.name]) for v in entry.spec.variables}
     spoken = {v.name: _value_text(v, data[v.name], full=True) for v in entry.spec.variables}
     contributions = []
+    # a factor interacting with a predictor has no points of its own: it is read on that
+    # predictor's axis for its level (rms), and shown in the predictor's row
+    absorbed = {g[0]: g[1] for g in entry.nomogram.groups}
     for v in entry.spec.variables:
+        if v.name not in res["points"]:
+            continue
         pts = res["points"][v.name]
+        others = [entry.spec.variable(o) for o in absorbed.get(v.name, ())]
         contributions.append({
-            "name": v.name, "label": v.label or v.name, "value": values[v.name], "points": pts,
+            "name": v.name,
+            "label": " × ".join([v.label or v.name, *[o.label or o.name for o in others]]),
+            "value": ", ".join([values[v.name], *[values[o.name] for o in others]]), "points": pts,
             "odds": math.exp(pts / scale), "bar": max(0.0, min(1.0, pts / maxscale)),
         })
+    axes = entry.nomogram.patient_axes(data)
     return {**res, "band": band, "values": values, "spoken": spoken, "contributions": contributions,
-            "percent": f"{100 * p:.1f}%", "n_bands": len(entry.bands_all)}
+            "percent": f"{100 * p:.1f}%", "n_bands": len(entry.bands_all), "axes": axes}
 
 
 def build_router(models: dict[str, ModelEntry]) -> APIRouter:
