@@ -265,6 +265,15 @@ def test_per_unit_odds_ratios_in_table_and_json(capsys, cohort):
         assert code == 2 and msg in err, err
 
 
+def test_per_unit_of_a_spline_or_interaction_variable_is_refused_clearly(capsys, cohort):
+    """It said "'msuv' is not one of the predictors (rcs(msuv, 3), flag)"; and with msuv listed beside
+    an interaction it silently gave the OR at the reference level of the other factor."""
+    for x, through in (("rcs(msuv, 3),flag", "rcs(msuv)"), ("msuv,flag,msuv:flag", "msuv * flag"),
+                       ("msuv*flag", "msuv * flag")):
+        code, _, err = run(capsys, "fit", cohort, "-y", "y", "-x", x, "--per", "msuv=0.1")
+        assert code == 2 and f"enters the model through '{through}'" in err and "effects --or" in err, err
+
+
 def test_validate_and_calibrate_json_have_the_missing_block_of_fit(capsys, cohort):
     fit = run_json(capsys, "fit", cohort, "-y", "y", "-x", "msuv,age")
     for cmd in ("validate", "calibrate"):

@@ -37,9 +37,21 @@ PerOpt = Annotated[
 def _units(per: list[str] | None, preds: list[str], cats: list[str]) -> dict[str, float]:
     """--per units, checked against the predictors before any work."""
     from myorisk.modeling.per_unit import parse_units
+    from myorisk.modeling.terms import parse_terms
 
     units = parse_units(per)
+    used: dict[str, str] = {}  # variable -> the spline or interaction it enters through
+    for e in parse_terms(preds):
+        if e.kind == "rcs":
+            used.setdefault(e.name, f"rcs({e.name})")
+        elif e.kind == "interaction":
+            for v in e.variables:
+                used.setdefault(v, e.name)
     for k in units:
+        if k in used:
+            raise InputError(f"--per {k}: '{k}' enters the model through '{used[k]}'; an odds ratio per unit "
+                             "is defined only for a linear term without interactions (use `myorisk effects "
+                             f"--or --at {k}=…` for odds ratios between chosen values)")
         if k not in preds:
             raise InputError(f"--per {k}: '{k}' is not one of the predictors ({', '.join(preds)})")
         if k in cats:
