@@ -76,3 +76,18 @@ def test_at_values_of_the_wrong_kind_are_input_errors():
         effects(fit, df, at={"smoke": [5.0]})
     res = effects(fit, df, variables=["smoke"], at={"smoke": [1.0, 0.0]})  # typed as numbers: levels
     assert list(res.effects[0].x) == ["1", "0"]
+
+
+@pytest.mark.cli
+def test_cli_effects_value_column_has_one_format(capsys):
+    """The value column printed 4 significant digits (76.94, 104.3, 186): decimals did not line up."""
+    import re
+
+    from myorisk.cli import _run
+
+    path = str(RESULTS / "data" / "birthwt.csv")
+    assert _run(["effects", path, "-y", "low", "-x", "lwt,age", "--variables", "lwt"]) == 0
+    out = capsys.readouterr().out
+    values = [line.split()[0] for line in out.splitlines() if re.match(r"^\s*\d", line)]
+    assert len(values) == 9
+    assert len({len(v.split(".")[1]) if "." in v else 0 for v in values}) == 1, values

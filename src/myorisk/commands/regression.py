@@ -569,8 +569,9 @@ def effects(
         ref = f"{e.reference:g}" if isinstance(e.reference, float) else e.reference
         title = f"{e.variable} (others at their adjust-to values; 95% CI" + (
             f"; OR against {e.variable} = {ref})" if odds_ratio else ")")
-        out.print(common.table(pd.DataFrame(cols), title=title,
-                               formats={"value": lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)}))
+        value_fmt = (common.column_formatter(cols["value"]) if e.kind == "numeric"  # one format per column
+                     else str)
+        out.print(common.table(pd.DataFrame(cols), title=title, formats={"value": value_fmt}))
     if plot is not None:
         out.print(f"figure written to {plot}")
 
