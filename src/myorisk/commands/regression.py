@@ -344,7 +344,8 @@ def select(
         _impute.check(impute, imputations, auxiliary)
         if method is not SelectMethod.pscreen:
             raise InputError("with --impute/--imputations only --method pscreen is available (selection on "
-                             "pooled Wald tests, Wood et al. 2008); AIC has no agreed pooled form")
+                             f"pooled Wald tests, Wood et al. 2008); {method.value} has no agreed pooled form "
+                             "(`validate --impute M --select pscreen|aic` repeats a selection within each imputation)")
         select_pooled(data, outcome, common.columns_list(predictors), alpha=0.05 if alpha is None else alpha,
                       cats=common.categorical_list(categorical, common.columns_list(predictors)),
                       reference=common.refs(reference), event=event, impute=impute, seed=seed,
