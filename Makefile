@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 R_SCRIPTS := $(sort $(wildcard tests/results/*.R))
 
-.PHONY: demo test bench r-refs venv lint clean
+.PHONY: demo test test-fast bench r-refs venv lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: $(TEST_STAMP) r-refs
 	bash scripts/ensure_browser.sh
 	bash scripts/ensure_postgres.sh
 	$(BIN)/python -m pytest -q
+
+## test-fast: the quick subset (seconds to a minute): no slow, browser or R-parity tests
+test-fast: $(TEST_STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not r_parity"
 
 ## bench: myorisk and R rms side by side in one run
 bench: $(STAMP)

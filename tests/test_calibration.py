@@ -14,6 +14,8 @@ from myorisk.modeling.validation import normalize_resamples
 
 from conftest import load_data, load_r
 
+pytestmark = pytest.mark.r_parity
+
 SETS = {
     "birthwt": ("low", ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"]),
     "endometrial": ("HG", ["NV", "PI", "EH"]),

@@ -17,6 +17,8 @@ from myorisk.modeling.roc import roc_curve
 
 from conftest import RESULTS, load_data
 
+pytestmark = [pytest.mark.cli, pytest.mark.r_parity]
+
 DATA = RESULTS / "data"
 
 

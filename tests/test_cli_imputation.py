@@ -11,6 +11,8 @@ from myorisk.cli import _run
 
 from conftest import RESULTS, load_r
 
+pytestmark = pytest.mark.cli
+
 DATA = RESULTS / "data"
 R = load_r("imputation")
 X = "age,lwt,race,smoke,ht,ui"

@@ -15,6 +15,8 @@ from myorisk.modeling.spec import load_spec
 
 from conftest import RESULTS
 
+pytestmark = pytest.mark.cli
+
 
 def run(capsys, *args):
     code = _run([str(a) for a in args])

@@ -6,8 +6,11 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from myorisk.cli import _run
+
+pytestmark = pytest.mark.cli
 
 DATA = Path(__file__).parent / "data"
 

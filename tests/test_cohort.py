@@ -22,6 +22,8 @@ from myorisk.myositis.io import (
     write_table,
 )
 
+pytestmark = pytest.mark.unit
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -152,8 +154,11 @@ def test_coerce_numeric_lists_every_bad_cell():
                       index=[2, 3, 4, 5])
     with pytest.raises(InputError) as exc:
         coerce_numeric(df, ["age", "x"], "cohort.csv")
-    assert str(exc.value) == ("cohort.csv: row 3, column 'age': 'abc' is not a number; "
-                              "row 5, column 'age': '?' is not a number")
+    # one rule broken in several rows: one line with the count and each row's value
+    assert str(exc.value) == ("cohort.csv: column 'age': 'abc' is not a number — in 2 rows "
+                              "(row 3: 'abc', row 5: '?')")
+    assert [(p.row, p.column, p.value) for p in exc.value.problems] == [(3, "age", "abc"),
+                                                                         (5, "age", "?")]
     with pytest.raises(InputError, match="column 'nope' not found"):
         coerce_numeric(df, ["nope"], "cohort.csv")
     ok = coerce_numeric(df.loc[[2, 4]], ["age"], "cohort.csv")

@@ -19,6 +19,8 @@ from myorisk.errors import InputError
 from myorisk.myositis.criteria import eular_acr_2017
 from myorisk.myositis.schema import CRITERIA_BIOPSY_ITEMS, CRITERIA_ITEMS
 
+pytestmark = pytest.mark.unit
+
 
 def patient(pid: str = "P1", age: float = 50, biopsy: bool = False, **items: int) -> dict:
     row = {"patient_id": pid, "age_onset": age, "biopsy_done": int(biopsy)}

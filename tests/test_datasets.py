@@ -17,6 +17,8 @@ import pytest
 from myorisk.datasets import compare, export_dataset, generate, list_datasets, load_dataset
 from myorisk.errors import InputError
 
+pytestmark = pytest.mark.unit
+
 NAMES = ["pmdm-train", "pmdm-internal", "pmdm-external", "redmi-cohort"]
 TARGETS = generate.load_targets()
 DATA_DIR = Path(generate.__file__).parent

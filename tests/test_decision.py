@@ -19,6 +19,8 @@ from myorisk.modeling.decision import (
 
 from conftest import load_data, load_r
 
+pytestmark = pytest.mark.r_parity
+
 R = load_r("decision")
 ASAH = load_data("asah")
 RTOL = 1e-10  # R's numbers reach us with 15 significant digits

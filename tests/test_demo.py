@@ -1,9 +1,13 @@
-"""``myorisk demo``: both seed studies on the synthetic cohorts, one command (its time is measured
-in bench/, not asserted here: no wall-clock assertion in tests)."""
+"""``myorisk demo``: both seed studies on the synthetic cohorts, one command (its time is measured in
+bench/, not asserted here: no wall-clock assertion in tests)."""
 
 from __future__ import annotations
 
+import pytest
+
 from myorisk.cli import _run
+
+pytestmark = pytest.mark.slow
 
 
 def test_demo_command_writes_both_reports(tmp_path, capsys):

@@ -11,6 +11,8 @@ from myorisk.modeling.logistic import fit_logistic
 
 from conftest import RESULTS, load_r
 
+pytestmark = pytest.mark.r_parity
+
 R = load_r("effects")
 
 

@@ -18,6 +18,8 @@ from myorisk.myositis.imaging import (
     msuvmax,
 )
 
+pytestmark = pytest.mark.unit
+
 DATA = Path(__file__).parent / "data"
 
 

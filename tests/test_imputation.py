@@ -12,6 +12,8 @@ from myorisk.modeling.pooling import pool_scalar
 
 from conftest import RESULTS, load_r
 
+pytestmark = pytest.mark.r_parity
+
 R = load_r("imputation")
 
 

@@ -15,6 +15,8 @@ from myorisk.modeling.smoothing import approx, lowess
 
 from conftest import load_data
 
+pytestmark = pytest.mark.unit
+
 
 # ----------------------------------------------------------------------------- lowess
 def _random_sample(rng: np.random.Generator, n: int, kind: int) -> tuple[np.ndarray, np.ndarray]:

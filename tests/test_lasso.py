@@ -11,6 +11,8 @@ from myorisk.modeling.lasso import lasso_cv, lasso_path
 
 from conftest import RESULTS, load_r
 
+pytestmark = pytest.mark.r_parity
+
 R = load_r("lasso")
 
 

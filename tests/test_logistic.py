@@ -15,6 +15,8 @@ from myorisk.modeling.logistic import detect_separation, fit_logistic, gini_md
 
 from conftest import load_data, load_r
 
+pytestmark = pytest.mark.r_parity
+
 R = load_r("logistic")
 
 

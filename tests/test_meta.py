@@ -13,6 +13,8 @@ from myorisk.modeling.meta import random_effects, site_performance
 
 from conftest import RESULTS, load_r
 
+pytestmark = pytest.mark.r_parity
+
 R = load_r("meta")
 TOL = 1e-6  # the tolerance; observed agreement is ~1e-12
 POOLED_KEYS = ("estimate", "se", "low", "high", "pi_low", "pi_high", "tau2", "i2", "h2", "q", "q_p", "s2w")

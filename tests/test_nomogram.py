@@ -20,6 +20,8 @@ from myorisk.modeling.nomogram import (
 
 from conftest import load_data, load_r
 
+pytestmark = pytest.mark.r_parity
+
 R = load_r("nomogram")
 warnings.filterwarnings("ignore", category=SmallSampleWarning)
 

@@ -28,7 +28,8 @@ R = load_r("parity_extra")
 DATA = RESULTS / "data"
 FITS = {c["name"]: c for c in R["fits"]}
 EVENT = {"type": "Yes", "class": "malignant", "case": 1, "am": 1, "hi": 1, "Species": "virginica"}
-pytestmark = pytest.mark.filterwarnings("ignore::myorisk.errors.SmallSampleWarning")
+pytestmark = [pytest.mark.r_parity,
+              pytest.mark.filterwarnings("ignore::myorisk.errors.SmallSampleWarning")]
 
 
 def _vec(v) -> np.ndarray:

@@ -13,6 +13,8 @@ from myorisk.modeling.penalty import heuristic_shrinkage, pentrace, shrink
 
 from conftest import RESULTS, load_r
 
+pytestmark = pytest.mark.r_parity
+
 R = load_r("penalty")
 
 

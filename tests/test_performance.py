@@ -24,6 +24,8 @@ from myorisk.modeling.performance import (
 
 from conftest import load_r
 
+pytestmark = pytest.mark.r_parity
+
 R = load_r("performance")
 VP = {c["name"]: c for c in R["val_prob"]}
 VP_NONCONST = [c for c in R["val_prob"] if c["name"] != "constant"]

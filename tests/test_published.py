@@ -17,6 +17,8 @@ from myorisk.datasets import generate, load_dataset
 from myorisk.modeling.spec import _clean, load_spec, predict
 from myorisk.published import build
 
+pytestmark = pytest.mark.unit
+
 TARGETS = generate.load_targets()
 DIR = Path(published.__file__).parent
 

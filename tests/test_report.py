@@ -15,6 +15,8 @@ from myorisk.errors import InputError
 from myorisk.study.demo import demo_config
 from myorisk.study.pipeline import run
 
+pytestmark = pytest.mark.slow
+
 B = 30
 
 

@@ -21,6 +21,8 @@ from myorisk.modeling.roc import (
 
 from conftest import load_data, load_r
 
+pytestmark = pytest.mark.r_parity
+
 R = load_r("roc")
 DATA = {"asah": load_data("asah"), "birthwt": load_data("birthwt")}
 RTOL = 1e-10  # deterministic: pROC's numbers reach us with 15 significant digits

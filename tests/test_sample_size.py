@@ -14,6 +14,8 @@ from myorisk.modeling.sample_size import adequacy, cstat_to_r2cs, riley_binary
 
 from conftest import load_r
 
+pytestmark = pytest.mark.r_parity
+
 R = load_r("sample_size")
 
 

@@ -13,6 +13,8 @@ from myorisk.modeling.selection import backward_aic, select_pscreen, univariate
 
 from conftest import load_data, load_r
 
+pytestmark = pytest.mark.r_parity
+
 R = load_r("logistic")
 warnings.filterwarnings("ignore", category=SmallSampleWarning)
 

@@ -9,6 +9,8 @@ from myorisk.modeling.smoothing import approx, lowess
 
 from conftest import load_r
 
+pytestmark = pytest.mark.r_parity
+
 R = load_r("performance")
 
 

@@ -25,6 +25,8 @@ from myorisk.modeling.spec import (
     save_spec,
 )
 
+pytestmark = pytest.mark.unit
+
 
 def _doc() -> dict:
     return {

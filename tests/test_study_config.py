@@ -15,6 +15,8 @@ from myorisk.study.config import load_config, parse_config
 from myorisk.study.demo import DEMO_STUDIES, demo_config
 from myorisk.study.pipeline import prepare
 
+pytestmark = pytest.mark.unit
+
 BASE = {
     "data": {"sets": {"training": {"dataset": "pmdm-train"}, "external": {"dataset": "pmdm-external"}}},
     "outcome": {"column": "nonresponse"},

@@ -11,6 +11,8 @@ from myorisk.errors import InputError
 
 from conftest import RESULTS
 
+pytestmark = pytest.mark.slow
+
 CONFIG = """
 title: "Birth weight with missing values (public data, seeded MAR holes)"
 data:

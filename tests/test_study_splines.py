@@ -62,6 +62,29 @@ def test_report_has_the_wald_anova(result, tmp_path):
     assert (folder / "figures" / "anova_spline.png").exists()
     spec = json.loads((folder / "models" / "spline.json").read_text())
     assert spec["format"] == "myorisk-model/2" and spec["terms"][0]["variable"] == "age"
+    # partial effects (rms Predict) computed by the pipeline, drawn by the report
+    eff = result.model("spline").effects
+    assert [e.variable for e in eff.effects] == ["age", "anti_tif1g", "gi_vas"]
+    assert (folder / "figures" / "effects_spline.png").exists()
+
+
+@pytest.mark.slow
+def test_config_shrinkage_is_applied_and_reported():
+    from myorisk.modeling.penalty import heuristic_shrinkage
+
+    cfg = _cfg(PREDS)
+    cfg = cfg.model_copy(update={"models": [ModelConfig(name="spline", predictors=PREDS, shrink="heuristic")]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run(cfg)
+        df = load_dataset("redmi-cohort")
+        direct = fit_logistic(df, "refractory", PREDS, event="1")
+    m = res.model("spline")
+    factor = heuristic_shrinkage(direct)
+    assert m.fit.shrinkage == {"method": "heuristic", "factor": pytest.approx(factor)}
+    assert_allclose(m.fit.coefficients[1:], factor * direct.coefficients[1:], rtol=1e-10)
+    assert any("shrunk by a factor" in n for n in m.notes)
+    assert m.spec.lineage[0]["shrinkage"]["method"] == "heuristic"
 
 
 @pytest.mark.unit

@@ -24,6 +24,8 @@ from myorisk.modeling.tableone import (
 
 from conftest import load_data, load_r
 
+pytestmark = pytest.mark.r_parity
+
 R = load_r("tableone")
 RTOL = 1e-8  # deterministic statistics
 PTOL = 1e-6  # p-values

@@ -14,6 +14,8 @@ import pytest
 from myorisk.errors import InputError
 from myorisk.myositis.tis import improvement_points, percent_improvement, total_improvement_score
 
+pytestmark = pytest.mark.unit
+
 
 def visit(pid="P1", pga=(5, 5), ptga=(5, 5), mmt8=(60, 60), haq=(1, 1), ck=(1000, 1000),
           extramuscular=(2, 2), **extra) -> dict:

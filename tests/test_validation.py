@@ -22,6 +22,8 @@ from myorisk.modeling.validation import (
 
 from conftest import load_data, load_r
 
+pytestmark = pytest.mark.r_parity
+
 SETS = {
     "birthwt": ("low", ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"]),
     "endometrial": ("HG", ["NV", "PI", "EH"]),  # separated: rms stops at eps, kept

@@ -23,6 +23,8 @@ from myorisk.web.app import _NoValues, access_log_config
 from myorisk.web.registry import BINARY_FALSE, BINARY_TRUE, DEFAULT_BANDS, band_of
 from myorisk.web.svg import nomogram_svg
 
+pytestmark = pytest.mark.unit
+
 BUNDLED = ["pmdm-comprehensive", "pmdm-noninvasive", "redmi"]
 PATIENT = {"anti_tif1g": 1, "alopecia": 0, "gi_vas": 3.5}
 

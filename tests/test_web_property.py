@@ -25,6 +25,8 @@ from schemathesis.config import SchemathesisConfig
 from myorisk.modeling.spec import ModelSpec, VariableSpec, load_spec, predict
 from myorisk.web import create_app
 
+pytestmark = pytest.mark.slow
+
 # schemathesis calls the application as host "testserver"
 APP = create_app(allowed_hosts=("localhost", "testserver"))
 CLIENT = TestClient(APP, base_url="http://localhost")

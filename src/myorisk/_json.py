@@ -13,8 +13,9 @@ __all__ = ["clean"]
 def clean(obj: object) -> object:
     """Return ``obj`` with numpy scalars and arrays as Python values and NaN/±inf as None.
 
-    Mappings keep their order (keys become strings); tuples become lists; pandas objects are
-    not handled here (convert with ``to_dict``/``tolist`` first).
+    Mappings keep their order (keys become strings); tuples become lists; pandas' missing
+    markers (``pd.NA``, ``pd.NaT``) become None; other pandas objects are not handled here
+    (convert with ``to_dict``/``tolist`` first).
     """
     if isinstance(obj, Mapping):
         return {str(k): clean(v) for k, v in obj.items()}
@@ -29,4 +30,6 @@ def clean(obj: object) -> object:
     if isinstance(obj, float | np.floating):
         v = float(obj)
         return v if math.isfinite(v) else None
+    if type(obj).__name__ in ("NAType", "NaTType"):  # pd.NA, pd.NaT (pandas not imported here)
+        return None
     return obj

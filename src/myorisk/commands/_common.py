@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from myorisk.errors import InputError
+from myorisk.errors import InputError, did_you_mean
 
 if TYPE_CHECKING:  # numpy and pandas load when a command uses them, not for --help
     import numpy as np
@@ -101,6 +101,15 @@ def save_plot(fig: Any, path: Path, *, quiet: bool = False) -> None:
     write_bytes_atomic(path, buf.getvalue())
     if not quiet:
         out.print(f"figure written to {path}", markup=False)
+
+
+EncodingOpt = Annotated[str | None, typer.Option(
+    "--encoding", help="Text encoding of a CSV/TSV file (utf-8, gb18030, gbk, cp1252, utf-16…); default: detected "
+                       "(byte-order mark, UTF-8, GB18030 or Windows-1252), refused when unclear.")]
+SepOpt = Annotated[str | None, typer.Option(
+    "--sep", help="Separator of a CSV/TSV file: ',' ';' 'tab' or '|'; default: detected.")]
+DecimalOpt = Annotated[str | None, typer.Option(
+    "--decimal", help="Decimal mark of a CSV/TSV file: '.' or ','; default: detected ('.' in a comma-separated file).")]
 
 
 class CiMethod(str, Enum):
@@ -194,10 +203,43 @@ def refs(items: Sequence[str] | None) -> dict[str, str]:
     return out
 
 
-def read(path: Path) -> pd.DataFrame:
+def read(path: Path, encoding: str | None = None, sep: str | None = None, decimal: str | None = None,
+         *, sheet: str | int | None = None, harmonise: bool = True) -> pd.DataFrame:
+    """Read a data file with the one tabular reader; say on stderr how a text file was read when
+    it was not plain comma-separated UTF-8 with decimal points (so a wrong guess is seen).
+
+    With ``harmonise`` (default) whole columns of accepted words are written in their one form
+    (yes/no words → 0/1, M/F → male/female; :func:`myorisk.codes.harmonise`), with a note."""
     from myorisk.myositis.io import read_data
 
-    return read_data(path)
+    df = read_data(path, sheet=sheet, encoding=encoding, sep=sep, decimal=decimal)
+    note_read(df, Path(path).name)
+    if harmonise:
+        from myorisk.codes import harmonise as _harmonise
+
+        how = df.attrs.get("read")
+        df = _harmonise(df)
+        if df.attrs.get("harmonised"):
+            note(f"{Path(path).name}: read yes/no words as 1/0 and level words as level names in "
+                 f"{', '.join(repr(c) for c in df.attrs['harmonised'])} (accepted codes: docs/cohort-files.md)")
+        df.attrs["read"] = how
+    return df
+
+
+def note_read(df: pd.DataFrame, source: str) -> None:
+    """A note naming the separator, decimal mark and encoding of a text file that is not plain CSV."""
+    how = df.attrs.get("read")
+    if not how:
+        return
+    parts = []
+    if how.get("sep") not in (",", None):
+        parts.append({";": "semicolon", "\t": "tab", "|": "vertical-bar"}.get(how["sep"], how["sep"]) + "-separated")
+    if how.get("decimal") == ",":
+        parts.append("decimal comma")
+    if how.get("encoding") not in ("utf-8", "utf-8-sig", "ascii", None):
+        parts.append(f"encoding {how['encoding']}")
+    if parts:
+        note(f"{source}: read as {', '.join(parts)} (override with --sep, --decimal, --encoding)")
 
 
 def dump(obj: Any) -> None:
@@ -409,7 +451,11 @@ def complete(df: pd.DataFrame, columns: Sequence[str], source: str) -> pd.DataFr
 
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise InputError(f"{source}: column '{missing[0]}' not found (columns are: {', '.join(map(str, df.columns[:20]))})")
+        raise InputError(f"{source}: column '{missing[0]}' not found (columns are: {', '.join(map(str, df.columns[:20]))})"
+                         + did_you_mean(missing[0], list(df.columns)))
+    empty = [c for c in columns if len(df) and df[c].isna().all()]
+    if empty:
+        raise InputError(f"{source}: column '{empty[0]}' is 100% missing (no value in any of the {len(df)} rows)")
     sub = df[list(columns)]
     miss = sub.isna().any(axis=1)
     if len(sub) and miss.all():

@@ -63,11 +63,11 @@ def imputed_sets(df, outcome: str, predictors: list[str], *, m: int | None, seed
     return imp.completed(), imp
 
 
-def read_imputations(path: Path, column: str):
+def read_imputations(path: Path, column: str, read: tuple = (None, None, None)):
     """Completed data sets from a long file (imputation 0, the original, is left out)."""
     from myorisk.modeling.imputation import split_long
 
-    return split_long(common.read(path), column, source=path.name)
+    return split_long(common.read(path, *read), column, source=path.name)
 
 
 def drawn_seed(seed: int | None) -> int:

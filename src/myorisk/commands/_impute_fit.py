@@ -13,17 +13,17 @@ from myorisk.commands._common import out
 def fit_pooled(data: Path, outcome: str, preds: list[str], *, firth: bool, level: float, cats: list[str],
                reference: dict, event: str | None, impute: int | None, seed: int | None,
                imputations: Path | None, column: str, auxiliary: str | None, maxit: int,
-               save: Path | None, name: str | None, as_json: bool) -> None:
+               save: Path | None, name: str | None, as_json: bool, read: tuple = (None, None, None)) -> None:
     """Fit to every completed data set, pool by Rubin's rules, print (or --json) and --save."""
     from myorisk.modeling.imputation import fit_imputed
 
     imp = None
     if imputations is not None:
-        sets = _impute.read_imputations(imputations, column)
+        sets = _impute.read_imputations(imputations, column, read)
         method, src = "given", imputations.name
     else:
         seed = _impute.drawn_seed(seed)
-        df = common.read(data)
+        df = common.read(data, *read)
         sets, imp = _impute.imputed_sets(df, outcome, preds, m=impute, seed=seed, maxit=maxit,
                                          categorical=cats, auxiliary=auxiliary, source=data.name)
         method, src = "mice", data.name
@@ -58,23 +58,25 @@ def fit_pooled(data: Path, outcome: str, preds: list[str], *, firth: bool, level
         common.note(w)
 
 
-def _sets(data, outcome, preds, *, impute, seed, imputations, column, auxiliary, maxit, cats):
+def _sets(data, outcome, preds, *, impute, seed, imputations, column, auxiliary, maxit, cats,
+          read: tuple = (None, None, None)):
     if imputations is not None:
-        return _impute.read_imputations(imputations, column), None, None, imputations.name
+        return _impute.read_imputations(imputations, column, read), None, None, imputations.name
     seed = _impute.drawn_seed(seed)
-    sets, imp = _impute.imputed_sets(common.read(data), outcome, preds, m=impute, seed=seed, maxit=maxit,
+    sets, imp = _impute.imputed_sets(common.read(data, *read), outcome, preds, m=impute, seed=seed, maxit=maxit,
                                      categorical=cats, auxiliary=auxiliary, source=data.name)
     return sets, imp, seed, data.name
 
 
 def univariate_pooled(data: Path, outcome: str, preds: list[str], *, level: float, cats: list[str], reference: dict,
                       event: str | None, impute: int | None, seed: int | None, imputations: Path | None,
-                      column: str, auxiliary: str | None, maxit: int, as_json: bool) -> None:
+                      column: str, auxiliary: str | None, maxit: int, as_json: bool,
+                      read: tuple = (None, None, None)) -> None:
     """univariate --impute/--imputations: each candidate pooled by Rubin's rules."""
     from myorisk.modeling.imputation import univariate_imputed
 
     sets, imp, seed, src = _sets(data, outcome, preds, impute=impute, seed=seed, imputations=imputations,
-                                 column=column, auxiliary=auxiliary, maxit=maxit, cats=cats)
+                                 column=column, auxiliary=auxiliary, maxit=maxit, cats=cats, read=read)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = univariate_imputed(sets, outcome, preds, level=level, categorical=cats, reference=reference,
@@ -92,12 +94,13 @@ def univariate_pooled(data: Path, outcome: str, preds: list[str], *, level: floa
 
 def select_pooled(data: Path, outcome: str, preds: list[str], *, alpha: float, cats: list[str], reference: dict,
                   event: str | None, impute: int | None, seed: int | None, imputations: Path | None,
-                  column: str, auxiliary: str | None, maxit: int, as_json: bool) -> None:
+                  column: str, auxiliary: str | None, maxit: int, as_json: bool,
+                  read: tuple = (None, None, None)) -> None:
     """select --impute/--imputations: p-value screen on pooled tests (Wood et al. 2008)."""
     from myorisk.modeling.imputation import select_pscreen_imputed
 
     sets, imp, seed, src = _sets(data, outcome, preds, impute=impute, seed=seed, imputations=imputations,
-                                 column=column, auxiliary=auxiliary, maxit=maxit, cats=cats)
+                                 column=column, auxiliary=auxiliary, maxit=maxit, cats=cats, read=read)
     info = imp.info() if imp is not None else {"m": len(sets), "method": "given", "file": str(imputations)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -15,13 +15,13 @@ from myorisk.errors import InputError
 
 
 def _designs(data: Path, outcome: str, predictors: str, categorical, reference, event, *, impute, seed,
-             maxit, auxiliary):
+             maxit, auxiliary, read: tuple = (None, None, None)):
     from myorisk.modeling.design import build_design
 
     preds = common.columns_list(predictors)
     cats = common.split(categorical)
     refs = common.refs(reference)
-    df = common.read(data)
+    df = common.read(data, *read)
     if impute is None:
         design = build_design(df, outcome, preds, categorical=cats, reference=refs, event=event, source=data.name)
         msg = design.missing.message()
@@ -70,7 +70,7 @@ def _how(imp, seed) -> str:
 
 def run_validate(data, outcome, predictors, *, bootstrap, seed, select, alpha, screen_alpha, resamples,
                  failure_policy, categorical, reference, event, impute, ci, level, maxit, auxiliary,
-                 as_json) -> None:
+                 as_json, read: tuple = (None, None, None)) -> None:
     """validate with --impute and/or --ci."""
     from myorisk.modeling.mi_validation import CI_METHOD, validate_imputed
 
@@ -78,7 +78,7 @@ def run_validate(data, outcome, predictors, *, bootstrap, seed, select, alpha, s
     seed = _impute.drawn_seed(seed)
     selection = _selection(select, alpha, screen_alpha)
     designs, imp = _designs(data, outcome, predictors, categorical, reference, event, impute=impute, seed=seed,
-                            maxit=maxit, auxiliary=auxiliary)
+                            maxit=maxit, auxiliary=auxiliary, read=read)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = validate_imputed(designs, B=bootstrap or _default_b(), seed=seed, selection=selection,
@@ -107,7 +107,7 @@ def run_validate(data, outcome, predictors, *, bootstrap, seed, select, alpha, s
 
 def run_calibrate(data, outcome, predictors, *, bootstrap, seed, select, alpha, screen_alpha, resamples,
                   failure_policy, categorical, reference, event, impute, ci, level, maxit, auxiliary,
-                  as_json) -> None:
+                  as_json, read: tuple = (None, None, None)) -> None:
     """calibrate with --impute and/or --ci."""
     from myorisk.modeling.mi_validation import CI_METHOD, calibrate_imputed
 
@@ -115,7 +115,7 @@ def run_calibrate(data, outcome, predictors, *, bootstrap, seed, select, alpha, 
     seed = _impute.drawn_seed(seed)
     selection = _selection(select, alpha, screen_alpha)
     designs, imp = _designs(data, outcome, predictors, categorical, reference, event, impute=impute, seed=seed,
-                            maxit=maxit, auxiliary=auxiliary)
+                            maxit=maxit, auxiliary=auxiliary, read=read)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = calibrate_imputed(designs, B=bootstrap or _default_b(), seed=seed, selection=selection,

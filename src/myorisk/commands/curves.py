@@ -12,13 +12,16 @@ import typer
 from myorisk.commands import _common as common
 from myorisk.commands._common import (
     DataArg,
+    DecimalOpt,
+    EncodingOpt,
     EventOpt,
     JsonOpt,
     OutcomeOpt,
     PlotOpt,
+    SepOpt,
     out,
 )
-from myorisk.errors import InputError
+from myorisk.errors import InputError, did_you_mean
 
 
 # ----------------------------------------------------------------------------- roc
@@ -39,6 +42,7 @@ def roc(
     event: EventOpt = None,
     plot: PlotOpt = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """ROC curves, AUC with DeLong CI, Youden-optimal threshold; with several scores, paired DeLong
     tests of every pair (raw and Holm-adjusted p); with --versus, the unpaired DeLong test between two cohorts."""
@@ -51,9 +55,9 @@ def roc(
     if versus is not None and len(score) != 1:
         raise InputError("--versus compares one --score between two files")
     common.check_plot(plot, data, versus)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     if outcome not in df.columns:
-        raise InputError(f"{data.name}: column '{outcome}' not found")
+        raise InputError(f"{data.name}: column '{outcome}' not found" + did_you_mean(outcome, list(df.columns)))
     sub = common.complete(df, [*score], data.name).join(df[[outcome]], how="inner")
     sub = common.drop_missing_outcome(sub, outcome, data.name)
     y, ev = common.outcome01(sub, outcome, event, data.name)
@@ -96,9 +100,9 @@ def roc(
             "one comparison: no multiplicity adjustment needed (p_holm = p)")
     plot_curves = [(s, r) for s, r in zip(score, res_list, strict=True)]
     if versus is not None:
-        df2 = common.read(versus)
+        df2 = common.read(versus, encoding, sep, decimal)
         if outcome not in df2.columns:
-            raise InputError(f"{versus.name}: column '{outcome}' not found")
+            raise InputError(f"{versus.name}: column '{outcome}' not found" + did_you_mean(outcome, list(df2.columns)))
         sub2 = common.complete(df2, [score[0]], versus.name).join(df2[[outcome]], how="inner")
         sub2 = common.drop_missing_outcome(sub2, outcome, versus.name)
         y2, _ = common.outcome01(sub2, outcome, event, versus.name)
@@ -159,6 +163,7 @@ def dca(
     event: EventOpt = None,
     plot: PlotOpt = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Decision curve analysis: net benefit of each model, treat all and treat none (dcurves rules)."""
     from myorisk.modeling.decision import decision_curve, parse_threshold_grid
@@ -169,9 +174,9 @@ def dca(
     common.check_grid_size(thresholds)
     grid = parse_threshold_grid(thresholds)
     common.check_plot(plot, data)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     if outcome not in df.columns:
-        raise InputError(f"{data.name}: column '{outcome}' not found")
+        raise InputError(f"{data.name}: column '{outcome}' not found" + did_you_mean(outcome, list(df.columns)))
     sub = common.complete(df, [*score], data.name).join(df[[outcome]], how="inner")
     sub = common.drop_missing_outcome(sub, outcome, data.name)
     y, _ = common.outcome01(sub, outcome, event, data.name)

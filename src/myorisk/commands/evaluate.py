@@ -12,8 +12,18 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
-from myorisk.commands._common import DataArg, EventOpt, ExtrapolateOpt, JsonOpt, PlotOpt, out
-from myorisk.errors import InputError
+from myorisk.commands._common import (
+    DataArg,
+    DecimalOpt,
+    EncodingOpt,
+    EventOpt,
+    ExtrapolateOpt,
+    JsonOpt,
+    PlotOpt,
+    SepOpt,
+    out,
+)
+from myorisk.errors import InputError, did_you_mean
 
 
 def _calibration_curve(prob: np.ndarray, y: np.ndarray, n_points: int = 50) -> list[dict[str, float]]:
@@ -63,6 +73,7 @@ def evaluate(
     maxit: Annotated[int, typer.Option("--maxit", min=1, max=200, help="Iterations of each imputation chain (--impute).")] = 10,
     auxiliary: Annotated[str | None, typer.Option("--auxiliary", help="Comma-separated columns used only to impute (--impute).")] = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Validate predicted risks against outcomes: C with DeLong CI, Brier, calibration intercept/slope,
     calibration-in-the-large, Emax/E90/Eavg, Spiegelhalter, Hosmer–Lemeshow, calibration and decision curves."""
@@ -76,9 +87,9 @@ def evaluate(
         raise InputError(f"--recalibrate must be intercept, logistic or refit, not {recalibrate!r}")
     common.guard_output(save, "--save", data, model)
     common.check_plot(plot, data, model)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     if outcome not in df.columns:
-        raise InputError(f"{data.name}: column '{outcome}' not found")
+        raise InputError(f"{data.name}: column '{outcome}' not found" + did_you_mean(outcome, list(df.columns)))
     spec = None
     imputed = None
     if prob is not None:
@@ -91,7 +102,8 @@ def evaluate(
             raise InputError(f"{data.name}: column '{prob}' holds values outside [0, 1] (rows {rows})")
         label = prob
     else:
-        from myorisk.modeling.spec import load_spec, predict
+        from myorisk.modeling.spec import predict
+        from myorisk.published.files import load_spec
 
         spec = load_spec(model)
         needed = [v.name for v in spec.variables]
@@ -129,7 +141,7 @@ def evaluate(
                         "caveats": spec.provenance.get("caveats", [])}
     if recalibrate is not None:
         from myorisk.modeling.spec import recalibrate as do_recal
-        from myorisk.modeling.spec import save_spec
+        from myorisk.published.files import save_spec
 
         frame = sub.copy()
         frame[outcome] = y
@@ -180,12 +192,13 @@ def table1(
     nonnormal: Annotated[str, typer.Option("--nonnormal", help="Columns shown as median [IQR] with rank tests; 'auto' (the default, as `study`): decided per variable by the Shapiro–Wilk rule; 'none': mean ± SD for all.")] = "auto",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the table: .csv, .xlsx or .html.")] = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Baseline characteristics (Table 1) by group with the test used and its statistic."""
     from myorisk.modeling import tableone as t1
 
     common.guard_output(output, "--output", data)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     # the same rule as the study's Table 1 (study.config Table1Config.nonnormal = "auto")
     nn: Any = ("auto" if nonnormal.strip().lower() == "auto" else
                None if nonnormal.strip().lower() == "none" else (common.split(nonnormal) or None))
@@ -199,14 +212,15 @@ def table1(
         res = t1.table_one(df, by=by, variables=common.split(variables),
                            categorical=cats or None, nonnormal=nn)
     except InputError as e:  # the engine does not know the file: every message names it
-        msg = str(e)
-        raise InputError(msg if msg.startswith(f"{data.name}:") else f"{data.name}: {msg}") from None
+        raise e.with_file(data.name) from None
     if output is not None:
         ext = output.suffix.lower()
+        from myorisk.report import files as t1_files
+
         if ext == ".csv":
-            t1.write_csv(res, output)
+            t1_files.write_csv(res, output)
         elif ext == ".xlsx":
-            t1.write_xlsx(res, output)
+            t1_files.write_xlsx(res, output)
         elif ext in (".html", ".htm"):
             from myorisk.atomic import write_text_atomic
 
@@ -322,8 +336,7 @@ def sample_size(
         res = riley_binary(prevalence=prevalence, parameters=parameters, csrsquared=csrsquared,
                            nagrsquared=nagrsquared, cstatistic=cstatistic, shrinkage=shrinkage)
     except InputError as e:  # the engine names its function; the user typed options
-        msg = str(e).removeprefix("riley_binary: ")
-        raise InputError(f"sample-size: {msg}") from None
+        raise e.with_file("sample-size", replace=True) from None
     if as_json:
         common.dump(res.to_dict())
         return

@@ -12,9 +12,12 @@ from myorisk.commands import _impute
 from myorisk.commands._common import (
     CategoricalOpt,
     DataArg,
+    DecimalOpt,
+    EncodingOpt,
     JsonOpt,
     OutcomeOpt,
     PredictorsOpt,
+    SepOpt,
     out,
 )
 from myorisk.errors import InputError
@@ -44,6 +47,7 @@ def impute(
     plot_densities: Annotated[Path | None, typer.Option("--plot-densities", help="Observed vs imputed distributions per variable; PNG, SVG or PDF.")] = None,
     plot_missing: Annotated[Path | None, typer.Option("--plot-missing", help="Share missing per variable; PNG, SVG or PDF.")] = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Impute missing values by chained equations (PMM, logistic, polytomous; outcome in every model).
 
@@ -59,7 +63,7 @@ def impute(
     for p, opt in ((plot, "--plot"), (plot_densities, "--plot-densities"), (plot_missing, "--plot-missing")):
         _fig_path(p, opt, data)
     seed = _impute.drawn_seed(seed)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     _, imp = _impute.imputed_sets(df, outcome, preds, m=m or None, seed=seed, maxit=maxit, categorical=cats,
                                   auxiliary=auxiliary, source=data.name)
     if output is not None:

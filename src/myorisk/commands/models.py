@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
-from myorisk.commands._common import ExtrapolateOpt, JsonOpt, out
+from myorisk.commands._common import DecimalOpt, EncodingOpt, ExtrapolateOpt, JsonOpt, SepOpt, out
 from myorisk.errors import InputError
 
 
@@ -79,12 +79,17 @@ def predict(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Scored file to write (with --input).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="One patient's value, VAR=VALUE (repeatable).")] = None,
     extrapolate: ExtrapolateOpt = False,
+    strict: Annotated[bool, typer.Option("--strict", help="With --input: refuse a file with any missing value "
+                                                          "(default: score the complete rows, leave the others blank "
+                                                          "and list them).")] = False,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Predicted probability, linear predictor and nomogram points — for one patient (--set or a JSON
     object on stdin) or a file of patients (--input, --output)."""
-    from myorisk.modeling.spec import load_spec, predict_one
     from myorisk.modeling.spec import predict as score
+    from myorisk.modeling.spec import predict_one
+    from myorisk.published.files import load_spec
 
     if input is not None and set_:
         raise InputError("give either --input FILE or --set VAR=VALUE, not both")
@@ -94,8 +99,17 @@ def predict(
     spec = load_spec(model)
     notice = spec.notice()
     if input is not None:
-        df = common.read(input)
-        scored = score(spec, df, source=input.name, extrapolate=extrapolate or None)
+        df = common.read(input, encoding, sep, decimal, harmonise=False)
+        scored = score(spec, df, source=input.name, extrapolate=extrapolate or None,
+                       missing="error" if strict else "skip")
+        skipped = scored.attrs.get("incomplete") or []
+        if skipped and len(skipped) == len(df):
+            raise InputError(f"{input.name}: every row has a missing value in the model's variables "
+                             f"({', '.join(v.name for v in spec.variables)}): nothing to score")
+        if skipped:  # as fit reports the rows it excludes: never silently
+            common.note(f"{input.name}: {len(skipped)} of {len(df)} rows have a missing value in the model's variables "
+                        f"and were not scored (blank predictions; {common.rows_text(skipped)}); --strict refuses "
+                        f"such a file")
         result = pd.concat([df, scored], axis=1)
         if notice:  # after the checks: an error stays one line on stderr
             common.note(notice)
@@ -149,9 +163,14 @@ def predict(
     try:
         res = predict_one(spec, values, source=source, extrapolate=extrapolate or None)
     except InputError as e:  # one patient: no rows, the variables are named as typed
-        import re
+        from myorisk.errors import Problem
 
-        raise InputError(re.sub(r"row 1, column ('[^']+'): ", r"\1: ", str(e))) from None
+        probs = [Problem(source, None, p.column, p.value, p.rule) if p.column else p for p in e.problems]
+        if any(p.column for p in e.problems):
+            words = "; ".join(f"'{p.column}': " + ("" if p.value is None else f"'{p.value}' ") + p.rule
+                              for p in probs)
+            raise InputError(f"{source}: {words}", problems=probs) from None
+        raise
     if notice:
         common.note(notice)
     if res.get("extrapolated"):

@@ -16,7 +16,16 @@ import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
-from myorisk.commands._common import DataArg, EventOpt, ExtrapolateOpt, JsonOpt, out
+from myorisk.commands._common import (
+    DataArg,
+    DecimalOpt,
+    EncodingOpt,
+    EventOpt,
+    ExtrapolateOpt,
+    JsonOpt,
+    SepOpt,
+    out,
+)
 from myorisk.errors import InputError
 
 
@@ -63,10 +72,11 @@ def site_summary(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what the file would contain; write nothing.")] = False,
     extrapolate: ExtrapolateOpt = False,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Summarise a model's performance in one centre as a shareable site file: aggregates only
     (O/E, calibration, C, Brier, net benefit, calibration table, case mix), small cells suppressed."""
-    from myorisk.modeling.spec import load_spec
+    from myorisk.published.files import load_spec
     from myorisk.study.multicentre import describe_site, summarise_frame
 
     if out_path is None and not dry_run:
@@ -78,7 +88,7 @@ def site_summary(
         raise InputError(f"--out {out_path}: folder '{out_path.parent}' does not exist")
     thr = _floats(thresholds, "--thresholds")
     spec = load_spec(model)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     doc, excluded, scored = summarise_frame(df, spec, site=site, outcome=outcome, event=event, min_cell=min_cell,
                                             thresholds=thr, source=data.name, extrapolate=extrapolate or None,
                                             synthetic=_is_synthetic(df))

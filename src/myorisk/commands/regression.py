@@ -17,12 +17,15 @@ from myorisk.commands._common import (
     CategoricalOpt,
     CiMethod,
     DataArg,
+    DecimalOpt,
+    EncodingOpt,
     EventOpt,
     JsonOpt,
     OutcomeOpt,
     PlotOpt,
     PredictorsOpt,
     ReferenceOpt,
+    SepOpt,
     out,
 )
 from myorisk.errors import InputError
@@ -88,6 +91,7 @@ def fit(
     maxit: _impute.MaxitOpt = 10,
     per: PerOpt = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Fit a logistic regression (maximum likelihood, Firth or penalised) and show ORs with CIs and model statistics.
 
@@ -111,9 +115,10 @@ def fit(
 
         fit_pooled(data, outcome, preds, firth=firth, level=level, cats=cats, reference=common.refs(reference),
                    event=event, impute=impute, seed=seed, imputations=imputations, column=imputation_column,
-                   auxiliary=auxiliary, maxit=maxit, save=save, name=name, as_json=as_json)
+                   auxiliary=auxiliary, maxit=maxit, save=save, name=name, as_json=as_json,
+                   read=(encoding, sep, decimal))
         return
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = fit_logistic(
@@ -124,7 +129,8 @@ def fit(
         if shrink is not None:
             res = _shrunk(res, df, outcome, preds, cats, reference, event, data.name, shrink, bootstrap, seed)
     if save is not None:
-        from myorisk.modeling.spec import ModelSpec, save_spec
+        from myorisk.modeling.spec import ModelSpec
+        from myorisk.published.files import save_spec
 
         spec = ModelSpec.from_fit(res, df, name=name or save.stem)
         save_spec(spec, save)
@@ -205,6 +211,7 @@ def univariate(
     auxiliary: _impute.AuxiliaryOpt = None,
     maxit: _impute.MaxitOpt = 10,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Each candidate predictor alone: OR, CI and p (Table 2 of a prediction study)."""
     if impute is not None or imputations is not None:
@@ -220,7 +227,7 @@ def univariate(
                           cats=common.categorical_list(categorical, common.columns_list(predictors)),
                           reference=common.refs(reference), event=event, impute=impute, seed=seed,
                           imputations=imputations, column=imputation_column, auxiliary=auxiliary, maxit=maxit,
-                          as_json=as_json)
+                          as_json=as_json, read=(encoding, sep, decimal))
         return
     from myorisk.modeling.per_unit import odds_ratios_per
     from myorisk.modeling.selection import univariate as run
@@ -228,7 +235,7 @@ def univariate(
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
     units = _units(per, preds, cats)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(df, outcome, preds, ci=ci.value, level=level, firth=firth,
@@ -267,12 +274,12 @@ class LassoRule(str, Enum):
 
 
 def _select_lasso(data, outcome, preds, categorical, reference, event, alpha, lam, folds, seed, foldid,
-                  rule, as_json) -> None:  # noqa: ANN001
+                  rule, as_json, read_options=(None, None, None)) -> None:  # noqa: ANN001
     """``select --method lasso``: glmnet's path, λ from --lambda or cross-validation."""
     from myorisk.modeling.design import build_design
     from myorisk.modeling.lasso import lasso_cv, lasso_path
 
-    df = common.read(data)
+    df = common.read(data, *read_options)
     if foldid is not None and foldid not in df.columns:
         raise InputError(f"{data.name}: --foldid column '{foldid}' not found")
     design = build_design(df, outcome, preds, categorical=common.categorical_list(categorical, preds),
@@ -336,6 +343,7 @@ def select(
     auxiliary: _impute.AuxiliaryOpt = None,
     maxit: _impute.MaxitOpt = 10,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Select predictors (study A's p-value screen, backward AIC, or LASSO) and show the final model."""
     if impute is not None or imputations is not None:
@@ -350,14 +358,14 @@ def select(
                       cats=common.categorical_list(categorical, common.columns_list(predictors)),
                       reference=common.refs(reference), event=event, impute=impute, seed=seed,
                       imputations=imputations, column=imputation_column, auxiliary=auxiliary, maxit=maxit,
-                      as_json=as_json)
+                      as_json=as_json, read=(encoding, sep, decimal))
         return
     from myorisk.modeling.selection import backward_aic, select_pscreen
 
     preds = common.columns_list(predictors)
     if method is SelectMethod.lasso:
         _select_lasso(data, outcome, preds, categorical, reference, event, 1.0 if alpha is None else alpha,
-                      lambda_, folds, seed, foldid, rule or LassoRule.min, as_json)
+                      lambda_, folds, seed, foldid, rule or LassoRule.min, as_json, (encoding, sep, decimal))
         return
     for opt, val in (("--lambda", lambda_), ("--seed", seed), ("--foldid", foldid), ("--rule", rule)):
         if val is not None:
@@ -365,7 +373,7 @@ def select(
     alpha = 0.05 if alpha is None else alpha
     if not 0.0 < alpha < 1.0:
         raise InputError(f"--alpha: the significance level must be between 0 and 1, not {alpha}")
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     kw = dict(categorical=common.categorical_list(categorical, preds), reference=common.refs(reference),
               event=event, source=data.name)
     with warnings.catch_warnings():
@@ -396,6 +404,7 @@ def nomogram(
     event: EventOpt = None,
     plot: PlotOpt = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Fit a logistic model and show its nomogram (rms scaling: 0-100 points on the widest predictor)."""
     from myorisk.modeling.logistic import fit_logistic
@@ -404,7 +413,7 @@ def nomogram(
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
     common.check_plot(plot, data)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = fit_logistic(df, outcome, preds, categorical=cats,
@@ -439,6 +448,7 @@ def anova(
     event: EventOpt = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Dot chart of χ² − d.f. per factor (PNG, SVG or PDF by extension).")] = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Wald χ² per factor with its nonlinear and interaction parts, and totals (rms anova).
 
@@ -450,7 +460,7 @@ def anova(
     preds = common.columns_list(predictors)
     cats = common.categorical_list(categorical, preds)
     common.check_plot(plot, data)
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = fit_logistic(df, outcome, preds, firth=firth, categorical=cats,
@@ -484,6 +494,7 @@ def pentrace(
     reference: ReferenceOpt = None,
     event: EventOpt = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Choose the penalty of a penalised fit: the largest corrected AIC over a grid (rms pentrace)."""
     from myorisk.modeling.design import build_design
@@ -495,7 +506,7 @@ def pentrace(
         grid = [float(v) for v in common.split(penalties)]
     except ValueError:
         raise InputError(f"--penalties: '{penalties}' is not a comma-separated list of numbers") from None
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     design = build_design(df, outcome, preds, categorical=cats, reference=common.refs(reference),
                           event=event, source=data.name)
     with warnings.catch_warnings():
@@ -529,6 +540,7 @@ def effects(
     event: EventOpt = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Figure of every partial effect (PNG, SVG or PDF by extension).")] = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Partial effect of each predictor with pointwise 95% CIs, others at their adjust-to values (rms Predict)."""
     from myorisk.modeling.effects import effects as run
@@ -539,11 +551,11 @@ def effects(
     common.check_plot(plot, data)
     grid: dict[str, list] = {}
     for item in at or []:
-        var, sep, vals = item.partition("=")
-        if not sep or not vals.strip():
+        var, eq, vals = item.partition("=")
+        if not eq or not vals.strip():
             raise InputError(f"--at '{item}': write VAR=v1,v2,…")
         grid[var.strip()] = [_value(v) for v in common.split(vals)]
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = fit_logistic(df, outcome, preds, categorical=cats, reference=common.refs(reference),

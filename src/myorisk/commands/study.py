@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from myorisk.commands import _common as common
-from myorisk.commands._common import err, out
+from myorisk.commands._common import DecimalOpt, EncodingOpt, SepOpt, err, out
 
 WRITE_STEP = "Write report, figures and tables"
 
@@ -61,13 +61,14 @@ def study(
     check: Annotated[bool, typer.Option("--check", help="Only validate the configuration and data, then stop.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary (paths, AUCs) on stdout.")] = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Run a whole prediction-model study from a YAML configuration into one report folder."""
     from myorisk.report.write import check_output_folder, write
     from myorisk.study.config import load_config
     from myorisk.study.pipeline import prepare, run
 
-    cfg = load_config(config).with_bootstrap(B=bootstrap, seed=seed)
+    cfg = load_config(config).with_bootstrap(B=bootstrap, seed=seed).with_reading(encoding, sep, decimal)
     target = out_dir or Path(f"{config.stem}-report")
     if not check:
         check_output_folder(target)  # a folder that cannot take the report: say so before any work

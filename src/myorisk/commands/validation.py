@@ -17,12 +17,15 @@ from myorisk.commands import _impute
 from myorisk.commands._common import (
     CategoricalOpt,
     DataArg,
+    DecimalOpt,
+    EncodingOpt,
     EventOpt,
     JsonOpt,
     OutcomeOpt,
     PlotOpt,
     PredictorsOpt,
     ReferenceOpt,
+    SepOpt,
     err,
     out,
 )
@@ -74,7 +77,8 @@ def _progress(label: str, enabled: bool):
 
 
 def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, event, select, alpha, resamples,
-             *, bootstrap: int | None, seed: int | None, base: str, screen_alpha: float | None):
+             *, bootstrap: int | None, seed: int | None, base: str, screen_alpha: float | None,
+             encoding: str | None = None, sep: str | None = None, decimal: str | None = None):
     """Design, selection, index matrix, B and seed of a validate/calibrate call (all checked first)."""
     from myorisk.modeling.design import build_design
     from myorisk.modeling.validation import SelectionSpec, normalize_resamples
@@ -92,7 +96,7 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
     if not 0.0 < alpha < 1.0:
         raise InputError(f"--alpha must be between 0 and 1, not {alpha}")
 
-    df = common.read(data)
+    df = common.read(data, encoding, sep, decimal)
     design = build_design(df, outcome, common.columns_list(predictors), categorical=common.split(categorical),
                           reference=common.refs(reference), event=event, source=data.name)
     msg = design.missing.message()
@@ -114,10 +118,10 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
         try:
             idx = normalize_resamples(raw, design.X.shape[0], base=base if base == "auto" else int(base))
         except InputError as e:
-            msg = str(e).replace("resamples:", f"{resamples.name}:", 1)
-            if base == "auto" and "0- or 1-based" in msg:
-                msg += "; give --resamples-base 1 (R's sample()) or 0"
-            raise InputError(msg) from None
+            e = e.with_file(resamples.name, replace=True)
+            if base == "auto" and e.option and e.option[0] == "base":
+                e = e.with_hint("give --resamples-base 1 (R's sample()) or 0")
+            raise e from None
         if bootstrap is not None and bootstrap != idx.shape[0]:
             raise InputError(f"--bootstrap {bootstrap} does not match the {idx.shape[0]} resamples in "
                              f"{resamples.name}; drop --bootstrap")
@@ -210,6 +214,7 @@ def validate(
     workers: common.WorkersOpt = None,
     scheduler: common.SchedulerOpt = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp;
     with --by CENTRE, internal–external cross-validation by centre pooled by random-effects meta-analysis."""
@@ -228,7 +233,7 @@ def validate(
         run_validate(data, outcome, predictors, bootstrap=bootstrap, seed=seed, select=select, alpha=alpha,
                  screen_alpha=screen_alpha, resamples=resamples, failure_policy=failure_policy,
                  categorical=categorical, reference=reference, event=event, impute=impute, ci=ci, level=level,
-                 maxit=maxit, auxiliary=auxiliary, as_json=as_json)
+                 maxit=maxit, auxiliary=auxiliary, as_json=as_json, read=(encoding, sep, decimal))
         return
     from myorisk.modeling.validation import validate as run
 
@@ -243,7 +248,8 @@ def validate(
         if bootstrap_only:
             raise InputError(f"{', '.join(bootstrap_only)} belong(s) to the bootstrap; --by validates by leaving "
                              "out centres instead")
-        _validate_by(data, outcome, predictors, by, categorical, reference, event, firth, plot, as_json)
+        _validate_by(data, outcome, predictors, by, categorical, reference, event, firth, plot, as_json,
+                     (encoding, sep, decimal))
         return
     if firth:
         raise InputError("--firth goes with --by CENTRE")
@@ -252,7 +258,8 @@ def validate(
     common.check_plot(plot, data, resamples)
     design, selection, idx, B, seed, wm = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
-        bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
+        bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha,
+        encoding=encoding, sep=sep, decimal=decimal)
     with common.executor_for(workers, scheduler) as ex, _progress("bootstrap", not as_json) as cb, \
             warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -317,6 +324,7 @@ def calibrate(
     workers: common.WorkersOpt = None,
     scheduler: common.SchedulerOpt = None,
     as_json: JsonOpt = False,
+    encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
     if impute is not None or ci:
@@ -330,14 +338,15 @@ def calibrate(
         run_calibrate(data, outcome, predictors, bootstrap=bootstrap, seed=seed, select=select, alpha=alpha,
                  screen_alpha=screen_alpha, resamples=resamples, failure_policy=failure_policy,
                  categorical=categorical, reference=reference, event=event, impute=impute, ci=ci, level=level,
-                 maxit=maxit, auxiliary=auxiliary, as_json=as_json)
+                 maxit=maxit, auxiliary=auxiliary, as_json=as_json, read=(encoding, sep, decimal))
         return
     from myorisk.modeling.calibration import calibrate as run
 
     common.check_plot(plot, data, resamples)
     design, selection, idx, B, seed, wm = _prepare(
         data, outcome, predictors, categorical, reference, event, select, alpha, resamples,
-        bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha)
+        bootstrap=bootstrap, seed=seed, base=resamples_base, screen_alpha=screen_alpha,
+        encoding=encoding, sep=sep, decimal=decimal)
     with common.executor_for(workers, scheduler) as ex, _progress("bootstrap", not as_json) as cb, \
             warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -367,7 +376,7 @@ def calibrate(
 
 
 def _validate_by(data: Path, outcome: str, predictors: str, by: str, categorical, reference, event,
-                 firth: bool, plot: Path | None, as_json: bool) -> None:
+                 firth: bool, plot: Path | None, as_json: bool, read_options=(None, None, None)) -> None:
     """``validate --by CENTRE``: internal–external cross-validation, then random-effects pooling."""
     from myorisk.commands.multicentre import _is_synthetic, _print_meta, _save_fig
     from myorisk.study.multicentre import internal_external
@@ -379,7 +388,7 @@ def _validate_by(data: Path, outcome: str, predictors: str, by: str, categorical
 
     preds = common.columns_list(predictors)
     variables = list(dict.fromkeys(v for e in parse_terms(preds) for v in e.variables))  # rcs(x, 4), a*b
-    df = common.read(data)
+    df = common.read(data, *read_options)
     for c in [outcome, by, *variables]:
         if c not in df.columns:
             raise InputError(f"{data.name}: column '{c}' not found")

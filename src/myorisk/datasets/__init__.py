@@ -17,7 +17,6 @@ Examples
 from __future__ import annotations
 
 import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -107,7 +106,7 @@ def load_dataset(name: str) -> pd.DataFrame:
 
 
 def export_dataset(name: str, path: str | os.PathLike[str]) -> Path:
-    """Write a bundled SYNTHETIC cohort to ``path`` as CSV (atomically); return the path.
+    """Write a bundled SYNTHETIC cohort to ``path`` as CSV (UTF-8 with BOM, atomically); return the path.
 
     The file keeps the ``synthetic`` column (1 in every row).
     """
@@ -115,14 +114,6 @@ def export_dataset(name: str, path: str | os.PathLike[str]) -> Path:
     out = Path(path)
     if out.is_dir():
         out = out / f"{df.attrs['name']}.csv"
-    if not out.parent.exists():
-        raise InputError(f"{out}: folder '{out.parent}' does not exist")
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            df.to_csv(fh, index=False, lineterminator="\n")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    from myorisk.atomic import write_csv_atomic
+
+    return write_csv_atomic(df, out)

@@ -77,7 +77,8 @@ def generate_redmi_centres(seed: int = SEED) -> dict[str, pd.DataFrame]:
         Columns ``patient_id, synthetic, centre, age, sex, anti_tif1g, alopecia, gi_vas,
         refractory``.
     """
-    from myorisk.modeling.spec import linear_predictor, load_spec
+    from myorisk.modeling.spec import linear_predictor
+    from myorisk.published.files import load_spec
 
     spec = load_spec("redmi")
     rng = np.random.default_rng(seed)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from myorisk.errors import InputError
+from myorisk._json import clean as _clean
+from myorisk.errors import InputError, Problem, did_you_mean
 from myorisk.modeling._collate import r_sorted
 
 __all__ = ["Term", "Design", "build_design", "code_outcome", "MissingReport", "penalty_matrix"]
@@ -219,6 +220,8 @@ class Design:
     rows : pandas.Index
         Row labels used.
     missing : MissingReport
+    notes : tuple of str
+        Things the user should know (e.g. which value of a 1/2-coded outcome is the event).
     """
 
     X: np.ndarray
@@ -229,6 +232,7 @@ class Design:
     event: str
     rows: pd.Index
     missing: MissingReport
+    notes: tuple[str, ...] = ()
 
     def term_slices(self) -> list[slice]:
         """Slice of ``X``'s columns belonging to each term."""
@@ -240,11 +244,7 @@ class Design:
 
 
 def _jsonable(v: object) -> object:
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    return v
+    return _clean(v)
 
 
 def _level_label(v: object) -> str:
@@ -276,9 +276,8 @@ def _as_numeric(s: pd.Series, name: str, source: str) -> pd.Series:
     conv = pd.to_numeric(s.astype("string").str.strip(), errors="coerce")
     bad = conv.isna() & ~_is_missing(s)
     if bad.any():
-        cells = [f"row {r}, column '{name}': '{s[r]}' is not a number" for r in s.index[bad][:5]]
-        more = f" (and {int(bad.sum()) - 5} more)" if bad.sum() > 5 else ""
-        raise InputError(f"{source}: " + "; ".join(cells) + more)
+        raise InputError(problems=[Problem(source, r, name, s[r], "is not a number")
+                                   for r in s.index[bad.to_numpy()]])
     return conv.astype(float)
 
 
@@ -333,6 +332,25 @@ def code_outcome(
     return (labels == str(event)).to_numpy(dtype=float), str(event)
 
 
+def outcome_coding_note(y: pd.Series, event: str | None, chosen: str, name: str) -> str | None:
+    """A note saying which value is the event when numbers other than 0/1 code the outcome.
+
+    With ``event`` not given, a 1/2 (or any two-number) coding takes the larger value as the
+    event, as R orders factor levels; the note says so and how to choose the other value.
+    """
+    if event is not None:
+        return None
+    vals = y.dropna()
+    if not (pd.api.types.is_numeric_dtype(vals.dtype) and not pd.api.types.is_bool_dtype(vals.dtype)):
+        return None
+    uniq = r_sorted(_labels(vals))
+    if len(uniq) != 2 or set(uniq) == {"0", "1"}:
+        return None
+    other = uniq[0] if chosen == uniq[1] else uniq[1]
+    return (f"outcome '{name}' is coded {uniq[0]}/{uniq[1]}: {chosen} counts as the event (as R orders "
+            f"the values); if {other} is the event, say so (--event {other})")
+
+
 def build_design(
     data: pd.DataFrame,
     outcome: str,
@@ -384,6 +402,8 @@ def build_design(
             f"{source}: column{'s' if len(missing_cols) > 1 else ''} "
             f"{', '.join(repr(c) for c in missing_cols)} not found (columns are: "
             f"{', '.join(map(str, data.columns[:20]))}{' …' if len(data.columns) > 20 else ''})"
+            + did_you_mean(missing_cols[0], list(data.columns)),
+            problems=[Problem(source, None, c, None, "not found") for c in missing_cols],
         )
     if outcome in predictors:
         raise InputError(f"the outcome {outcome!r} is also listed as a predictor")
@@ -415,6 +435,12 @@ def build_design(
 
     used = [outcome, *predictors]
     miss = pd.DataFrame({c: _is_missing(data[c]) for c in used})
+    empty = [c for c in used if len(data) and miss[c].all()]
+    if empty:
+        raise InputError(
+            f"{source}: column{'s' if len(empty) > 1 else ''} {', '.join(repr(c) for c in empty)} "
+            f"{'are' if len(empty) > 1 else 'is'} 100% missing (no value in any of the {len(data)} rows)",
+            problems=[Problem(source, None, c, None, "is 100% missing") for c in empty])
     drop = miss.any(axis=1)
     report = MissingReport(
         n_rows=int(data.shape[0]),
@@ -426,6 +452,7 @@ def build_design(
     if d.shape[0] == 0:
         raise InputError(f"{source}: every row has a missing value in {', '.join(used)}")
     y, ev = code_outcome(d[outcome], event=event, name=outcome, source=source)
+    note = outcome_coding_note(d[outcome], event, ev, outcome)
 
     mains: dict[str, Term] = {}
     terms: list[Term] = []
@@ -483,6 +510,7 @@ def build_design(
         event=ev,
         rows=d.index,
         missing=report,
+        notes=(note,) if note else (),
     )
 
 

@@ -154,7 +154,8 @@ def _raise_if_separated(design: Design, source: str) -> None:
         f"{source}: {kind} separation — {', '.join(repr(w) for w in who) or 'the predictors'} "
         f"{'predicts' if len(who) == 1 else 'predict'} the outcome "
         f"{'perfectly' if kind == 'complete' else 'perfectly for some patients'}, so the "
-        "maximum-likelihood odds ratio is infinite; use --firth (Firth's penalised likelihood)"
+        "maximum-likelihood odds ratio is infinite; use --firth (Firth's penalised likelihood)",
+        reason="separation",
     )
 
 
@@ -729,6 +730,8 @@ def fit_logistic(
         source=source,
     )
     fit = fit_design(design, firth=firth, ci=ci, level=level, source=source, penalty=penalty)
+    if design.notes:
+        fit = replace(fit, warnings=(*design.notes, *fit.warnings))
     if design.missing.n_dropped:
         fit = replace(fit, term_summary=_datadist_summaries(data, design))
     for w in fit.warnings:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2, norm
 
+from myorisk._json import clean as _clean
 from myorisk.errors import InputError
 from myorisk.modeling._newton import newton_logistic
 from myorisk.modeling.concordance import concordance, concordance_rms65
@@ -201,11 +202,7 @@ def _spi(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def _none_if_nan(v: Any) -> Any:
-    if isinstance(v, (float, np.floating)):
-        return None if np.isnan(v) else float(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    return v
+    return _clean(v)
 
 
 # --------------------------------------------------------------------------- Hosmer–Lemeshow --

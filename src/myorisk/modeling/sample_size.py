@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from myorisk.errors import InputError
+from myorisk.errors import InputError, Problem
 from myorisk.modeling._newton import newton_logistic
 
 __all__ = [
@@ -270,6 +270,10 @@ def _n_for_shrinkage(parameters: int, s: float, r2: float) -> int:
     return math.ceil(parameters / ((s - 1.0) * math.log(1.0 - r2 / s)))
 
 
+def _riley_error(text: str) -> InputError:
+    return InputError(problems=[Problem("riley_binary", rule=text)])
+
+
 def riley_binary(
     *,
     prevalence: float,
@@ -313,43 +317,43 @@ def riley_binary(
     given = {k: v for k, v in (("csrsquared", csrsquared), ("nagrsquared", nagrsquared),
                                ("cstatistic", cstatistic)) if v is not None}
     if len(given) != 1:
-        raise InputError(
-            "riley_binary: give exactly one of csrsquared, nagrsquared or cstatistic "
+        raise _riley_error(
+            "give exactly one of csrsquared, nagrsquared or cstatistic "
             f"(got {', '.join(given) or 'none'})"
         )
     if not 0.0 < prevalence < 1.0:
-        raise InputError(f"riley_binary: prevalence {prevalence} is not between 0 and 1")
+        raise _riley_error(f"prevalence {prevalence} is not between 0 and 1")
     if int(parameters) != parameters or parameters < 1:
-        raise InputError(f"riley_binary: parameters {parameters} is not a positive integer")
+        raise _riley_error(f"parameters {parameters} is not a positive integer")
     parameters = int(parameters)
     if not 0.0 < shrinkage < 1.0:
-        raise InputError(f"riley_binary: shrinkage {shrinkage} is not between 0 and 1")
+        raise _riley_error(f"shrinkage {shrinkage} is not between 0 and 1")
     if not 0.0 < mmoe < 1.0:
-        raise InputError(f"riley_binary: mmoe {mmoe} is not between 0 and 1")
+        raise _riley_error(f"mmoe {mmoe} is not between 0 and 1")
     source, value = next(iter(given.items()))
     mx = max_r2_cs(prevalence)
     if source == "csrsquared":
         if not 0.0 < value < 1.0:
-            raise InputError(f"riley_binary: csrsquared {value} is not between 0 and 1")
+            raise _riley_error(f"csrsquared {value} is not between 0 and 1")
         r2 = float(value)
     elif source == "nagrsquared":
         if not 0.0 < value < 1.0:
-            raise InputError(f"riley_binary: nagrsquared {value} is not between 0 and 1")
+            raise _riley_error(f"nagrsquared {value} is not between 0 and 1")
         r2 = round(value * mx, 3)
     else:
         if not 0.5 < value < 1.0:
-            raise InputError(f"riley_binary: cstatistic {value} is not between 0.5 and 1")
+            raise _riley_error(f"cstatistic {value} is not between 0.5 and 1")
         r2 = round(cstat_to_r2cs(value, prevalence, seed=seed, rng=rng), 4)
     if r2 <= 0:
-        raise InputError(f"riley_binary: the anticipated Cox–Snell R² ({r2}) is not positive")
+        raise _riley_error(f"the anticipated Cox–Snell R² ({r2}) is not positive")
     if r2 > mx:
-        raise InputError(
-            f"riley_binary: Cox–Snell R² {r2} exceeds the maximum possible at prevalence "
+        raise _riley_error(
+            f"Cox–Snell R² {r2} exceeds the maximum possible at prevalence "
             f"{prevalence} ({mx:.4f})"
         )
     if r2 >= shrinkage:
-        raise InputError(
-            f"riley_binary: Cox–Snell R² {r2} is not below the target shrinkage {shrinkage}"
+        raise _riley_error(
+            f"Cox–Snell R² {r2} is not below the target shrinkage {shrinkage}"
         )
     n1 = _n_for_shrinkage(parameters, shrinkage, r2)
     s2 = r2 / (r2 + _DELTA * mx)

@@ -213,6 +213,7 @@ def univariate(
         raise InputError("no candidate predictors given")
     rows = []
     notes = []
+    failures: list[ModelError] = []
     ev = None
     for v in candidates:
         ref = {v: reference[v]} if reference and v in reference else None
@@ -224,6 +225,7 @@ def univariate(
             fit = fit_design(design, firth=firth, ci=ci, level=level, source=source)
         except ModelError as e:  # e.g. a candidate that separates the outcome: flag its row
             notes.append(f"{v}: {e}")
+            failures.append(e)
             ev = design.event
             nan = float("nan")
             for col in design.columns[1:]:
@@ -233,6 +235,7 @@ def univariate(
                              "problem": str(e)})
             continue
         ev = fit.event
+        notes.extend(n for n in design.notes if n not in notes)  # e.g. a 1/2 outcome: said once
         msg = design.missing.message()
         if msg:
             notes.append(f"{v}: {msg}")
@@ -255,8 +258,11 @@ def univariate(
                 }
             )
     if rows and all("problem" in r for r in rows):
-        raise ModelError(notes[0].split(": ", 1)[1] if len(notes) == 1 else
-                         "no candidate could be fitted alone: " + "; ".join(notes))
+        if len(failures) == 1:
+            raise failures[0]
+        reasons = {e.reason for e in failures}
+        raise ModelError("no candidate could be fitted alone: " + "; ".join(notes),
+                         reason=reasons.pop() if len(reasons) == 1 else None)
     return UnivariateTable(
         rows=pd.DataFrame(rows),
         ci_method=ci,

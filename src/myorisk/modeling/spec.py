@@ -41,21 +41,18 @@ unknown levels and missing values, naming the row and column.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit
 
 from myorisk._json import clean as _clean
-from myorisk.errors import InputError, ModelError
+from myorisk.codes import DEFAULT as DEFAULT_CODES
+from myorisk.codes import FALSE_WORDS, TRUE_WORDS, Vocabulary
+from myorisk.errors import InputError, ModelError, Problem, did_you_mean, word_problems
 from myorisk.modeling._newton import newton_logistic
 from myorisk.modeling.design import Term, _is_missing, _level_label, code_outcome
 
@@ -64,9 +61,6 @@ __all__ = [
     "STATUSES",
     "VariableSpec",
     "ModelSpec",
-    "load_spec",
-    "save_spec",
-    "bundled_models",
     "validate_inputs",
     "extrapolation_note",
     "predict",
@@ -82,8 +76,8 @@ READABLE_FORMATS = ("myorisk-model/1", "myorisk-model/2")
 KINDS = ("numeric", "binary", "categorical")
 STATUSES = ("published", "reconstructed", "fitted", "recalibrated")
 RANGES = ("valid", "observed")
-_TRUE = {"1", "1.0", "true", "yes", "y", "t", "present", "positive"}
-_FALSE = {"0", "0.0", "false", "no", "n", "f", "absent", "negative"}
+_TRUE = TRUE_WORDS  # the one vocabulary (myorisk.codes); names kept for the web's imports
+_FALSE = FALSE_WORDS
 
 
 def _num(x: float | None) -> str:
@@ -632,71 +626,30 @@ def _lp_range_grid(spec: ModelSpec, points: int = 60) -> tuple[float, float]:
 
 
 # ----------------------------------------------------------------------------- files
-def bundled_models() -> list[str]:
-    """Names of the model spec files shipped in ``myorisk/published``."""
-    root = resources.files("myorisk").joinpath("published")
-    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".json"))
+# The engine neither knows where bundled models live nor writes files: load_spec, save_spec and
+# bundled_models live in myorisk.published.files. These names stay importable from here.
+_MOVED = ("bundled_models", "load_spec", "save_spec")
 
 
-def load_spec(name_or_path: str | os.PathLike[str]) -> ModelSpec:
-    """Load a model spec: a bundled name (``redmi``, ``pmdm-noninvasive``, …) or a JSON file.
+def __getattr__(name: str) -> object:
+    if name in _MOVED:
+        from myorisk.published import files
 
-    Raises
-    ------
-    InputError
-        Unknown name, unreadable file, invalid JSON, or an invalid spec (naming the key).
-    """
-    text = str(name_or_path)
-    path = Path(text)
-    if not path.suffix and not path.exists():
-        ref = resources.files("myorisk").joinpath("published", f"{text}.json")
-        if not ref.is_file():
-            raise InputError(f"unknown model '{text}': bundled models are "
-                             f"{', '.join(bundled_models())}, or give a spec file (.json)")
-        source = f"{text}.json"
-        raw = ref.read_text(encoding="utf-8")
-    else:
-        if not path.is_file():
-            raise InputError(f"{path}: model spec file not found")
-        source = str(path)
-        try:
-            raw = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError(f"{path}: cannot read the model spec ({e})") from e
-    try:
-        d = json.loads(raw)
-    except json.JSONDecodeError as e:
-        raise InputError(f"{source}: not valid JSON (line {e.lineno}, column {e.colno}: "
-                         f"{e.msg})") from e
-    return _parse(d, source)
-
-
-def save_spec(spec: ModelSpec, path: str | os.PathLike[str]) -> Path:
-    """Write ``spec`` as pretty JSON, atomically (temporary file + rename); return the path."""
-    out = Path(path)
-    if not out.parent.exists():
-        raise InputError(f"{out}: folder '{out.parent}' does not exist")
-    text = json.dumps(_clean(spec.to_dict()), indent=2, ensure_ascii=False) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+        return getattr(files, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ----------------------------------------------------------------------------- prediction
 def validate_inputs(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
-                    extrapolate: bool | None = None) -> pd.DataFrame:
+                    extrapolate: bool | None = None, missing: str = "error",
+                    codes: Vocabulary | None = None) -> pd.DataFrame:
     """Check and normalise the model's input columns of ``data``.
 
     Returns a DataFrame with one column per model variable: numeric and binary as float,
-    categorical as the spec's level labels (matched case-insensitively). Its
-    ``attrs["extrapolated"]`` maps each numeric variable with accepted values outside the spec's
-    range to those rows (index labels).
+    categorical as the spec's level labels (matched case-insensitively, or by a synonym of the
+    vocabulary of accepted codes, e.g. ``M`` for ``male``). Its ``attrs["extrapolated"]`` maps
+    each numeric variable with accepted values outside the spec's range to those rows (index
+    labels); ``attrs["incomplete"]`` lists the rows with a missing value (``missing="skip"``).
 
     Parameters
     ----------
@@ -704,13 +657,21 @@ def validate_inputs(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *
         Numeric values outside a variable's range: ``None`` (default) refuses them for a
         ``valid`` range and accepts them for an ``observed`` (development-data) range; ``True``
         accepts them for every variable; ``False`` refuses them for every variable.
+    missing : {"error", "skip"}, default "error"
+        A missing value is an error, or its row is kept (NaN) and listed as incomplete.
+    codes : myorisk.codes.Vocabulary, optional
+        Accepted yes/no words and level synonyms (default :data:`myorisk.codes.DEFAULT`).
 
     Raises
     ------
     InputError
-        Missing column; missing, non-numeric, out-of-range value; unknown level. Names the row
-        and column and the allowed values; lists up to 5 problems.
+        Missing column; missing (with ``missing="error"``), non-numeric, out-of-range value;
+        unknown level. Carries one :class:`~myorisk.errors.Problem` per bad cell; the message
+        names the row and column and the allowed values, a rule broken in many rows once.
     """
+    if missing not in ("error", "skip"):
+        raise ValueError(f"missing must be 'error' or 'skip', not {missing!r}")
+    vocab = codes or DEFAULT_CODES
     absent = [v.name for v in spec.variables if v.name not in data.columns]
     if absent:
         raise InputError(
@@ -718,36 +679,42 @@ def validate_inputs(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *
             f"{', '.join(repr(a) for a in absent)} needed by model '{spec.name}' "
             f"{'are' if len(absent) > 1 else 'is'} missing (the model needs "
             f"{', '.join(v.name for v in spec.variables)})"
-        )
-    problems: list[str] = []
+            + did_you_mean(absent[0], [c for c in data.columns if c not in
+                                       {v.name for v in spec.variables}]),
+            problems=[Problem(source, None, a, None, f"is missing (needed by model '{spec.name}')")
+                      for a in absent])
+    problems: list[Problem] = []
     out = {}
     extrapolated: dict[str, list] = {}
+    incomplete = np.zeros(len(data), dtype=bool)
     for v in spec.variables:
         s = data[v.name]
         miss = _is_missing(s)
-        for r in s.index[miss.to_numpy()]:
-            problems.append(f"row {r}, column '{v.name}': value is missing "
-                            f"(allowed: {v.range_text()})")
+        if missing == "skip":
+            incomplete |= miss.to_numpy()
+        else:
+            for r in s.index[miss.to_numpy()]:
+                problems.append(Problem(source, r, v.name, None,
+                                        f"value is missing (allowed: {v.range_text()})"))
         if v.kind == "categorical":
-            lut = {lv.lower(): lv for lv in v.levels}
-            lab = s.map(lambda x, lut=lut: None if x is None or (isinstance(x, float) and math.isnan(x))
-                        else lut.get(_level_label(x).strip().lower()))
+            lab = s.map(lambda x, levels=v.levels: None if x is None or (
+                isinstance(x, float) and math.isnan(x)) else vocab.level(_level_label(x), levels))
             bad = lab.isna() & ~miss
             for r in s.index[bad.to_numpy()]:
-                problems.append(f"row {r}, column '{v.name}': '{s[r]}' is not one of the model's "
-                                f"levels ({v.range_text()})")
+                problems.append(Problem(source, r, v.name, s[r],
+                                        f"is not one of the model's levels ({v.range_text()})"))
             out[v.name] = lab
             continue
         if v.kind == "binary":
             def _bin(x: object) -> float:
-                t = _level_label(x).strip().lower()
-                return 1.0 if t in _TRUE else (0.0 if t in _FALSE else np.nan)
+                b = vocab.binary(x)
+                return np.nan if b is None else b
 
             num = s.map(lambda x: np.nan if x is None or (isinstance(x, float) and math.isnan(x))
                         else _bin(x)).astype(float)
             bad = num.isna() & ~miss
             for r in s.index[bad.to_numpy()]:
-                problems.append(f"row {r}, column '{v.name}': '{s[r]}' is not 0 or 1")
+                problems.append(Problem(source, r, v.name, s[r], "is not 0 or 1"))
             out[v.name] = num
             continue
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
@@ -756,7 +723,7 @@ def validate_inputs(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *
             num = pd.to_numeric(s.astype("string").str.strip(), errors="coerce").astype(float)
         bad = num.isna() & ~miss
         for r in s.index[bad.to_numpy()]:
-            problems.append(f"row {r}, column '{v.name}': '{s[r]}' is not a number")
+            problems.append(Problem(source, r, v.name, s[r], "is not a number"))
         lo = -np.inf if v.min is None else v.min
         hi = np.inf if v.max is None else v.max
         out_rng = num.notna() & ((num < lo) | (num > hi))
@@ -766,14 +733,15 @@ def validate_inputs(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *
         elif not accept:
             what = "valid range" if v.range == "valid" else "development-data range"
             for r in s.index[out_rng.to_numpy()]:
-                problems.append(f"row {r}, column '{v.name}': {num[r]:g} is outside the model's {what} "
-                                f"{v.range_text()}")
+                problems.append(Problem(source, r, v.name, None,
+                                        f"{num[r]:g} is outside the model's {what} "
+                                        f"{v.range_text()}"))
         out[v.name] = num
     if problems:
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise InputError(f"{source}: " + "; ".join(problems[:5]) + more)
+        raise InputError(word_problems(problems), problems=problems)
     clean = pd.DataFrame(out, index=data.index)
     clean.attrs["extrapolated"] = extrapolated
+    clean.attrs["incomplete"] = list(data.index[incomplete])
     return clean
 
 
@@ -800,7 +768,8 @@ def linear_predictor(spec: ModelSpec, data: pd.DataFrame, source: str = "data", 
 
 
 def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
-            points: bool = True, extrapolate: bool | None = None) -> pd.DataFrame:
+            points: bool = True, extrapolate: bool | None = None, missing: str = "error",
+            codes: Vocabulary | None = None) -> pd.DataFrame:
     """Predicted probability, linear predictor and nomogram points for each row.
 
     Parameters
@@ -816,6 +785,11 @@ def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
     extrapolate : bool or None
         Values outside the spec's ranges; see :func:`validate_inputs`. Rows scored by
         extrapolation are listed in the result's ``attrs["extrapolated"]``.
+    missing : {"error", "skip"}, default "error"
+        A row with a missing value is an error, or is left unscored (NaN in every output
+        column) and listed in the result's ``attrs["incomplete"]``.
+    codes : myorisk.codes.Vocabulary, optional
+        Accepted yes/no words and level synonyms.
 
     Returns
     -------
@@ -828,18 +802,29 @@ def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
     InputError
         See :func:`validate_inputs`.
     """
-    clean = validate_inputs(spec, data, source, extrapolate=extrapolate)
-    lp = linear_predictor(spec, clean, source, extrapolate=True)
+    clean = validate_inputs(spec, data, source, extrapolate=extrapolate, missing=missing,
+                            codes=codes)
+    incomplete = clean.attrs["incomplete"]
+    ok = ~clean.index.isin(incomplete) if incomplete else np.ones(len(clean), dtype=bool)
+    part = clean.loc[ok]
+    part.attrs = {"extrapolated": {}, "incomplete": []}
+    lp = np.full(len(clean), np.nan)
+    lp[ok] = linear_predictor(spec, part, source, extrapolate=True)
     out = pd.DataFrame({"probability": expit(lp), "linear_predictor": lp}, index=data.index)
     if points:
         nomo = spec.nomogram()
-        pts = nomo.points(clean, source)
+        pts = nomo.points(part, source)
         # one column per axis group: a factor interacting with a predictor is read on that
         # predictor's axes (rms) and has no points of its own
         for name in nomo.point_variables:
-            out[f"points_{name}"] = pts[name].to_numpy()
-        out["points_total"] = pts["total"].to_numpy()
+            col = np.full(len(clean), np.nan)
+            col[ok] = pts[name].to_numpy()
+            out[f"points_{name}"] = col
+        tot = np.full(len(clean), np.nan)
+        tot[ok] = pts["total"].to_numpy()
+        out["points_total"] = tot
     out.attrs["extrapolated"] = clean.attrs["extrapolated"]
+    out.attrs["incomplete"] = incomplete
     return out
 
 

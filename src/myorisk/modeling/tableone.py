@@ -43,11 +43,8 @@ from __future__ import annotations
 
 import html
 import math
-import os
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -66,8 +63,6 @@ __all__ = [
     "table_one",
     "to_html",
     "wilcoxon_rank_sum",
-    "write_csv",
-    "write_xlsx",
 ]
 
 OVERALL = "Overall"
@@ -1094,51 +1089,17 @@ def table_one(
 # ---------------------------------------------------------------------------------------------
 # writers (atomic: temp file in the target directory, then os.replace)
 # ---------------------------------------------------------------------------------------------
-def _atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
-    target = Path(path)
-    if not target.parent.exists():
-        raise InputError(f"{target}: directory {target.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        os.replace(tmp_path, target)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
-    return target
+# write_csv and write_xlsx live in myorisk.report.files (the engine writes no files); the names
+# stay importable from here.
+_MOVED = ("write_csv", "write_xlsx")
 
 
-def write_csv(table: TableOne, path: str | os.PathLike[str], *, tidy: bool = False) -> Path:
-    """Write the display table (or the tidy frame with ``tidy=True``) as UTF-8 CSV, atomically.
+def __getattr__(name: str) -> object:
+    if name in _MOVED:
+        from myorisk.report import files
 
-    Returns
-    -------
-    pathlib.Path
-        The file written.
-    """
-    frame = table.to_frame() if tidy else table.to_display()
-    return _atomic_write(path, lambda p: frame.to_csv(p, index=False, encoding="utf-8"))
-
-
-def write_xlsx(table: TableOne, path: str | os.PathLike[str]) -> Path:
-    """Write an XLSX workbook atomically: sheets ``Table 1``, ``tidy``, ``tests``, ``notes``.
-
-    Returns
-    -------
-    pathlib.Path
-        The file written.
-    """
-    def write(p: Path) -> None:
-        with pd.ExcelWriter(p, engine="openpyxl") as xw:
-            table.to_display().to_excel(xw, sheet_name="Table 1", index=False)
-            table.to_frame().to_excel(xw, sheet_name="tidy", index=False)
-            table.tests_frame().to_excel(xw, sheet_name="tests", index=False)
-            pd.DataFrame({"note": list(table.notes)}).to_excel(xw, sheet_name="notes",
-                                                               index=False)
-
-    return _atomic_write(path, write)
+        return getattr(files, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def to_html(table: TableOne, *, caption: str | None = "Table 1. Baseline characteristics") -> str:

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtrc, expit
 
-from myorisk.errors import InputError, ModelError
+from myorisk._json import clean as _clean
+from myorisk.errors import InputError, ModelError, Problem
 from myorisk.modeling import _batch, _kernels
 from myorisk.modeling.design import Design
 
@@ -128,6 +129,10 @@ def draw_resamples(n: int, B: int, seed: int | None, chunk: int | None = None):
         yield resample_block(n, seed, s, min(chunk, B - s))
 
 
+def _resamples_error(text: str, option: tuple[str, tuple[str, ...]] | None = None) -> InputError:
+    return InputError(problems=[Problem("resamples", rule=text)], option=option)
+
+
 def normalize_resamples(resamples: np.ndarray, n: int, base: str | int = "auto") -> np.ndarray:
     """Check a bootstrap index matrix (one row per resample) and return it 0-based.
 
@@ -149,23 +154,24 @@ def normalize_resamples(resamples: np.ndarray, n: int, base: str | int = "auto")
     """
     r = np.asarray(resamples)
     if r.ndim != 2 or r.shape[1] != n:
-        raise InputError(
-            f"resamples: expected one row of {n} indexes per resample, got shape {r.shape}"
+        raise _resamples_error(
+            f"expected one row of {n} indexes per resample, got shape {r.shape}"
         )
     if not np.issubdtype(r.dtype, np.integer):
         if not np.all(np.isfinite(r)) or np.any(r != np.round(r)):
-            raise InputError("resamples: indexes must be whole numbers")
+            raise _resamples_error("indexes must be whole numbers")
         r = r.astype(np.int64)
     if base == "auto":
         has0, hasn = bool(np.any(r == 0)), bool(np.any(r == n))
         if has0 == hasn:
-            raise InputError(
-                "resamples: cannot tell whether indexes are 0- or 1-based (state the base)"
+            raise _resamples_error(
+                "cannot tell whether indexes are 0- or 1-based (state the base)",
+                option=("base", ("1", "0"))
             )
         base = 0 if has0 else 1
     r = r.astype(np.int64) - int(base)
     if r.min() < 0 or r.max() >= n:
-        raise InputError(f"resamples: indexes must lie between {base} and {n - 1 + int(base)}")
+        raise _resamples_error(f"indexes must lie between {base} and {n - 1 + int(base)}")
     return r
 
 
@@ -674,23 +680,6 @@ def _summarise(
 
 
 # ----------------------------------------------------------------------------- results
-def _clean(obj: object) -> object:
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_clean(v) for v in obj.tolist()]
-    if isinstance(obj, np.bool_ | bool):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        v = float(obj)
-        return v if np.isfinite(v) else None
-    return obj
-
-
 def _auc_summary(a: np.ndarray) -> dict:
     a = a[np.isfinite(a)]
     if a.size == 0:

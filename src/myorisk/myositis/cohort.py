@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from myorisk.errors import InputError
+from myorisk.codes import DEFAULT as DEFAULT_CODES
+from myorisk.errors import InputError, word_problems
+from myorisk.errors import Problem as _BaseProblem
 from myorisk.myositis import criteria as _criteria
 from myorisk.myositis import imaging as _imaging
 from myorisk.myositis import tis as _tis
@@ -35,8 +37,6 @@ from myorisk.myositis.io import (
 )
 from myorisk.myositis.io import _as_text as _show
 from myorisk.myositis.schema import (
-    BINARY_FALSE,
-    BINARY_TRUE,
     BIOPSY_ITEMS,
     CORE_SET,
     CRITERIA_ITEMS,
@@ -46,15 +46,18 @@ from myorisk.myositis.schema import (
     VARIABLES,
 )
 
-__all__ = ["CheckReport", "Cohort", "Problem", "check", "derive", "load", "read_readings"]
+__all__ = ["CheckReport", "Cohort", "Problem", "check", "default_enzyme", "derive", "load",
+           "read_readings"]
 
 
 @dataclass(frozen=True)
-class Problem:
-    """One problem found in a cohort file.
+class Problem(_BaseProblem):
+    """One problem found in a cohort file: :class:`myorisk.errors.Problem` with a severity.
 
     Parameters
     ----------
+    file : str or None
+        File name.
     row : int or None
         Row as the user counts it (None: the whole column or file).
     column : str or None
@@ -65,24 +68,19 @@ class Problem:
         What is wrong, e.g. ``"is not a number"``.
     severity : {"error", "warning"}
         Errors stop :func:`load` (and exit 2 on the command line); warnings do not.
+    hint : str or None
+        How to fix it (said once per group of problems).
     """
 
-    row: object
-    column: str | None
-    value: object
-    rule: str
     severity: str = "error"
+    hint: str | None = None
 
-    def line(self, source: str) -> str:
+    def line(self, source: str | None = None) -> str:
         """One-line message ``"<source>: row R, column 'c': '<value>' <rule>"``."""
-        where = []
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column is not None:
-            where.append(f"column '{self.column}'")
-        head = f"{source}: {', '.join(where)}: " if where else f"{source}: "
-        val = "" if self.value is None else f"'{_show(self.value)}' "
         tag = "" if self.severity == "error" else f"{self.severity}: "
+        where = self.where()
+        val = "" if self.value is None else f"'{_show(self.value)}' "
+        head = f"{source or self.file}: " + (f"{where}: " if where else "")
         return f"{head}{tag}{val}{self.rule}"
 
     def to_dict(self) -> dict[str, object]:
@@ -90,6 +88,25 @@ class Problem:
         return {"row": json_value(self.row), "column": self.column,
                 "value": None if self.value is None else _show(self.value), "rule": self.rule,
                 "severity": self.severity}
+
+
+def _grouped_lines(problems: tuple[Problem, ...], source: str) -> list[str]:
+    """One line per (severity, column, rule): a rule broken in many rows is said once."""
+    groups: dict[tuple, list[Problem]] = {}
+    for p in problems:
+        groups.setdefault((p.severity, p.column, p.rule), []).append(p)
+    lines = []
+    for (sev, _col, _rule), items in groups.items():
+        if len(items) == 1:
+            text = items[0].line(source)
+        else:
+            base = [_BaseProblem(source, p.row, p.column, p.value, p.rule) for p in items]
+            text = word_problems(base)
+            if sev != "error":
+                text = text.replace(f"{source}: ", f"{source}: {sev}: ", 1)
+        hint = next((p.hint for p in items if p.hint), None) if len(items) > 1 else None
+        lines.append(f"{text} — {hint}" if hint else text)
+    return lines
 
 
 @dataclass(frozen=True)
@@ -131,14 +148,17 @@ class CheckReport:
         return not self.errors
 
     def lines(self, *, errors_only: bool = False) -> list[str]:
-        """One message line per problem."""
+        """One message line per kind of problem (a rule broken in many rows is one line, with
+        the count and the first rows)."""
         ps = self.errors if errors_only else self.problems
-        return [p.line(self.source) for p in ps]
+        return _grouped_lines(ps, self.source)
 
     def raise_for_errors(self) -> None:
-        """Raise one InputError listing every error, one per line."""
+        """Raise one InputError carrying every error: one line per kind of error."""
         if not self.ok:
-            raise InputError("\n".join(self.lines(errors_only=True)))
+            raise InputError("\n".join(self.lines(errors_only=True)),
+                             problems=[_BaseProblem(self.source, p.row, p.column, p.value, p.rule)
+                                       for p in self.errors])
 
     def to_frame(self) -> pd.DataFrame:
         """Problems as a table (``row, column, value, rule, severity``)."""
@@ -192,8 +212,11 @@ def _validate(df: pd.DataFrame, source: str, mapping: Mapping | None
     typed = data.copy()
     problems: list[Problem] = []
 
-    def add(row: object, col: str | None, value: object, rule: str, sev: str = "error") -> None:
-        problems.append(Problem(row, col, value, rule, sev))
+    def add(row: object, col: str | None, value: object, rule: str, sev: str = "error",
+            hint: str | None = None) -> None:
+        problems.append(Problem(source, row, col, value, rule, sev, hint))
+
+    vocab = mapping.vocabulary if mapping is not None else DEFAULT_CODES
 
     if "patient_id" not in data.columns:
         add(None, "patient_id", None, "required column is missing (map your identifier column "
@@ -241,25 +264,28 @@ def _validate(df: pd.DataFrame, source: str, mapping: Mapping | None
                 if pd.isna(v):
                     out.append(pd.NA)
                     continue
-                t = _show(v).strip().lower()
-                if t in BINARY_TRUE:
-                    out.append(1)
-                elif t in BINARY_FALSE:
-                    out.append(0)
-                else:
-                    add(r, col, v, "is not 0/1 (or yes/no)")
+                b = vocab.binary(v)
+                if b is None:
+                    add(r, col, v, "is not 0/1 (or yes/no)",
+                        hint=f"if such words mean yes or no, say so in a mapping file "
+                             f"(--mapping FILE), e.g. 'codes: {{yes: [{_show(v)}]}}' (or 'no:')")
                     out.append(pd.NA)
+                else:
+                    out.append(int(b))
             typed[col] = pd.array(out, dtype="Int64")
         elif var.kind == "category":
-            levels = {lv.lower(): lv for lv in var.levels}
             out = []
             for r, v in s.items():
                 if pd.isna(v):
                     out.append(np.nan)
                     continue
-                lv = levels.get(_show(v).strip().lower())
+                lv = vocab.level(v, var.levels)
                 if lv is None:
-                    add(r, col, v, f"is not a known category (expected {', '.join(var.levels)})")
+                    add(r, col, v, f"is not a known category (expected {', '.join(var.levels)})",
+                        hint=f"if they are other words for {' or '.join(var.levels)}, say so "
+                             f"in a mapping file (--mapping FILE), e.g. 'codes: "
+                             f"{{{var.levels[-1]}: [{_show(v)}]}}' or 'recode: {{{col}: "
+                             f"{{{_show(v)}: {var.levels[-1]}}}}}'")
                 out.append(lv if lv is not None else np.nan)
             typed[col] = pd.Series(out, index=data.index, dtype="str")
         elif var.kind == "date":
@@ -393,7 +419,9 @@ def check(df: pd.DataFrame, source: str,
 def load(path: str | os.PathLike[str],
          mapping: Mapping | dict | str | os.PathLike[str] | None = None, *,
          sheet: str | int | None = None,
-         redcap_dictionary: str | os.PathLike[str] | None = None) -> Cohort:
+         redcap_dictionary: str | os.PathLike[str] | None = None,
+         encoding: str | None = None, sep: str | None = None,
+         decimal: str | None = None) -> Cohort:
     """Read, map and check a cohort file; raise if anything is an error.
 
     Parameters
@@ -407,6 +435,8 @@ def load(path: str | os.PathLike[str],
     redcap_dictionary : str or path-like, optional
         REDCap data dictionary; ``path`` is then read with
         :func:`~myorisk.myositis.io.read_redcap`.
+    encoding, sep, decimal : str, optional
+        Text-file reading options of :func:`~myorisk.myositis.io.read_table` (default detected).
 
     Returns
     -------
@@ -420,13 +450,27 @@ def load(path: str | os.PathLike[str],
     """
     source = str(path)
     raw = read_redcap(path, redcap_dictionary) if redcap_dictionary else read_table(
-        path, sheet=sheet)
+        path, sheet=sheet, encoding=encoding, sep=sep, decimal=decimal)
     typed, report = _validate(raw, source, _as_mapping(mapping))
     report.raise_for_errors()
     return Cohort(typed, source, report)
 
 
 # --------------------------------------------------------------------------- derive
+def default_enzyme(columns: object) -> tuple[str, str | None]:
+    """The TIS enzyme measure the columns allow, and a note when it is a fallback.
+
+    ``enzyme`` when ``enzyme_bl`` is present (one enzyme chosen per patient by the user), else
+    ``most_abnormal`` when any ``<e>_uln`` column is, else ``ck`` (study A) with a note.
+    """
+    cols = set(map(str, columns))  # type: ignore[call-overload]
+    if "enzyme_bl" in cols:
+        return "enzyme", None
+    if any(f"{e}_uln" in cols for e in ENZYMES):
+        return "most_abnormal", None
+    return "ck", "TIS: no enzyme ULN columns, so CK is the enzyme measure (study A)"
+
+
 def _add(out: pd.DataFrame, name: str, values: object, notes: list[str],
          added: list[str]) -> None:
     if name in out.columns and out[name].notna().any():
@@ -522,13 +566,9 @@ def derive(
     if all(c in df.columns for c in core):
         opts = {"missing": "allow", "source": source, **(tis_options or {})}
         if "enzyme" not in opts:
-            if "enzyme_bl" in df.columns:
-                opts["enzyme"] = "enzyme"
-            elif any(f"{e}_uln" in df.columns for e in ENZYMES):
-                opts["enzyme"] = "most_abnormal"
-            else:
-                opts["enzyme"] = "ck"
-                notes.append("TIS: no enzyme ULN columns, so CK is the enzyme measure (study A)")
+            opts["enzyme"], why = default_enzyme(df.columns)
+            if why:
+                notes.append(why)
         juvenile_rows = None
         if "population" not in opts:
             age = (pd.to_numeric(df["age_onset"], errors="coerce") if "age_onset" in df.columns

@@ -124,7 +124,8 @@ class CriteriaResult:
                 "parameters": {"c_without": self.c_without, "c_with": self.c_with,
                                "classify_at": self.classify_at, "missing": self.missing,
                                "probability_note": "constants 5.33/6.49 unverified; "
-                                                   "categories use the score cut-offs"}}
+                                                   "categories use the score cut-offs"},
+                "notes": list(self.notes)}
 
 
 def _category(tenths: int, variant: str) -> int:
@@ -251,9 +252,9 @@ def eular_acr_2017(
     if missing == "error":
         for r, miss in zip(df.index, needed_missing, strict=True):
             for c in miss:
-                errs.add(r, c, "missing (EULAR/ACR 2017 item; pass missing='absent' or "
-                               "'skip' to allow)")
-        errs.raise_if_any()
+                errs.add(r, c, "missing (EULAR/ACR 2017 item)")
+        errs.raise_if_any(hint="pass missing='absent' or 'skip' to allow",
+                          option=("missing", ("absent", "skip")))
 
     def points(variant: int) -> np.ndarray:
         total = np.zeros(n, dtype=np.int64)
@@ -315,4 +316,13 @@ def eular_acr_2017(
     table = pd.DataFrame({"patient_id": ids.to_numpy(), **out}, index=df.index)
     for col in ("score_without_biopsy", "score_with_biopsy", "score", "probability"):
         table[col] = table[col].astype(float)
-    return CriteriaResult(table, c_without, c_with, classify_at, missing)
+    notes: list[str] = []
+    if biopsy == "auto" and "biopsy_done" not in df.columns and has_bx_data.any():
+        given = np.column_stack([items[c] for c in CRITERIA_BIOPSY_ITEMS])
+        if np.nanmax(given) == 0:  # zeros switch on the with-biopsy weights: maybe no biopsy at all
+            notes.append(
+                f"{source}: the biopsy items are 0 in every row and no biopsy_done column says a "
+                f"biopsy was done, yet {int(has_bx_data.sum())} row(s) were scored with the "
+                "with-biopsy weights; if no biopsy was done, leave the biopsy items empty, add "
+                "biopsy_done (0/1), or choose the variant (--biopsy without)")
+    return CriteriaResult(table, c_without, c_with, classify_at, missing, notes=tuple(notes))

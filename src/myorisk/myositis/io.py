@@ -27,7 +27,6 @@ import io as _io
 import math
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +35,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from myorisk.errors import InputError
+from myorisk.codes import DEFAULT as DEFAULT_CODES
+from myorisk.codes import Vocabulary
+from myorisk.errors import InputError, Problem, did_you_mean
 from myorisk.myositis.schema import VARIABLES, normalise_name
 
 __all__ = [
@@ -49,7 +50,11 @@ __all__ = [
     "read_data",
     "read_mapping",
     "read_redcap",
+    "decode",
     "read_table",
+    "read_table_bytes",
+    "sniff_decimal",
+    "sniff_separator",
     "to_numbers",
     "write_table",
 ]
@@ -94,28 +99,99 @@ def _as_text(v: object) -> str:
     return str(v)
 
 
-def _typed_column(values: Sequence[object], index: pd.Index, name: str) -> pd.Series:
-    """Type one column of raw cells by the rules in the module docstring."""
+_NUMBER_COMMA = re.compile(r"^[+-]?(\d+,?\d*|,\d+)([eE][+-]?\d+)?$")
+#: Both marks present, so never ambiguous: 1.234,5 (European) and 1,234.5 (US).
+_EU_FULL = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+,\d+$")
+_US_FULL = re.compile(r"^[+-]?\d{1,3}(,\d{3})+\.\d+$")
+#: Could be a thousands separator: 1,234 / 12.345.678 (first group 1-3 digits, no leading 0).
+_THOUSANDS_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+$")
+_THOUSANDS_POINT = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")
+_POINT_DECIMAL = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+_COMMA_DECIMAL = re.compile(r"^[+-]?\d*,\d+([eE][+-]?\d+)?$")
+#: Digits with points and commas: "looks like a number" in some convention.
+_ANY_NUMBER = re.compile(r"^[+-]?[\d.,]*\d[\d.,]*([eE][+-]?\d+)?$")
+_MARK_NAME = {".": "decimal point", ",": "decimal comma"}
+
+
+def _number_text(s: str, decimal: str) -> str | None:
+    """``s`` as a number text with a decimal point, or None when it is not a number."""
+    if decimal == ".":
+        if _NUMBER.match(s):
+            return s
+        if _US_FULL.match(s):
+            return s.replace(",", "")
+        return None
+    if _NUMBER_COMMA.match(s):
+        return s.replace(",", ".")
+    if _EU_FULL.match(s):
+        return s.replace(".", "").replace(",", ".")
+    return None
+
+
+def _typed_column(values: Sequence[object], index: pd.Index, name: str, *, decimal: str = ".",
+                  source: str | None = None, typed: bool = True) -> pd.Series:
+    """Type one column of raw cells by the rules in the module docstring.
+
+    ``decimal`` is the file's decimal mark; number texts are read with it (and, in a text
+    column, rewritten with a point). With ``source``, a column whose cells all look like numbers
+    but some cannot be read with that mark is refused (one line naming file and column).
+    """
     cells = [_cell(v) for v in values]
-    present = [c for c in cells if c is not None]
+    readable: list[object] = []
+    bad: list[tuple[object, str]] = []
+    n_number = 0
+    all_numberish = True
+    for r, c in zip(index, cells, strict=True):
+        if isinstance(c, str):
+            t = _number_text(c, decimal)
+            if t is not None:
+                n_number += 1
+                readable.append(t)
+                continue
+            readable.append(c)
+            if _ANY_NUMBER.match(c):
+                bad.append((r, c))
+            else:
+                all_numberish = False
+        else:
+            readable.append(c)
+            if c is not None:
+                n_number += 1
+    if source is not None and bad and all_numberish and n_number:
+        other = "," if decimal == "." else "."
+        shown = ", ".join(f"row {r}: '{v}'" for r, v in bad[:3]) + (" …" if len(bad) > 3 else "")
+        raise InputError(
+            f"{source}: column '{name}' looks like numbers but {len(bad)} cell(s) cannot be read "
+            f"as numbers with a {_MARK_NAME[decimal]} ({shown}); if the file writes numbers "
+            f"with a {_MARK_NAME[other]}, give --decimal '{other}'",
+            problems=[Problem(source, r, name, v, f"cannot be read as a number with a "
+                                                 f"{_MARK_NAME[decimal]}") for r, v in bad])
+    present = [c for c in readable if c is not None]
     numeric = bool(present) and all(
         isinstance(c, int | float)
         or (isinstance(c, str) and _NUMBER.match(c) and not _LEADING_ZERO.match(c))
         for c in present
     )
+    if not typed:
+        keep = [None if c is None else (c if isinstance(c, str) else _as_text(c))
+                for c in (readable if decimal != "." else cells)]
+        return pd.Series(keep, index=index, name=name, dtype=object)
     if numeric:
-        arr = np.array([np.nan if c is None else float(c) for c in cells], dtype=float)
+        arr = np.array([np.nan if c is None else float(c) for c in readable], dtype=float)
         if len(present) == len(cells) and np.all(np.mod(arr, 1) == 0) and np.all(
             np.abs(arr) < 2**53
         ):
             return pd.Series(arr.astype(np.int64), index=index, name=name)
         return pd.Series(arr, index=index, name=name)
-    text = [np.nan if c is None else _as_text(c) for c in cells]
+    # a text column keeps its texts; number texts are written with a point (decimal comma files)
+    text = [np.nan if c is None else _as_text(c) for c in
+            (readable if decimal != "." else cells)]
     return pd.Series(text, index=index, name=name, dtype="str")
 
 
 def _frame(header: Sequence[object], rows: list[tuple[int, Sequence[object]]], source: str,
-           *, row_word: str = "row", header_row: int | None = None) -> pd.DataFrame:
+           *, row_word: str = "row", header_row: int | None = None, decimal: str = ".",
+           typed: bool = True) -> pd.DataFrame:
     """Build the typed frame from a header and (row number, cells) pairs."""
     names: list[str | None] = []
     for h in header:
@@ -149,7 +225,8 @@ def _frame(header: Sequence[object], rows: list[tuple[int, Sequence[object]]], s
             raise InputError(f"{source}: duplicate column name '{name}' (columns {seen[name]} "
                              f"and {j + 1})")
         seen[name] = j + 1
-        columns[name] = _typed_column(col, index, name)
+        columns[name] = _typed_column(col, index, name, decimal=decimal, source=source,
+                                      typed=typed)
     if not columns:
         raise InputError(f"{source}: the header row names no columns")
     return pd.DataFrame(columns, index=index)
@@ -165,39 +242,257 @@ def _check_file(path: Path) -> None:
         raise InputError(f"{path}: file is empty")
 
 
-def _decode_text(path: Path) -> str:
-    raw = path.read_bytes()
-    head = raw[:8192]
-    if head.startswith(b"%PDF"):
-        raise InputError(f"{path}: is a PDF document, not a table")
-    if head.startswith(b"PK\x03\x04"):
-        raise InputError(f"{path}: is a ZIP/XLSX file, not a text table (rename it to .xlsx?)")
-    if b"\x00" in head:
-        raise InputError(f"{path}: is a binary file, not a text table")
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
+#: Rows whose cells decide the decimal mark.
+SNIFF_ROWS = 5000
+#: Separators tried, in order of preference when two read the file equally well.
+SEPARATORS = (",", ";", "\t", "|")
+_SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+_SEP_WORDS = {"comma": ",", ",": ",", "semicolon": ";", ";": ";", "tab": "\t", "\\t": "\t",
+              "\t": "\t", "pipe": "|", "|": "|"}
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def normalise_sep(sep: str | None) -> str | None:
+    """``--sep`` value (``,``, ``;``, ``tab``, ``|`` or their names) as the character, or None."""
+    if sep is None or sep == "auto":
+        return None
+    key = sep if sep in _SEP_WORDS else sep.strip().lower()
+    if key not in _SEP_WORDS:
+        raise InputError(f"--sep must be one of , ; tab | (or auto), not {sep!r}")
+    return _SEP_WORDS[key]
+
+
+def normalise_decimal(decimal: str | None) -> str | None:
+    """``--decimal`` value (``.``/``point`` or ``,``/``comma``) as the character, or None."""
+    if decimal is None or decimal == "auto":
+        return None
+    key = decimal.strip().lower()
+    if key in (".", "point", "dot"):
+        return "."
+    if key in (",", "comma"):
+        return ","
+    raise InputError(f"--decimal must be '.' (point) or ',' (comma), not {decimal!r}")
+
+
+def normalise_encoding(encoding: str | None) -> str | None:
+    """``--encoding`` value as a Python codec name, or None (detect)."""
+    if encoding is None or encoding == "auto":
+        return None
+    import codecs
+
+    try:
+        name = codecs.lookup(encoding.strip()).name
+    except LookupError:
+        raise InputError(f"--encoding: unknown encoding {encoding!r} (e.g. utf-8, gb18030, gbk, "
+                         f"cp1252, latin-1, utf-16)") from None
+    return "utf-8-sig" if name == "utf-8" else name
+
+
+def _runs(raw: bytes) -> list[tuple[int, int]]:
+    """(start, end) of every run of non-ASCII bytes."""
+    return [(m.start(), m.end()) for m in re.finditer(rb"[\x80-\xff]+", raw)]
+
+
+def _gb_plausible(text: str) -> bool:
+    """Every non-ASCII character is one a Chinese table holds (CJK, punctuation, Greek, symbols)."""
+    for ch in text:
+        o = ord(ch)
+        if o < 0x80:
             continue
-    else:  # pragma: no cover - cp1252 fails only on 5 undefined bytes
-        text = raw.decode("latin-1")
+        if (0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x3000 <= o <= 0x303F
+                or 0xFF00 <= o <= 0xFFEF or 0x2000 <= o <= 0x206F or 0x0391 <= o <= 0x03C9
+                or 0x2100 <= o <= 0x22FF or 0x2460 <= o <= 0x24FF or 0x2500 <= o <= 0x257F
+                or 0xE0 <= o <= 0xFC or 0x0101 <= o <= 0x01DC  # pinyin letters (ü, ā, ǎ …)
+                or o in (0xB0, 0xB1, 0xB7, 0xD7, 0xF7)):
+            continue
+        return False
+    return True
+
+
+def _latin_plausible(raw: bytes, runs: list[tuple[int, int]]) -> bool:
+    """Accented letters sit inside words: every run of 2+ non-ASCII bytes touches a letter or digit."""
+    for a, b in runs:
+        if b - a < 2:
+            continue
+        left = chr(raw[a - 1]) if a > 0 else ""
+        right = chr(raw[b]) if b < len(raw) else ""
+        if not (left.isalnum() or right.isalnum()):
+            return False
+    return True
+
+
+def decode(raw: bytes, source: str, encoding: str | None = None) -> tuple[str, str]:
+    """Decode a text table; return ``(text, encoding)``.
+
+    Without ``encoding``: a byte-order mark decides (UTF-8, UTF-16); else UTF-8 if the bytes are
+    valid UTF-8; else Chinese GB18030 (a superset of GBK and GB2312) or Western Windows-1252,
+    whichever the bytes are plausible as: GB18030 when they decode to Chinese characters,
+    punctuation and symbols only and the non-ASCII bytes mostly come in pairs; Windows-1252 when
+    every run of two or more non-ASCII bytes touches a letter or digit (accented letters inside
+    words). When both or neither are plausible the file is refused with a message asking for
+    ``--encoding``; it is never decoded as Latin-1 silently (docs/cohort-files.md).
+    """
+    head = raw[:8192]
+    if encoding is None:
+        for bom, enc in _BOMS:
+            if raw.startswith(bom):
+                encoding = enc
+                break
+    if encoding is None:
+        if head.startswith(b"%PDF"):
+            raise InputError(f"{source}: is a PDF document, not a table")
+        if head.startswith(b"PK\x03\x04"):
+            raise InputError(f"{source}: is a ZIP/XLSX file, not a text table (rename it to "
+                             f".xlsx?)")
+        if b"\x00" in head:
+            raise InputError(f"{source}: is a binary file, not a text table (a UTF-16 file "
+                             f"without byte-order mark? give --encoding utf-16-le)")
+    if encoding is not None:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            line = raw[:exc.start].count(b"\n") + 1
+            raise InputError(f"{source}: line {line} is not valid {encoding} text (byte "
+                             f"0x{raw[exc.start]:02x}); give the file's encoding with --encoding "
+                             f"(e.g. utf-8, gb18030, cp1252)") from None
+        return text.lstrip("\ufeff"), encoding
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    runs = _runs(raw)
+    try:
+        latin: str | None = raw.decode("cp1252")
+    except UnicodeDecodeError:
+        latin = None
+    try:
+        gb: str | None = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        gb = None
+    gb_ok = gb is not None and _gb_plausible(gb)
+    latin_ok = latin is not None and _latin_plausible(raw, runs)
+    odd = sum((b - a) % 2 for a, b in runs)
+    if latin is not None and runs and odd * 2 > len(runs):
+        # Chinese text comes in byte pairs (a lone lead byte needs an ASCII trail byte, rare
+        # characters only); mostly lone accented letters are Western text
+        gb_ok = False
+    if gb_ok and not latin_ok:
+        return gb, "gb18030"  # type: ignore[return-value]
+    if latin_ok and not gb_ok:
+        return latin, "cp1252"  # type: ignore[return-value]
+    a = runs[0][0] if runs else 0
+    line = raw[:a].count(b"\n") + 1
+    why = ("it reads as Chinese (GB18030/GBK) and as Western (Windows-1252) text alike"
+           if gb_ok else "it is neither UTF-8, nor Chinese GB18030/GBK, nor Western "
+                         "Windows-1252 text")
+    raise InputError(f"{source}: cannot tell the text encoding: {why} (first non-ASCII byte on "
+                     f"line {line}); give --encoding (e.g. --encoding gb18030 or --encoding "
+                     f"cp1252), or save the file as 'CSV UTF-8'")
+
+
+def _decode_text(path: Path, encoding: str | None = None) -> str:
+    return _decode_checked(path.read_bytes(), str(path), encoding)[0]
+
+
+def _decode_checked(raw: bytes, source: str, encoding: str | None) -> tuple[str, str]:
+    text, enc = decode(raw, source, encoding)
     sample = text[:8192]
     bad = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f")
     if bad > max(2, len(sample) // 100):
-        raise InputError(f"{path}: is a binary file, not a text table")
-    return text
+        raise InputError(f"{source}: is a binary file, not a text table")
+    return text, enc
 
 
-def _read_delimited(path: Path, delimiter: str | None) -> pd.DataFrame:
-    text = _decode_text(path)
+def _records(text: str, sep: str) -> list[list[str]]:
+    return [r for r in csv.reader(_io.StringIO(text, newline=""), delimiter=sep)
+            if any(c.strip() for c in r)]
+
+
+def sniff_separator(text: str) -> str:
+    """The separator that reads the first lines as the most regular table.
+
+    Each of ``, ; tab |`` is tried with a CSV parser (so quoted fields may hold any of them);
+    the winner gives the same number of fields (at least two) in the most rows, then the most
+    fields; ties go to the earlier in that list. A file with one column reads with ``,``.
+    """
+    sample = text[:65536]
+    truncated = len(text) > len(sample)
+    if truncated and "\n" in sample:
+        sample = sample[:sample.rindex("\n")]
+    best: tuple[float, int, int] | None = None
+    chosen = ","
+    for k, sep in enumerate(SEPARATORS):
+        try:
+            recs = _records(sample, sep)[:200]
+        except csv.Error:
+            continue
+        if not recs or len(recs[0]) < 2:
+            continue
+        width = len(recs[0])
+        body = recs[1:]
+        regular = sum(len(r) == width for r in body) / len(body) if body else 1.0
+        score = (regular, width, -k)
+        if best is None or score > best:
+            best, chosen = score, sep
+    return chosen
+
+
+def sniff_decimal(rows: Sequence[tuple[int, Sequence[str]]], header: Sequence[str], sep: str,
+                  source: str) -> str:
+    """The decimal mark of a text table: ``"."`` unless the numbers say ``","``.
+
+    A comma-separated file uses the point. Otherwise cells such as ``1,5`` or ``0,534`` (a
+    comma that cannot be a thousands separator) say comma and ``2.5`` says point; a file with
+    both, or with only ``1,234``-like cells, is refused with a message asking for ``--decimal``.
+    """
+    if sep == ",":
+        return "."
+    comma = point = ambiguous = None
+    # the first rows decide; a later cell in the other convention is refused by the reader
+    # ("looks like numbers but cannot be read"), never read wrongly
+    for rn, cells in rows[:SNIFF_ROWS]:
+        for j, raw in enumerate(cells):
+            c = raw.strip()
+            if not c or c[-1] not in "0123456789":
+                continue
+            col = header[j] if j < len(header) else str(j + 1)
+            if _COMMA_DECIMAL.match(c) or _EU_FULL.match(c):
+                if _THOUSANDS_COMMA.match(c):
+                    ambiguous = ambiguous or (rn, col, c)
+                else:
+                    comma = comma or (rn, col, c)
+            elif _POINT_DECIMAL.match(c) or _US_FULL.match(c):
+                if not _THOUSANDS_POINT.match(c):
+                    point = point or (rn, col, c)
+        if comma and point:
+            break
+    if comma and point:
+        raise InputError(
+            f"{source}: numbers are written with decimal commas (row {comma[0]}, column "
+            f"'{comma[1]}': '{comma[2]}') and with decimal points (row {point[0]}, column "
+            f"'{point[1]}': '{point[2]}'); give --decimal ',' or --decimal '.'",
+            problems=[Problem(source, comma[0], comma[1], comma[2], "has a decimal comma"),
+                      Problem(source, point[0], point[1], point[2], "has a decimal point")])
+    if comma:
+        return ","
+    if point:
+        return "."
+    if ambiguous:
+        r, col, v = ambiguous
+        raise InputError(
+            f"{source}: row {r}, column '{col}': '{v}' could be a decimal comma or a thousands "
+            f"separator; give --decimal ',' (decimal comma) or --decimal '.' (then '{v}' is "
+            f"refused: write thousands without a separator)",
+            problems=[Problem(source, r, col, v, "is ambiguous (decimal comma or thousands)")])
+    return "."
+
+
+def _parse_text(text: str, source: str, sep: str | None, decimal: str | None,
+                typed: bool = True) -> pd.DataFrame:
     if not text.strip():
-        raise InputError(f"{path}: file is empty")
-    if delimiter is None:
-        first = text.lstrip("\r\n").split("\n", 1)[0]
-        counts = {d: first.count(d) for d in (",", ";", "\t")}
-        delimiter = max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
-    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter)
+        raise InputError(f"{source}: file is empty")
+    chosen = sep if sep is not None else sniff_separator(text)
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=chosen)
     header: list[str] | None = None
     header_row = 0
     rows: list[tuple[int, list[str]]] = []
@@ -212,12 +507,58 @@ def _read_delimited(path: Path, delimiter: str | None) -> pd.DataFrame:
             else:
                 rows.append((start, rec))
     except csv.Error as exc:
-        raise InputError(f"{path}: line {reader.line_num}: not a valid CSV table ({exc})") from exc
+        raise InputError(f"{source}: line {reader.line_num}: not a valid CSV table ({exc})") from exc
     if header is None:
-        raise InputError(f"{path}: file is empty")
+        raise InputError(f"{source}: file is empty")
     if len(header) == 1 and not rows and len(header[0]) > 200:
-        raise InputError(f"{path}: is not a table (no delimiter found)")
-    return _frame(header, rows, str(path), header_row=header_row)
+        raise InputError(f"{source}: is not a table (no delimiter found)")
+    mark = decimal if decimal is not None else sniff_decimal(rows, [h.strip() for h in header],
+                                                             chosen, source)
+    if mark == "," and chosen == ",":
+        raise InputError(f"{source}: a comma cannot be both the separator and the decimal mark; "
+                         f"give --sep ';' (or tab)")
+    frame = _frame(header, rows, source, header_row=header_row, decimal=mark, typed=typed)
+    frame.attrs["read"] = {"sep": chosen, "decimal": mark}
+    return frame
+
+
+def _read_delimited(path: Path, delimiter: str | None, *, encoding: str | None = None,
+                    decimal: str | None = None) -> pd.DataFrame:
+    text, enc = _decode_checked(path.read_bytes(), str(path), encoding)
+    frame = _parse_text(text, str(path), delimiter, decimal)
+    frame.attrs["read"]["encoding"] = enc
+    return frame
+
+
+def read_table_bytes(data: bytes, source: str, *, encoding: str | None = None,
+                     sep: str | None = None, decimal: str | None = None,
+                     typed: bool = True) -> pd.DataFrame:
+    """Read a CSV/TSV table held in memory (an upload) with the same rules as :func:`read_table`.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes.
+    source : str
+        File name for messages.
+    encoding, sep, decimal : str, optional
+        As :func:`read_table` (detected when None).
+    typed : bool, default True
+        False keeps every cell as text (``None`` when missing), numbers written with a decimal
+        point: what a face that writes the user's columns back unchanged needs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index = line number as the user counts it; ``attrs["read"]`` holds the separator,
+        decimal mark and encoding used.
+    """
+    if not data or not data.strip():
+        raise InputError(f"{source}: file is empty")
+    text, enc = _decode_checked(data, source, normalise_encoding(encoding))
+    frame = _parse_text(text, source, normalise_sep(sep), normalise_decimal(decimal), typed)
+    frame.attrs["read"]["encoding"] = enc
+    return frame
 
 
 def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
@@ -277,17 +618,30 @@ def _read_stat(path: Path, kind: str) -> pd.DataFrame:
     return _frame(header, rows, str(path), row_word="case")
 
 
-def read_table(path: str | os.PathLike[str], *, sheet: str | int | None = None) -> pd.DataFrame:
+def read_table(path: str | os.PathLike[str], *, sheet: str | int | None = None,
+               encoding: str | None = None, sep: str | None = None,
+               decimal: str | None = None) -> pd.DataFrame:
     """Read a data table from CSV, TSV, XLSX, SPSS ``.sav`` or Stata ``.dta``.
+
+    The one tabular reader: every command, the study and the web's batch upload
+    (:func:`read_table_bytes`) read through it. How text files are detected is described in
+    ``docs/cohort-files.md``.
 
     Parameters
     ----------
     path : str or path-like
-        The file. The extension chooses the reader: ``.csv``/``.txt`` (delimiter ``,``, ``;``
-        or tab, detected from the header line), ``.tsv``, ``.xlsx``/``.xlsm``, ``.sav``/
-        ``.zsav``, ``.dta``.
+        The file. The extension chooses the reader: ``.csv``/``.txt`` (separator ``,``, ``;``,
+        tab or ``|``, detected by :func:`sniff_separator`), ``.tsv``, ``.xlsx``/``.xlsm``,
+        ``.sav``/``.zsav``, ``.dta``.
     sheet : str or int, optional
         XLSX sheet name or 0-based number; default the first sheet.
+    encoding : str, optional
+        Text encoding of a CSV/TSV (``utf-8``, ``gb18030``, ``cp1252``...); default detected
+        by :func:`decode` (byte-order mark, UTF-8, GB18030 or Windows-1252, else refused).
+    sep : str, optional
+        Separator (``,``, ``;``, ``tab``, ``|``); default detected.
+    decimal : str, optional
+        Decimal mark (``.`` or ``,``); default detected by :func:`sniff_decimal`.
 
     Returns
     -------
@@ -305,10 +659,11 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | int | None = None) 
     p = Path(path)
     _check_file(p)
     ext = p.suffix.lower()
+    enc, sp, dec = normalise_encoding(encoding), normalise_sep(sep), normalise_decimal(decimal)
     if ext in (".csv", ".txt"):
-        return _read_delimited(p, None)
+        return _read_delimited(p, sp, encoding=enc, decimal=dec)
     if ext == ".tsv":
-        return _read_delimited(p, "\t")
+        return _read_delimited(p, sp or "\t", encoding=enc, decimal=dec)
     if ext in (".xlsx", ".xlsm"):
         return _read_xlsx(p, sheet)
     if ext in (".sav", ".zsav"):
@@ -319,7 +674,9 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | int | None = None) 
                      f"{', '.join(READABLE)})")
 
 
-def read_data(path: str | os.PathLike[str], *, sheet: str | int | None = None) -> pd.DataFrame:
+def read_data(path: str | os.PathLike[str], *, sheet: str | int | None = None,
+              encoding: str | None = None, sep: str | None = None,
+              decimal: str | None = None) -> pd.DataFrame:
     """Read any supported table for the general (engine) commands.
 
     The same reader as :func:`read_table`, so that every command reports file problems in the
@@ -331,13 +688,15 @@ def read_data(path: str | os.PathLike[str], *, sheet: str | int | None = None) -
         CSV, TSV, XLSX, SAV or DTA file.
     sheet : str or int, optional
         XLSX sheet.
+    encoding, sep, decimal : str, optional
+        As :func:`read_table`.
 
     Returns
     -------
     pandas.DataFrame
         As :func:`read_table`.
     """
-    return read_table(path, sheet=sheet)
+    return read_table(path, sheet=sheet, encoding=encoding, sep=sep, decimal=decimal)
 
 
 def coerce_numeric(df: pd.DataFrame, columns: Iterable[str], source: str) -> pd.DataFrame:
@@ -368,15 +727,17 @@ def coerce_numeric(df: pd.DataFrame, columns: Iterable[str], source: str) -> pd.
     if absent:
         names = ", ".join(f"'{c}'" for c in absent)
         raise InputError(f"{source}: column {names} not found (columns: "
-                         f"{', '.join(map(str, df.columns))})")
+                         f"{', '.join(map(str, df.columns))})"
+                         + did_you_mean(absent[0], list(df.columns)),
+                         problems=[Problem(source, None, c, None, "not found") for c in absent])
     out = df.copy()
-    bad: list[str] = []
+    bad: list[Problem] = []
     for c in cols:
         values, cell_errors = to_numbers(df[c])
         out[c] = values
-        bad.extend(f"row {r}, column '{c}': '{v}' is not a number" for r, v in cell_errors)
+        bad.extend(Problem(source, r, c, v, "is not a number") for r, v in cell_errors)
     if bad:
-        raise InputError(f"{source}: " + "; ".join(bad))
+        raise InputError(problems=bad)
     return out
 
 
@@ -535,12 +896,21 @@ class Mapping:
         Cohort-wide declarations; ``mmt8_max`` (80 or 150) declares the MMT8 scale.
     source : str
         Where the mapping came from (file name), for messages.
+    codes : dict
+        Words added to the vocabulary of accepted codes (:mod:`myorisk.codes`):
+        ``{"yes": [...], "no": [...], "<level>": [...]}``.
     """
 
     columns: dict[str, str] = field(default_factory=dict)
     recodes: dict[str, dict[str, object]] = field(default_factory=dict)
     options: dict[str, object] = field(default_factory=dict)
     source: str = "mapping"
+    codes: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The built-in vocabulary plus this mapping's ``codes:`` words."""
+        return DEFAULT_CODES.extended(self.codes, self.source) if self.codes else DEFAULT_CODES
 
     @classmethod
     def from_dict(cls, obj: dict[str, object], source: str = "mapping") -> Mapping:
@@ -563,9 +933,14 @@ class Mapping:
         columns: dict[str, str] = {}
         recodes: dict[str, dict[str, object]] = {}
         options = dict(obj.get("options") or {}) if isinstance(obj.get("options"), dict) else {}
+        codes = obj.get("codes") or {}
+        if not isinstance(codes, dict):
+            raise InputError(f"{source}: 'codes' must map yes, no or a level name to a list of "
+                             f"words, e.g. codes: {{yes: [ja, oui], male: [Mann, homme]}}")
+        DEFAULT_CODES.extended(codes, source)  # refuse a word meaning both yes and no now
         structured = "columns" in obj or "recode" in obj
         pairs = obj.get("columns") or {} if structured else {
-            k: v for k, v in obj.items() if k != "options"}
+            k: v for k, v in obj.items() if k not in ("options", "codes")}
         if not isinstance(pairs, dict):
             raise InputError(f"{source}: 'columns' must be 'canonical: user_column' pairs")
         for canon, spec in pairs.items():
@@ -588,7 +963,7 @@ class Mapping:
         if unknown:
             raise InputError(f"{source}: not canonical variable names: "
                              f"{', '.join(sorted(set(unknown)))}")
-        return cls(columns, recodes, options, source)
+        return cls(columns, recodes, options, source, dict(codes))
 
 
 def _recode_dict(obj: object, source: str, canon: str) -> dict[str, object]:
@@ -741,8 +1116,9 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool =
     df : pandas.DataFrame
         Table to write.
     path : str or path-like
-        ``.csv``, ``.tsv`` or ``.xlsx``. An existing file is replaced only once the new one is
-        complete, so a failed write never leaves a half-written file.
+        ``.csv``, ``.tsv`` (UTF-8 with a byte-order mark, so Excel shows non-ASCII text) or
+        ``.xlsx``. An existing file is replaced only once the new one is complete
+        (:mod:`myorisk.atomic`), so a failed write never leaves a half-written file.
     index : bool, default False
         Also write the index (the row numbers) as the first column.
 
@@ -751,21 +1127,13 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool =
     myorisk.errors.InputError
         Unsupported extension or a folder that does not exist.
     """
+    from myorisk.atomic import write_atomic, write_csv_atomic
+
     p = Path(path)
     ext = p.suffix.lower()
     if ext not in (".csv", ".tsv", ".xlsx"):
         raise InputError(f"{p}: can only write .csv, .tsv or .xlsx")
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"{p}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=ext, dir=folder)
-    os.close(fd)
-    try:
-        if ext == ".xlsx":
-            df.to_excel(tmp, index=index, engine="openpyxl")
-        else:
-            df.to_csv(tmp, index=index, sep="\t" if ext == ".tsv" else ",", lineterminator="\n")
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if ext == ".xlsx":
+        write_atomic(p, lambda tmp: df.to_excel(tmp, index=index, engine="openpyxl"))
+    else:
+        write_csv_atomic(df, p, sep="\t" if ext == ".tsv" else ",", index=index)

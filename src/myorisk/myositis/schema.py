@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from myorisk.codes import FALSE_WORDS, TRUE_WORDS
+
 __all__ = [
     "BINARY_FALSE",
     "BINARY_TRUE",
@@ -23,9 +25,10 @@ __all__ = [
     "normalise_name",
 ]
 
-#: Text tokens accepted for a 0/1 variable (compared case-insensitively, spaces trimmed).
-BINARY_TRUE = frozenset({"1", "1.0", "yes", "y", "true", "t", "present", "positive", "pos"})
-BINARY_FALSE = frozenset({"0", "0.0", "no", "n", "false", "f", "absent", "negative", "neg"})
+#: Text tokens accepted for a 0/1 variable (compared case-insensitively, spaces trimmed); the one
+#: definition is :mod:`myorisk.codes` (a mapping file's ``codes:`` block adds words).
+BINARY_TRUE = TRUE_WORDS
+BINARY_FALSE = FALSE_WORDS
 
 
 @dataclass(frozen=True)

@@ -315,6 +315,7 @@ def total_improvement_score(
     else:
         juvenile = np.full(n, population == "juvenile")
     label = {"enzyme": enzyme if enzyme in ("enzyme", *ENZYMES) else "enzyme"}
+    incomplete = False
     for m in MEASURES:
         bl, fu = values[m]
         for i, r in enumerate(df.index):
@@ -326,11 +327,14 @@ def total_improvement_score(
                         i] else "missing"
                 else:
                     col, what = f"{label.get(m, m)}_{miss[0]}", "missing"
-                errs.add(r, col, f"{what} (core set measure; pass missing='allow' to score "
-                                 f"an incomplete TIS)")
+                errs.add(r, col, f"{what} (core set measure)")
+                incomplete = True
             if zero_baseline == "error" and bl[i] == 0:
                 errs.add(r, f"{label.get(m, m)}_bl", "baseline is 0 so the percent change is "
                                                      "undefined (zero_baseline='error')")
+    if incomplete:
+        errs.raise_if_any(hint="pass missing='allow' to score an incomplete TIS",
+                          option=("missing", ("allow",)))
     errs.raise_if_any()
 
     table: dict[str, object] = {}

@@ -15,7 +15,8 @@ True
 
 from __future__ import annotations
 
-from myorisk.modeling.spec import ModelSpec, bundled_models, load_spec
+from myorisk.modeling.spec import ModelSpec
+from myorisk.published.files import bundled_models, load_spec
 
 __all__ = ["MODEL_NAMES", "list_models", "load_model"]
 

@@ -31,7 +31,8 @@ import numpy as np
 from scipy import optimize, stats
 from scipy.special import expit, logit
 
-from myorisk.modeling.spec import ModelSpec, VariableSpec, save_spec
+from myorisk.modeling.spec import ModelSpec, VariableSpec
+from myorisk.published.files import save_spec
 
 __all__ = ["pmdm_intercept", "redmi_intercept", "build_specs", "write_specs", "render_markdown"]
 
@@ -351,7 +352,8 @@ def render_markdown() -> str:
     """Text of ``docs/published-models.md`` (numbers from the spec files themselves)."""
     import pandas as pd
 
-    from myorisk.modeling.spec import load_spec, predict
+    from myorisk.modeling.spec import predict
+    from myorisk.published.files import load_spec
 
     lines = [
         "# Published models",

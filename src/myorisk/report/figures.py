@@ -1097,7 +1097,8 @@ def missing_share_plot(missing: pd.DataFrame, *, title: str = "Missing values pe
     return fig
 
 
-def effects_plot(res, *, odds_ratio: bool = False, title: str | None = None, watermark: str | None = None):
+def effects_plot(res, *, odds_ratio: bool = False, title: str | None = None, watermark: str | None = None,
+                 labels: Mapping[str, str] | None = None):
     """Partial effect of each predictor (rms ``ggplot(Predict(fit))``): one panel per predictor.
 
     Numeric predictors: a line with a shaded pointwise confidence band; categorical ones (and
@@ -1118,7 +1119,9 @@ def effects_plot(res, *, odds_ratio: bool = False, title: str | None = None, wat
             if discrete:
                 pos = np.arange(len(e.x))
                 ax.errorbar(pos, y, yerr=[y - lo, hi - y], fmt="o", color="#1f4e79", capsize=3)
-                ax.set_xticks(pos, [str(_num_label(v)) for v in e.x])
+                binary = e.kind == "numeric" and sorted(map(float, e.x)) == [0.0, 1.0]
+                ax.set_xticks(pos, [("No" if float(v) == 0 else "Yes") if binary else str(_num_label(v))
+                                    for v in e.x])
                 ax.set_xlim(-0.5, len(e.x) - 0.5)
             else:
                 ax.fill_between(e.x, lo, hi, color="#1f4e79", alpha=0.18, linewidth=0)
@@ -1131,11 +1134,11 @@ def effects_plot(res, *, odds_ratio: bool = False, title: str | None = None, wat
                 ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
                 ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
                 ax.axhline(1.0, color="#666666", linewidth=0.8, linestyle=":")
-            ax.set_xlabel(e.variable)
+            ax.set_xlabel((labels or {}).get(e.variable, e.variable))
             ax.set_ylabel("Odds ratio" if odds_ratio else "Log odds")
         for ax in list(axes.flat)[len(effs):]:
             ax.set_visible(False)
-        adj = ", ".join(f"{k} = {_num_label(v)}" for k, v in res.adjust.items())
+        adj = ", ".join(f"{(labels or {}).get(k, k)} = {_num_label(v)}" for k, v in res.adjust.items())
         fig.suptitle(title or f"Partial effects on {res.outcome} ({int(res.level * 100)}% pointwise CI)",
                      fontsize=10, fontweight="bold")
         fig.text(0.5, -0.01, f"Adjusted to: {adj}", ha="center", va="top", fontsize=7, color="#444444",

@@ -324,10 +324,8 @@ def study_tables(res) -> list[Table]:
         out.append(Table(f"model_{m.name}", f"Final model: {m.label} (n = {m.fit.n}, {m.fit.events} events; "
                          f"AIC {m.fit.aic:.1f}, Nagelkerke R² {m.fit.r2_nagelkerke:.3f}, C {m.fit.c:.3f})",
                          _coef_table(m.fit, cfg), "models"))
-        if any(t.kind in ("rcs", "interaction") for t in m.fit.terms):
-            from myorisk.modeling.anova import anova
-
-            a = anova(m.fit).to_frame()[["label", "chi2", "df", "p"]].rename(columns={"label": "factor"})
+        if m.anova is not None:
+            a = m.anova.to_frame()[["label", "chi2", "df", "p"]].rename(columns={"label": "factor"})
             out.append(Table(f"anova_{m.name}", f"Wald ANOVA of {m.label}: each factor with all its terms, "
                              "its nonlinear and interaction parts, and the totals (rms anova)",
                              a, "models"))

@@ -81,17 +81,25 @@ def study_figures(res) -> list[Figure]:
                           f"Multivariable odds ratios of the final {in_sentence(m.label)} with Wald 95% CI "
                           f"(n = {m.fit.n}, {m.fit.events} events; {_forest_scale(F, rows)}).", "models",
                           F.forest_plot(rows, title=f"{m.label}: adjusted odds ratios", watermark=wm)))
-        if any(t.kind in ("rcs", "interaction") for t in m.fit.terms):
+        if m.anova is not None:
             # splines or interactions: rms' Wald ANOVA (each factor with its nonlinear and
             # interaction terms, the nonlinearity tests) says what the coefficients cannot
-            from myorisk.modeling.anova import anova
-
             out.append(Figure(f"anova_{m.name}", f"{m.label}: Wald ANOVA",
                               f"Wald χ² minus degrees of freedom of each factor of the final "
                               f"{in_sentence(m.label)} (all its terms: linear, nonlinear and interaction), as rms "
                               "plot(anova()) (Harrell 2015, §9.8); the table gives the tests of "
                               "nonlinearity and interaction.", "models",
-                              F.anova_chart(anova(m.fit), title=f"{m.label}: Wald χ² − d.f.", watermark=wm)))
+                              F.anova_chart(m.anova, title=f"{m.label}: Wald χ² − d.f.", watermark=wm)))
+        if m.effects is not None:
+            adj = ", ".join(f"{_lab(cfg, k)} {v:g}" if isinstance(v, float) else f"{_lab(cfg, k)} {v}"
+                            for k, v in m.effects.adjust.items())
+            out.append(Figure(f"effects_{m.name}", f"{m.label}: partial effects",
+                              f"Log odds of {cfg.outcome.label} across each predictor of the final "
+                              f"{in_sentence(m.label)}, with pointwise 95% confidence bands, the other "
+                              f"predictors held at their adjust-to values ({adj}), as rms Predict "
+                              "(Harrell 2015, §10.5).", "models",
+                              F.effects_plot(m.effects, title=f"{m.label}: partial effects", watermark=wm,
+                                             labels=cfg.predictors.labels)))
         out.append(Figure(f"nomogram_{m.name}", f"{m.label}: nomogram",
                           "Read each predictor's points on the top axis, add them, and read the predicted "
                           f"probability of {cfg.outcome.label} under the total.", "nomograms",
@@ -224,9 +232,12 @@ def check_output_folder(out_dir: str | os.PathLike[str]) -> Path:
 def _write_tables(tables, folder: Path) -> None:
     import pandas as pd
 
+    from myorisk.atomic import CSV_ENCODING
+
     folder.mkdir()
     for t in tables:
-        t.frame.to_csv(folder / f"{t.name}.csv", index=False, encoding="utf-8")
+        # inside the report's temporary folder (renamed into place whole): UTF-8 with BOM for Excel
+        t.frame.to_csv(folder / f"{t.name}.csv", index=False, encoding=CSV_ENCODING)
         with pd.ExcelWriter(folder / f"{t.name}.xlsx", engine="openpyxl") as xw:
             sheet = t.name[:31]
             if t.display is not None:
@@ -296,7 +307,7 @@ def write(results, out_dir: str | os.PathLike[str], *, pdf: bool = False,
         mdir.mkdir()
         for m in results.models:
             if m.spec is not None:
-                from myorisk.modeling.spec import save_spec
+                from myorisk.published.files import save_spec
 
                 save_spec(m.spec, mdir / f"{m.name}.json")
                 model_files.append(f"models/{m.name}.json")

@@ -67,6 +67,9 @@ class SetSource(_Strict):
         columns to the names the configuration uses, and recoding values.
     label : str, optional
         Name shown in the report (default: the set's key).
+    encoding, sep, decimal : str, optional
+        How to read a CSV/TSV ``file`` (as ``--encoding``, ``--sep``, ``--decimal``); default
+        detected (see docs/cohort-files.md).
     """
 
     file: str | None = None
@@ -75,6 +78,9 @@ class SetSource(_Strict):
     sheet: str | int | None = None
     mapping: str | None = None
     label: str | None = None
+    encoding: str | None = None
+    sep: str | None = None
+    decimal: str | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> SetSource:
@@ -99,6 +105,8 @@ class DataConfig(_Strict):
     sheet : str or int, optional
     mapping : str, optional
         Column mapping file for ``file`` (see :class:`SetSource`).
+    encoding, sep, decimal : str, optional
+        How to read CSV/TSV files: for ``file`` and the default of every set's file.
     """
 
     sets: dict[str, SetSource] = Field(min_length=1)
@@ -107,6 +115,9 @@ class DataConfig(_Strict):
     split_column: str | None = None
     sheet: str | int | None = None
     mapping: str | None = None
+    encoding: str | None = None
+    sep: str | None = None
+    decimal: str | None = None
 
     @model_validator(mode="after")
     def _splits(self) -> DataConfig:
@@ -294,6 +305,10 @@ class ModelConfig(_Strict):
         A primary (prespecified) model or a sensitivity analysis; the report labels each.
     published : PublishedModel, optional
         The paper's numbers for this model (the "published vs reproduced" table).
+    shrink : {"heuristic"}, optional
+        Shrink the final model's slopes by van Houwelingen & le Cessie's factor (LR χ² − df)/LR χ²,
+        intercept re-estimated (``myorisk fit --shrink heuristic``); the shrunk model is the one
+        reported, drawn and saved.
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -302,6 +317,7 @@ class ModelConfig(_Strict):
     predictors: list[str] | None = None
     role: Literal["primary", "sensitivity"] = "primary"
     published: PublishedModel | None = None
+    shrink: Literal["heuristic"] | None = None
 
     @property
     def display(self) -> str:
@@ -570,6 +586,16 @@ class StudyConfig(_Strict):
         """A path from the config, relative to the config file's folder."""
         p = Path(os.path.expanduser(path))
         return p if p.is_absolute() else Path(self.base_dir) / p
+
+    def with_reading(self, encoding: str | None = None, sep: str | None = None,
+                     decimal: str | None = None) -> StudyConfig:
+        """A copy whose data files are read with these options (command-line overrides)."""
+        upd = {k: v for k, v in (("encoding", encoding), ("sep", sep), ("decimal", decimal))
+               if v is not None}
+        if not upd:
+            return self
+        sets = {k: s.model_copy(update=dict.fromkeys(upd)) for k, s in self.data.sets.items()}
+        return self.model_copy(update={"data": self.data.model_copy(update={**upd, "sets": sets})})
 
     def with_bootstrap(self, B: int | None = None, seed: int | None = None) -> StudyConfig:
         """A copy with another B or seed (command-line overrides)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import os
-import tempfile
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -105,8 +104,7 @@ def run_demo(out_dir: str | os.PathLike[str], *, B: int = DEMO_B, pdf: bool = Fa
                "four synthetic centres (different case mix, one miscalibrated) pooled from their site files"),
               ("multicentre/study-a/report.html", "Study A's two centres pooled",
                "the non-invasive model in Qingdao and Liaocheng, from their site files")]
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".index.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(_index_html(links))
-    os.replace(tmp, out / "index.html")
+    from myorisk.atomic import write_text_atomic
+
+    write_text_atomic(out / "index.html", _index_html(links))
     return [out / "index.html", *reports]

@@ -557,7 +557,7 @@ def run_multicentre_demo(out_dir: str | Path) -> list[Path]:
     """
     from myorisk.datasets import load_dataset
     from myorisk.datasets.multicentre import generate_redmi_centres
-    from myorisk.modeling.spec import load_spec
+    from myorisk.published.files import load_spec
     from myorisk.report.meta import write_meta_report
 
     out = Path(out_dir)
@@ -571,12 +571,14 @@ def run_multicentre_demo(out_dir: str | Path) -> list[Path]:
         "study-a": ("pmdm-noninvasive", {"Qingdao (synthetic)": a,
                                          "Liaocheng (synthetic)": load_dataset("pmdm-external")}),
     }
+    from myorisk.atomic import write_csv_atomic
+
     for folder, (model, centres) in flows.items():
         spec = load_spec(model)
         docs = []
         for name, df in centres.items():
             slug = name.split(" ")[0].lower()
-            df.to_csv(out / "data" / f"{folder}-{slug}.csv", index=False)
+            write_csv_atomic(df, out / "data" / f"{folder}-{slug}.csv")  # UTF-8 BOM, for Excel
             doc, _, _ = summarise_frame(df, spec, site=name, source=f"{folder}-{slug}.csv", synthetic=True)
             _write_json(out / "sites" / f"{folder}-{slug}.json", doc)
             docs.append({**doc, "_file": f"{folder}-{slug}.json"})

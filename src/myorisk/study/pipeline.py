@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from myorisk.errors import InputError, ModelError
+from myorisk.errors import InputError, ModelError, did_you_mean
 from myorisk.study.config import StudyConfig
 from myorisk.study.results import (
     Comparison,
@@ -116,7 +116,8 @@ def _is_synthetic(df: pd.DataFrame) -> bool:
 
 
 def _read(config: StudyConfig, *, file: str | None, dataset: str | None, sheet,
-          mapping: str | None = None, key: str = "data") -> tuple[pd.DataFrame, str, dict]:
+          mapping: str | None = None, key: str = "data", encoding: str | None = None,
+          sep: str | None = None, decimal: str | None = None) -> tuple[pd.DataFrame, str, dict]:
     if mapping is not None and file is None:
         raise InputError(f"{config.source}: key '{key}.mapping' goes with '{key}.file' (a bundled dataset "
                          "already has the canonical names)")
@@ -126,12 +127,15 @@ def _read(config: StudyConfig, *, file: str | None, dataset: str | None, sheet,
         df = load_dataset(dataset)
         seed = {df.attrs.get("name", dataset): _info()[df.attrs["name"]].get("seed")}
         return df, f"{df.attrs.get('name', dataset)} (bundled synthetic dataset)", seed
+    from myorisk.codes import harmonise as harmonise_codes
     from myorisk.myositis.io import read_data
 
     path = config.resolve(file)
     if not path.exists():
         raise InputError(f"{config.source}: data file '{file}' not found (looked for {path})")
-    df = read_data(path, sheet=sheet)
+    df = read_data(path, sheet=sheet, encoding=encoding, sep=sep, decimal=decimal)
+    how = df.attrs.get("read") or {}
+    codes = None
     if mapping is not None:
         from myorisk.myositis.io import apply_mapping, read_mapping
 
@@ -139,7 +143,11 @@ def _read(config: StudyConfig, *, file: str | None, dataset: str | None, sheet,
         if not mpath.exists():
             raise InputError(f"{config.source}: mapping file '{mapping}' not found (key '{key}.mapping'; "
                              f"looked for {mpath})")
-        df, _ = apply_mapping(df, read_mapping(mpath), path.name)
+        m = read_mapping(mpath)
+        df, _ = apply_mapping(df, m, path.name)
+        codes = m.vocabulary
+    df = harmonise_codes(df, codes)
+    df.attrs["read"] = how
     return df, path.name, {}
 
 
@@ -156,7 +164,8 @@ def load_sets(config: StudyConfig) -> tuple[dict, dict, dict, dict]:
     whole = None
     if d.split_column is not None:
         whole, whole_src, s = _read(config, file=d.file, dataset=d.dataset, sheet=d.sheet,
-                                    mapping=d.mapping, key="data")
+                                    mapping=d.mapping, key="data", encoding=d.encoding, sep=d.sep,
+                                    decimal=d.decimal)
         seeds.update(s)
         if d.split_column not in whole.columns:
             raise InputError(f"{whole_src}: split column '{d.split_column}' not found (key "
@@ -178,7 +187,9 @@ def load_sets(config: StudyConfig) -> tuple[dict, dict, dict, dict]:
             df, source, s = _read(config, file=src.file, dataset=src.dataset,
                                   sheet=src.sheet if src.sheet is not None else d.sheet,
                                   mapping=src.mapping if src.mapping is not None else d.mapping,
-                                  key=f"data.sets.{name}" if src.mapping is not None else "data")
+                                  key=f"data.sets.{name}" if src.mapping is not None else "data",
+                                  encoding=src.encoding or d.encoding, sep=src.sep or d.sep,
+                                  decimal=src.decimal or d.decimal)
             seeds.update(s)
             frames[name], sources[name] = df, source
         synth[name] = _is_synthetic(frames[name])
@@ -218,7 +229,7 @@ def prepare(config: StudyConfig) -> Prepared:
     for name, df in frames.items():
         src = sources[name]
         if out_col not in df.columns:
-            raise InputError(f"{src}: outcome column '{out_col}' not found (key 'outcome.column' in "
+            raise InputError(f"{src}: outcome column '{out_col}' not found{did_you_mean(out_col, list(df.columns))} (key 'outcome.column' in "
                              f"{config.source}; columns are: {', '.join(map(str, df.columns[:25]))})")
         y = df[out_col]
         code_outcome(y.dropna(), event=config.outcome.event, name=out_col, source=src)
@@ -226,7 +237,7 @@ def prepare(config: StudyConfig) -> Prepared:
         miss = [c for c in [*needed, *t1] if c not in df.columns]
         if name == dev and miss:
             key = "predictors.candidates" if miss[0] in cands else "table1.variables"
-            raise InputError(f"{src}: column '{miss[0]}' not found (key '{key}' in {config.source})")
+            raise InputError(f"{src}: column '{miss[0]}' not found{did_you_mean(miss[0], list(df.columns))} (key '{key}' in {config.source})")
     dev_df = frames[dev]
     for i, m in enumerate(config.models):  # a fixed model's predictors are checked as candidates are
         try:  # terms in R notation: rcs(x, 4), a*b, a:b
@@ -339,7 +350,7 @@ def _univariate(config: StudyConfig, df: pd.DataFrame, source: str, notes: list[
             tab = univariate(df, out_col, [v], **kw)
             method = "ml"
         except ModelError as e:
-            if "separation" not in str(e):
+            if e.reason != "separation":
                 raise
             separated.append(v)
             try:
@@ -399,6 +410,10 @@ def _build_model(config, mcfg, df, source, separated, notes_all) -> tuple:
     else:
         fit = fit_logistic(df, out_col, cands, source=source, **kw)
         multi = fit
+    if getattr(mcfg, "shrink", None) == "heuristic":
+        from myorisk.modeling.penalty import heuristic_shrinkage, shrink
+
+        fit = shrink(fit, heuristic_shrinkage(fit), "heuristic")
     notes.extend(fit.warnings)
     notes_all.extend(f"model '{mcfg.name}': {n}" for n in notes)
     return method, tuple(cands), excluded, selection, multi, fit, tuple(notes)
@@ -759,12 +774,21 @@ def models_step(loaded: Loaded, sel: SelectionStep) -> ModelsStep:
     cfg = loaded.config
     out = []
     for b, mcfg in zip(sel.models, cfg.models, strict=True):
+        aov = eff = None
+        if any(t.kind in ("rcs", "interaction") for t in b.fit.terms):
+            # splines or interactions: rms' Wald ANOVA and partial effect plots say what the
+            # coefficients cannot
+            from myorisk.modeling.anova import anova
+            from myorisk.modeling.effects import effects
+
+            aov = anova(b.fit)
+            eff = effects(b.fit, loaded.dev)
         out.append(ModelResult(
             name=b.name, label=b.label, method=b.method, candidates=b.candidates,
             excluded_candidates=b.excluded_candidates, selection=b.selection,
             multivariable=b.multivariable, fit=b.fit, nomogram=nomogram_from_fit(b.fit),
             spec=_spec(b.fit, loaded.dev, mcfg, cfg, loaded.dev_source), validation=None,
-            calibration=None, notes=b.notes, role=b.role))
+            calibration=None, notes=b.notes, role=b.role, anova=aov, effects=eff))
     return ModelsStep(models=tuple(out))
 
 

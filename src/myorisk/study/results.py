@@ -196,6 +196,10 @@ class ModelResult:
     notes : tuple of str
     role : {"primary", "sensitivity"}
         A prespecified (primary) model or a sensitivity analysis.
+    anova : Anova or None
+        rms' Wald ANOVA, for a model with splines or interactions.
+    effects : Effects or None
+        Partial effect of each predictor (rms ``Predict``), for a model with splines or interactions.
     """
 
     name: str
@@ -212,6 +216,8 @@ class ModelResult:
     calibration: Any
     notes: tuple[str, ...] = ()
     role: str = "primary"
+    anova: Any = None
+    effects: Any = None
 
     @property
     def predictors(self) -> tuple[str, ...]:

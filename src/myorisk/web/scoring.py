@@ -12,7 +12,6 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
@@ -224,10 +223,6 @@ def predict_records(entry: ModelEntry, records: Sequence[BaseModel]) -> list[dic
 
 
 # ----------------------------------------------------------------------------- CSV upload
-#: Upload name extensions read as delimited text; anything else is read as CSV.
-_TEXT_EXT = (".csv", ".tsv", ".txt")
-
-
 def display_name(filename: str | None) -> str:
     """The base name of an uploaded file as it may be shown and reused: no folders, no control
     characters, no lone surrogates, at most 120 characters (``upload.csv`` when nothing is left).
@@ -244,13 +239,12 @@ def display_name(filename: str | None) -> str:
 def read_upload(data: bytes, filename: str) -> pd.DataFrame:
     """Read an uploaded table with the project's one tabular reader.
 
-    The bytes go through :func:`myorisk.myositis.io.read_table`, the reader of every command
-    (``myorisk predict --input`` included), so separators, encodings, missing-value tokens and
-    column typing are the same in the browser and on the command line. The reader takes a path:
-    the upload is written to a private temporary folder (mode 0700) that is deleted before this
-    function returns, whatever happens (Starlette itself spools uploads above 1 MB to an
-    anonymous temporary file). Only text tables are read (CSV, semicolon- or tab-separated);
-    workbooks are refused, since a compressed upload can expand far beyond the size limit.
+    The bytes go through :func:`myorisk.myositis.io.read_table_bytes`, the in-memory form of
+    :func:`~myorisk.myositis.io.read_table`, the reader of every command (``myorisk predict
+    --input`` included), so separators, decimal marks, encodings, missing-value tokens and column
+    typing are the same in the browser and on the command line; nothing is written to disk. Only
+    text tables are read (CSV, semicolon- or tab-separated); workbooks are refused, since a
+    compressed upload can expand far beyond the size limit.
 
     Parameters
     ----------
@@ -270,9 +264,7 @@ def read_upload(data: bytes, filename: str) -> pd.DataFrame:
     InputError
         Empty, binary or malformed file; messages start with ``filename``.
     """
-    import tempfile
-
-    from myorisk.myositis.io import read_table
+    from myorisk.myositis.io import read_table_bytes
 
     if not data.strip():
         raise InputError(f"{filename}: file is empty")
@@ -289,49 +281,27 @@ def read_upload(data: bytes, filename: str) -> pd.DataFrame:
         raise InputError(f"{filename}: the header has about {width:,} columns; the calculator "
                          f"reads at most {MAX_COLUMNS:,} (keep the model's columns and an "
                          "identifier)")
-    ext = Path(filename).suffix.lower()
-    with tempfile.TemporaryDirectory(prefix="myorisk-upload-") as tmp:
-        path = Path(tmp) / ("upload" + (ext if ext in _TEXT_EXT else ".csv"))
-        path.write_bytes(data)
-        try:
-            return read_table(path)
-        except InputError as e:  # the reader names the file by its path: name the upload
-            raise InputError(str(e).replace(str(path), filename)) from None
-        except (ValueError, OverflowError, RecursionError, MemoryError) as e:
-            raise InputError(f"{filename}: could not be read as a table "
-                             f"({type(e).__name__})") from None
-
-
-_PROBLEM = re.compile(r"row (?P<row>[^,]+), column '(?P<col>[^']+)': (?P<msg>.*?)"
-                      r"(?=; row |(?: \(and \d+ more\))?$)")
+    try:
+        return read_table_bytes(data, filename)
+    except (ValueError, OverflowError, RecursionError, MemoryError) as e:
+        if isinstance(e, InputError):
+            raise
+        raise InputError(f"{filename}: could not be read as a table "
+                         f"({type(e).__name__})") from None
 
 
 def _problems(entry: ModelEntry, frame: pd.DataFrame, source: str) -> list[dict]:
-    """Every refused cell, found by bisection over rows (validation is vectorised per call)."""
-    found: list[dict] = []
-
-    def check(idx: pd.Index) -> None:
-        if len(found) >= MAX_LISTED:
-            return
-        try:
-            validate_inputs(entry.spec, frame.loc[idx], source, extrapolate=False)
-            return
-        except InputError as e:
-            if len(idx) > 1:
-                mid = len(idx) // 2
-                check(idx[:mid])
-                check(idx[mid:])
-                return
-            text = str(e)
-            body = text[len(source) + 2:] if text.startswith(source + ": ") else text
-            hits = list(_PROBLEM.finditer(body))
-            if not hits:
-                found.append({"row": idx[0], "column": None, "message": body})
-            for m in hits:
-                found.append({"row": m["row"], "column": m["col"], "message": m["msg"]})
-
-    check(frame.index)
-    return found[:MAX_LISTED]
+    """Every refused cell, from the structured problems of the engine's validation."""
+    try:
+        validate_inputs(entry.spec, frame, source, extrapolate=False)
+    except InputError as e:
+        order = {v.name: i for i, v in enumerate(entry.spec.variables)}
+        probs = sorted(e.problems, key=lambda p: (frame.index.get_loc(p.row) if p.row in frame.index
+                                                 else -1, order.get(p.column or "", -1)))
+        return [{"row": p.row, "column": p.column,
+                 "message": p.rule if p.value is None else f"'{p.value}' {p.rule}"}
+                for p in probs][:MAX_LISTED]
+    return []
 
 
 @dataclass(frozen=True)
