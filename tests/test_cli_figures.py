@@ -194,6 +194,12 @@ def test_column_formatter_rules():
     assert f(1.5e-9) == "1.500e-09" and f(0.5) == "5.000e-01"
     f = column_formatter([3e-12, 1.0e10])  # 3e-12 is noise beside 1e10
     assert f(3e-12) == "0"
+    # odds ratios of an unstable spline fit span 1e-48 … 4e195: 0.25 is a real value, not noise,
+    # and a huge value is never written out in 200 digits
+    f = column_formatter([383.7, 0.2521, 5.8e-5, 5.39e13, 2.4e-48])
+    assert f(0.2521) == "2.521e-01" and f(383.7) == "3.837e+02"
+    f = column_formatter([26176.1, 1.2e65, 3.986e195])
+    assert f(3.986e195) == "3.986e+195" and f(26176.1) == "2.618e+04"
     assert fmt(-1.4e-17) == "0" and fmt(5) == "5" and fmt(0.25) == "0.2500"
     assert fmt_value(0.8200000000000001) == "0.82" and fmt_value(0.123456) == "0.1235"
     assert pct(0.95) == "95%" and pct(0.975) == "97.5%"
@@ -257,6 +263,15 @@ def test_per_unit_odds_ratios_in_table_and_json(capsys, cohort):
                      ("msuv=x", "not a number")):
         code, _, err = run(capsys, "fit", cohort, "-y", "y", "-x", "msuv,flag", "--per", bad)
         assert code == 2 and msg in err, err
+
+
+def test_per_unit_of_a_spline_or_interaction_variable_is_refused_clearly(capsys, cohort):
+    """It said "'msuv' is not one of the predictors (rcs(msuv, 3), flag)"; and with msuv listed beside
+    an interaction it silently gave the OR at the reference level of the other factor."""
+    for x, through in (("rcs(msuv, 3),flag", "rcs(msuv)"), ("msuv,flag,msuv:flag", "msuv * flag"),
+                       ("msuv*flag", "msuv * flag")):
+        code, _, err = run(capsys, "fit", cohort, "-y", "y", "-x", x, "--per", "msuv=0.1")
+        assert code == 2 and f"enters the model through '{through}'" in err and "effects --or" in err, err
 
 
 def test_validate_and_calibrate_json_have_the_missing_block_of_fit(capsys, cohort):

@@ -185,7 +185,10 @@ def test_univariate_and_select_pooled(capsys):
     assert s["model"]["imputation"]["m"] == 5
     code, _, err = run(capsys, "select", DATA / "birthwt_miss.csv", "-y", "low", "-x", X, "--impute", "5",
                        "--method", "aic")
-    assert code == 2 and "only --method pscreen" in err
+    assert code == 2 and "only --method pscreen" in err and "aic has no agreed pooled form" in err
+    code, _, err = run(capsys, "select", DATA / "birthwt_miss.csv", "-y", "low", "-x", X, "--impute", "5",
+                       "--method", "lasso")  # the message named AIC when LASSO was asked for
+    assert code == 2 and "lasso has no agreed pooled form" in err
 
 
 @pytest.mark.unit

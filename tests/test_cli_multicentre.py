@@ -295,3 +295,33 @@ def test_meta_report_pdf(capsys, tmp_path):
     assert code == 0, err
     pdf = (tmp_path / "rep" / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
+
+
+def test_meta_of_identical_centres_says_why_there_is_no_probability(capsys, tmp_path):
+    """The same centre under two names: zero-width HKSJ intervals (as metafor), 'NA' and a note
+    instead of 'nan' without a word."""
+    spec = _spec(tmp_path / "model.json")
+    first = _site_files(capsys, tmp_path, spec)[0]
+    twin = tmp_path / "twin.json"
+    doc = json.loads(first.read_text())
+    doc["site"] = doc["site"] + " copy"
+    twin.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "meta", first, twin)
+    assert code == 0, err
+    assert "nan" not in out and "NA (> 0.7)" in out
+    assert "C statistic: every centre has the same estimate" in err
+
+
+def test_validate_by_centre_takes_spline_terms_and_prints_negative_limits_readably(capsys, tmp_path):
+    """`validate --by` refused rcs()/interaction terms ("column 'rcs(x1, 3)' not found") that plain
+    `validate` takes; a CI with a negative limit reads "-0.15 to 0.65", not "-0.15–0.65"."""
+    code, out, err = run(capsys, "validate", RESULTS / "data" / "meta_sites.csv", "-y", "y",
+                         "-x", "rcs(x1, 3), x2, x1*x2", "--by", "site")
+    assert code == 0, err
+    assert "Calibration-in-the-large" in out and "rcs(x1, 3)" in err
+    assert not any(ch.isdigit() and nxt == "–" and "-" in tok
+                   for tok in out.split() for ch, nxt in zip(tok, tok[1:], strict=False))
+    code, out, err = run(capsys, "validate", RESULTS / "data" / "meta_sites.csv", "-y", "y",
+                         "-x", "rcs(x1, 3), x2", "--by", "site", "--json")
+    assert code == 0, err
+    assert json.loads(out)["kind"] == "internal-external"

@@ -61,3 +61,35 @@ def test_cli_effects_json_and_plot(tmp_path, capsys):
     assert glu["x"] == [100.0, 150.0]
     assert png.stat().st_size > 10_000
     assert _run(["effects", path, "-y", "type", "-x", "glu", "--at", "nope=1"]) == 2
+
+
+@pytest.mark.unit
+def test_at_values_of_the_wrong_kind_are_input_errors():
+    """--at glu=abc was an internal error (float conversion); an unknown level named 'row 0'."""
+    from myorisk.errors import InputError
+
+    df = pd.read_csv(RESULTS / "data" / "birthwt.csv")
+    fit = fit_logistic(df, "low", ["lwt", "race", "smoke"], categorical=["smoke"])
+    with pytest.raises(InputError, match=r"--at lwt=abc: 'lwt' is numeric"):
+        effects(fit, df, at={"lwt": ["abc"]})
+    with pytest.raises(InputError, match=r"--at race=asian: 'asian' is not a level of 'race' \(black, other, white\)"):
+        effects(fit, df, at={"race": ["asian"]})
+    with pytest.raises(InputError, match=r"--at smoke=5: '5' is not a level of 'smoke' \(0, 1\)"):
+        effects(fit, df, at={"smoke": [5.0]})
+    res = effects(fit, df, variables=["smoke"], at={"smoke": [1.0, 0.0]})  # typed as numbers: levels
+    assert list(res.effects[0].x) == ["1", "0"]
+
+
+@pytest.mark.cli
+def test_cli_effects_value_column_has_one_format(capsys):
+    """The value column printed 4 significant digits (76.94, 104.3, 186): decimals did not line up."""
+    import re
+
+    from myorisk.cli import _run
+
+    path = str(RESULTS / "data" / "birthwt.csv")
+    assert _run(["effects", path, "-y", "low", "-x", "lwt,age", "--variables", "lwt"]) == 0
+    out = capsys.readouterr().out
+    values = [line.split()[0] for line in out.splitlines() if re.match(r"^\s*\d", line)]
+    assert len(values) == 9
+    assert len({len(v.split(".")[1]) if "." in v else 0 for v in values}) == 1, values

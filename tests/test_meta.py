@@ -184,3 +184,16 @@ def test_random_effects_equals_metafor_on_150_random_cases():
         assert _close(m.predictive_probability(0.0, None), c["prob"])
     assert max(worst.values()) <= TOL, worst
     assert sum(c["tau2"] == 0 for c in R["random_cases"]) >= 10  # the boundary is exercised
+
+
+@pytest.mark.unit
+def test_identical_centres_give_a_note_not_nan():
+    """Two centres with the same estimate: HKSJ's interval has zero width (as metafor's); the
+    predictive probability cannot be estimated, which is said (it printed 'nan' without a word)."""
+    m = random_effects([0.8, 0.8], [0.04, 0.04], measure="slope")
+    assert m.se == 0 and m.low == m.high == pytest.approx(0.8)
+    assert math.isnan(m.predictive_probability(0.9, 1.1))
+    assert any("same estimate" in n and "zero width" in n for n in m.notes)
+    m = random_effects([0.8, 0.9], [0.04, 0.04], measure="slope")
+    assert not any("same estimate" in n for n in m.notes)
+

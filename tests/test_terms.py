@@ -88,3 +88,21 @@ def test_new_data_is_encoded_with_development_knots():
     fit = fit_logistic(df, "type", ["rcs(glu, 4)", "bmi"])
     new = df.iloc[:5]
     np.testing.assert_allclose(fit.predict_lp(new), fit.linear_predictor[:5], rtol=1e-12)
+
+
+KNOTS = load_r("knots")
+
+
+@pytest.mark.parametrize("case", KNOTS["cases"], ids=lambda c: f"{c['variable']}-{c['nk']}")
+def test_default_knots_match_hmisc_with_ties_and_few_values(case):
+    """Hmisc rcspline.eval (fractied = 0.05): interior values when there are at most nk + 2
+    distinct values, the first/last knot moved off a pile of tied extreme values, and R's
+    refusal when fewer than 3 knots remain."""
+    from myorisk.modeling.terms import rcs_knots
+
+    x = np.asarray(KNOTS["x"][case["variable"]], dtype=float)
+    if case["knots"] is None:
+        with pytest.raises(InputError, match="fewer than 3 distinct knots"):
+            rcs_knots(x, case["nk"])
+    else:
+        np.testing.assert_allclose(rcs_knots(x, case["nk"]), case["knots"], rtol=1e-12)

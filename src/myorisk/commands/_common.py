@@ -344,7 +344,9 @@ def column_formatter(values: Any, digits: int = 4) -> Callable[[Any], str]:
     arr = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
     fin = arr[np.isfinite(arr)]
     scale = float(np.max(np.abs(fin))) if fin.size else 1.0
-    tol = ZERO_TOL * max(1.0, scale)
+    # noise is relative to the column's scale, but never more than 1e-9: an odds-ratio column
+    # spans many orders of magnitude (0.25 beside 5e13 is a real value, not noise)
+    tol = min(ZERO_TOL * max(1.0, scale), 1e-9)
     fin = np.where(np.abs(fin) < tol, 0.0, fin)
 
     def special(v: Any) -> str | None:
@@ -364,7 +366,7 @@ def column_formatter(values: Any, digits: int = 4) -> Callable[[Any], str]:
 
     if fin.size and np.all(fin == np.round(fin)) and scale < 1e15:
         return lambda v: special(v) or str(int(round(snap(v))))
-    exact = _exact_decimals(fin, digits) if fin.size else None
+    exact = _exact_decimals(fin, digits) if fin.size and scale < 1e9 else None
     if exact is not None:
         return lambda v: special(v) or f"{snap(v) + 0.0:.{exact}f}"
     nz = np.abs(fin[fin != 0])

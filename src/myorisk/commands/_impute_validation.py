@@ -41,7 +41,8 @@ def _selection(select, alpha, screen_alpha):
     if select is None:
         return None
     if select not in ("pscreen", "aic"):
-        raise InputError(f"--select must be pscreen or aic, not {select!r}")
+        raise InputError(f"with --impute/--imputations, --select must be pscreen or aic, not {select!r} "
+                         "(LASSO inside the bootstrap is available on complete data)")
     return SelectionSpec(method="pscreen" if select == "pscreen" else "backward_aic", alpha=alpha,
                          screen_alpha=screen_alpha)
 

@@ -8,6 +8,7 @@ Hartung–Knapp–Sidik–Jonkman, prediction intervals, forest plots, report).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -204,15 +205,30 @@ def _fmt_range(lo: float | None, hi: float | None) -> str:
     return f"{lo:g} to {hi:g}"
 
 
+def _fmt_prob(p: float) -> str:
+    return "NA" if p is None or not math.isfinite(p) else f"{p:.2f}"
+
+
+def _ci(est: float, lo: float, hi: float, digits: int) -> str:
+    """``0.83 (0.75–0.89)``; ``0.25 (-0.15 to 0.65)`` when a limit is negative (a dash beside a minus
+    sign misreads), as the forest plot writes it."""
+    return f"{est:.{digits}f} ({_interval(lo, hi, digits)})"
+
+
+def _interval(lo: float, hi: float, digits: int) -> str:
+    sep = " to " if min(lo, hi) < 0 else "–"
+    return f"{lo:.{digits}f}{sep}{hi:.{digits}f}"
+
+
 def _print_meta(res: Any) -> None:
     f = common.fmt
     rows = []
     for s in res.sites:
         rows.append({"site": s["site"], "n": s["n"], "events": s["events"],
-                     "C (95% CI)": f"{s['c']:.3f} ({s['c_low']:.3f}–{s['c_high']:.3f})",
-                     "O/E (95% CI)": f"{s['oe']:.2f} ({s['oe_low']:.2f}–{s['oe_high']:.2f})",
-                     "slope (95% CI)": f"{s['slope']:.2f} ({s['slope_low']:.2f}–{s['slope_high']:.2f})",
-                     "CITL (95% CI)": f"{s['citl']:.2f} ({s['citl_low']:.2f}–{s['citl_high']:.2f})"})
+                     "C (95% CI)": _ci(s["c"], s["c_low"], s["c_high"], 3),
+                     "O/E (95% CI)": _ci(s["oe"], s["oe_low"], s["oe_high"], 2),
+                     "slope (95% CI)": _ci(s["slope"], s["slope_low"], s["slope_high"], 2),
+                     "CITL (95% CI)": _ci(s["citl"], s["citl_low"], s["citl_high"], 2)})
     title = "Centres" + (f" (model '{res.model['name']}')" if res.model else "")
     out.print(common.table(pd.DataFrame(rows), title=title))
     names = {"c": "C statistic", "oe": "O/E", "slope": "Calibration slope", "citl": "Calibration-in-the-large"}
@@ -222,10 +238,10 @@ def _print_meta(res: Any) -> None:
         digits = 3 if m == "c" else 2
         lo, hi = res.acceptable[m]
         prow.append({"measure": names[m],
-                     "pooled (95% CI)": f"{d['estimate']:.{digits}f} ({d['low']:.{digits}f}–{d['high']:.{digits}f})",
-                     "95% prediction interval": f"{d['pi_low']:.{digits}f}–{d['pi_high']:.{digits}f}",
+                     "pooled (95% CI)": _ci(d["estimate"], d["low"], d["high"], digits),
+                     "95% prediction interval": _interval(d["pi_low"], d["pi_high"], digits),
                      "τ²": f(d["tau2"]), "I² (%)": f"{d['i2']:.1f}",
-                     "P(acceptable in a new centre)": f"{res.probability(m):.2f} ({_fmt_range(lo, hi)})"})
+                     "P(acceptable in a new centre)": f"{_fmt_prob(res.probability(m))} ({_fmt_range(lo, hi)})"})
     out.print(common.table(pd.DataFrame(prow), title=f"Random-effects meta-analysis of {len(res.sites)} centres "
                            "(REML, Hartung–Knapp–Sidik–Jonkman; C pooled on the logit scale, O/E on the log scale)"))
     for n in res.notes:

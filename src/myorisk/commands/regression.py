@@ -40,9 +40,21 @@ PerOpt = Annotated[
 def _units(per: list[str] | None, preds: list[str], cats: list[str]) -> dict[str, float]:
     """--per units, checked against the predictors before any work."""
     from myorisk.modeling.per_unit import parse_units
+    from myorisk.modeling.terms import parse_terms
 
     units = parse_units(per)
+    used: dict[str, str] = {}  # variable -> the spline or interaction it enters through
+    for e in parse_terms(preds):
+        if e.kind == "rcs":
+            used.setdefault(e.name, f"rcs({e.name})")
+        elif e.kind == "interaction":
+            for v in e.variables:
+                used.setdefault(v, e.name)
     for k in units:
+        if k in used:
+            raise InputError(f"--per {k}: '{k}' enters the model through '{used[k]}'; an odds ratio per unit "
+                             "is defined only for a linear term without interactions (use `myorisk effects "
+                             f"--or --at {k}=…` for odds ratios between chosen values)")
         if k not in preds:
             raise InputError(f"--per {k}: '{k}' is not one of the predictors ({', '.join(preds)})")
         if k in cats:
@@ -340,7 +352,8 @@ def select(
         _impute.check(impute, imputations, auxiliary)
         if method is not SelectMethod.pscreen:
             raise InputError("with --impute/--imputations only --method pscreen is available (selection on "
-                             "pooled Wald tests, Wood et al. 2008); AIC has no agreed pooled form")
+                             f"pooled Wald tests, Wood et al. 2008); {method.value} has no agreed pooled form "
+                             "(`validate --impute M --select pscreen|aic` repeats a selection within each imputation)")
         select_pooled(data, outcome, common.columns_list(predictors), alpha=0.05 if alpha is None else alpha,
                       cats=common.categorical_list(categorical, common.columns_list(predictors)),
                       reference=common.refs(reference), event=event, impute=impute, seed=seed,
@@ -569,8 +582,9 @@ def effects(
         ref = f"{e.reference:g}" if isinstance(e.reference, float) else e.reference
         title = f"{e.variable} (others at their adjust-to values; 95% CI" + (
             f"; OR against {e.variable} = {ref})" if odds_ratio else ")")
-        out.print(common.table(pd.DataFrame(cols), title=title,
-                               formats={"value": lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)}))
+        value_fmt = (common.column_formatter(cols["value"]) if e.kind == "numeric"  # one format per column
+                     else str)
+        out.print(common.table(pd.DataFrame(cols), title=title, formats={"value": value_fmt}))
     if plot is not None:
         out.print(f"figure written to {plot}")
 

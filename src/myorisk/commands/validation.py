@@ -384,12 +384,15 @@ def _validate_by(data: Path, outcome: str, predictors: str, by: str, categorical
     if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise InputError(f"--plot must end in .png, .svg or .pdf, not {plot.name!r}")
     common.guard_output(plot, "--plot", data)
+    from myorisk.modeling.terms import parse_terms
+
     preds = common.columns_list(predictors)
+    variables = list(dict.fromkeys(v for e in parse_terms(preds) for v in e.variables))  # rcs(x, 4), a*b
     df = common.read(data, *read_options)
-    for c in [outcome, by, *preds]:
+    for c in [outcome, by, *variables]:
         if c not in df.columns:
             raise InputError(f"{data.name}: column '{c}' not found")
-    need = [outcome, *preds]
+    need = [outcome, *variables]
     miss = df[need].isna().any(axis=1).to_numpy()
     if miss.any():
         common.note(f"{data.name}: {int(miss.sum())} rows with a missing outcome or predictor were excluded "

@@ -467,7 +467,13 @@ def build_design(
         elif e.kind == "rcs":
             # knots from every non-missing value of the column, as R evaluates rcs() in model.frame
             # before rows with missing values elsewhere are removed
-            knots = e.knots or rcs_knots(_as_numeric(data[p], p, source).to_numpy(dtype=float), e.nk or 5)
+            if e.knots:
+                knots = e.knots
+            else:
+                try:
+                    knots = rcs_knots(_as_numeric(data[p], p, source).to_numpy(dtype=float), e.nk or 5)
+                except InputError as err:
+                    raise InputError(f"{source}: column '{p}', rcs({p}, {e.nk or 5}): {err}") from None
             t = Term(name=p, kind="rcs", knots=tuple(knots),
                      columns=tuple(p + "'" * j for j in range(len(knots) - 1)))
         elif kinds[p] == "numeric":

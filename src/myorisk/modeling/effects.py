@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -167,7 +168,7 @@ def effects(
     for v in names:
         t = mains[v]
         if at and v in at:
-            grid = list(at[v]) if t.kind == "categorical" else [float(a) for a in at[v]]
+            grid = [_at_value(v, t, a) for a in at[v]]
         elif t.kind == "categorical":
             grid = list(dd[v]["values"])
         elif "values" in dd[v]:
@@ -190,3 +191,19 @@ def effects(
             odds_ratio=np.exp(dlp), or_lower=np.exp(dlp - z * dse), or_upper=np.exp(dlp + z * dse),
             reference=adj[v]))
     return Effects(effects=tuple(out), adjust=adj, level=level, outcome=fit.outcome)
+
+
+def _at_value(name: str, term: Any, value: Any) -> Any:
+    """One value asked for with ``at``: a number for a numeric predictor, a level of a categorical one."""
+    if term.kind == "categorical":
+        levels = [str(lv) for lv in term.levels]
+        text = str(value)
+        if isinstance(value, float) and value.is_integer() and text not in levels:
+            text = str(int(value))  # 2.0 typed as 2
+        if levels and text not in levels:
+            raise InputError(f"--at {name}={text}: '{text}' is not a level of '{name}' ({', '.join(levels)})")
+        return text if levels else value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"--at {name}={value}: '{name}' is numeric; give numbers, e.g. --at {name}=1,2") from None

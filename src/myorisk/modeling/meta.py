@@ -329,6 +329,10 @@ def random_effects(
     rss = float(np.sum(w * (y - mu) ** 2))
     s2w = 0.0 if rss <= np.finfo(float).eps else rss / (k - 1)
     se = math.sqrt(s2w / sw)
+    if s2w == 0.0 and tau2 == 0.0:
+        notes.append("every centre has the same estimate, so the Hartung–Knapp–Sidik–Jonkman "
+                     "interval has zero width (as metafor's); it is not certainty, and the probability of "
+                     "acceptable performance in a new centre cannot be estimated")
     crit = _tcrit(level, k - 1)
     pi_half = crit * math.sqrt(se ** 2 + tau2)
     # heterogeneity (fixed-effect weights)

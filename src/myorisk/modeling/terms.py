@@ -210,8 +210,14 @@ def _quantile7(x: np.ndarray, probs: np.ndarray) -> np.ndarray:
     return np.quantile(np.asarray(x, dtype=float), probs, method="linear")
 
 
-def rcs_knots(x: np.ndarray, nk: int) -> tuple[float, ...]:
-    """Harrell's default knots for ``nk`` knots (Hmisc ``rcspline.eval``), from non-missing ``x``.
+def rcs_knots(x: np.ndarray, nk: int, fractied: float = 0.05) -> tuple[float, ...]:
+    """Harrell's default knots for ``nk`` knots (Hmisc 4.8 ``rcspline.eval`` as rms ``rcs`` calls
+    it, ``fractied = 0.05``), from non-missing ``x``.
+
+    With at most ``nk + 2`` distinct values the knots are the interior distinct values (R warns).
+    When every interior value holds less than ``fractied`` of the data but the smallest (largest)
+    value holds at least that much (a variable piled up at a detection limit or at zero), the first
+    (last) knot is the next distinct value and the remaining knots are placed on the values beyond it.
 
     Raises
     ------
@@ -223,18 +229,64 @@ def rcs_knots(x: np.ndarray, nk: int) -> tuple[float, ...]:
     n = xx.size
     if n < 6:
         raise InputError("a restricted cubic spline needs at least 6 non-missing values")
-    outer = 0.025 if nk > 6 else (0.05 if nk > 3 else 0.1)
-    knots = _quantile7(xx, np.linspace(outer, 1.0 - outer, nk))
-    if np.unique(knots).size < 3:
-        knots = _quantile7(xx, np.linspace(outer, 1.0 - outer, 2 * nk))
-        if np.unique(knots).size < 3:
-            raise InputError("fewer than 3 distinct knots: the variable has too few distinct values "
-                             "for a spline")
-    elif n < 100:
-        s = np.sort(xx)
-        knots[0] = s[4]
-        knots[nk - 1] = s[n - 5]
-    return tuple(float(k) for k in np.unique(knots))
+    too_few = InputError(f"fewer than 3 distinct knots (the variable has {np.unique(xx).size} distinct "
+                         "values); use it as a linear or categorical term")
+    xu, counts = np.unique(xx, return_counts=True)
+    nxu = xu.size
+    first: list[float] = []
+    last: list[float] = []
+    if nxu - 2 <= nk:
+        knots = xu[1:-1].astype(float)
+    else:
+        outer = 0.025 if nk > 6 else (0.05 if nk > 3 else 0.1)
+        nke = nk
+        over_first = over_last = False
+        if 0 < fractied < 1:
+            f = counts / n
+            if f[1:-1].max() < fractied:
+                if f[0] >= fractied:
+                    first = [float(xx[xx > xx.min()].min())]
+                    xx = xx[xx > first[0]]
+                    nke -= 1
+                    over_first = True
+                if f[-1] >= fractied:
+                    last = [float(xx[xx < xx.max()].max())]
+                    xx = xx[xx < last[0]]
+                    nke -= 1
+                    over_last = True
+        if nke == 1:
+            knots = np.array([float(np.median(xx))])
+        elif nxu <= nke:
+            knots = xu.astype(float)
+        else:
+            probs = np.linspace(0.5 if nke == 2 else outer, 1.0 - outer, nke)
+            knots = _quantile7(xx, probs)
+            if np.unique(knots).size < min(nke, 3):
+                knots = _quantile7(xx, np.linspace(outer, 1.0 - outer, 2 * nke))
+                if first and np.unique(knots).size < 3:
+                    mid = (first[0] + last[0]) / 2 if last else float(np.median(xx))
+                    knots = np.sort(np.array([first[0], mid,
+                                              last[0] if last else float(_quantile7(xx, np.array([1 - outer]))[0])]))
+                if np.unique(knots).size < 3:
+                    raise too_few
+            if xx.size < 100:
+                s = np.sort(xx)
+
+                def put(i: int, v: float) -> None:  # R's knots[i] <- v, extending with NA
+                    nonlocal knots
+                    if i >= knots.size:
+                        knots = np.concatenate([knots, np.full(i + 1 - knots.size, np.nan)])
+                    knots[i] = v
+
+                if not over_first:
+                    put(0, s[4] if s.size > 4 else np.nan)
+                if not over_last:
+                    put(nke - 1, s[s.size - 5] if s.size > 4 else np.nan)
+    out = np.unique(np.concatenate([first, knots, last]))
+    out = out[~np.isnan(out)]
+    if out.size < 3:
+        raise too_few
+    return tuple(float(k) for k in out)
 
 
 def rcs_basis(x: np.ndarray, knots: Sequence[float]) -> np.ndarray:

@@ -431,6 +431,9 @@ def pool_sites(
         vi = [r[se_key] ** 2 for r in rows]
         pooled[m] = random_effects(yi, vi, labels=names, measure=m, transform=tr, level=level)
     notes = []
+    names_m = {"c": "C statistic", "oe": "O/E", "slope": "calibration slope", "citl": "calibration-in-the-large"}
+    for m, ma in pooled.items():
+        notes.extend(f"{names_m.get(m, m)}: {n}" for n in ma.notes)
     if len(sites) < 5:
         notes.append(f"only {len(sites)} centres: τ² and the prediction intervals are imprecise "
                      "(the t distribution with k − 1 degrees of freedom widens them accordingly)")
