@@ -242,3 +242,11 @@ def test_validate_and_calibrate_replay_r_resamples_through_cli(capsys, tmp_path)
     cal = run_json(capsys, "calibrate", DATA / "birthwt.csv", *args)
     assert {"B", "seconds", "mean_abs_error", "mean_sq_error", "e90", "curve"} <= set(cal)
     assert_allclose([c["corrected"] for c in cal["curve"]], r["calibrate"]["calibrated.corrected"], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.cli
+def test_unknown_command_names_the_closest(capsys):
+    from myorisk.cli import _run
+
+    assert _run(["fti", "x.csv"]) == 2
+    assert "did you mean 'fit'?" in capsys.readouterr().err

@@ -121,6 +121,19 @@ class _LazyGroup(TyperGroup):
             self.commands[cmd_name] = load_command(cmd_name)
         return self.commands[cmd_name]
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """As click's, but an unknown command names the closest one (``fti`` → ``fit``)."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in _BY_NAME:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(_BY_NAME), n=3, cutoff=0.6)
+            # a transposition (fti → fit) beats a look-alike (tis)
+            close.sort(key=lambda c: sorted(c) != sorted(name))
+            if close:
+                ctx.fail(f"no command '{name}'; did you mean '{close[0]}'?")
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """Plain help, each command under its panel, without importing any command module."""
         width = max(len(c.name) for c in COMMANDS)  # one name column across every panel
