@@ -68,12 +68,10 @@ def _how(imp, seed) -> str:
     return f"{imp.m} imputations by chained equations, seed {seed}"
 
 
-def run_validate(data, outcome, predictors, *, bootstrap, seed, select, alpha, screen_alpha, resamples,
+def _run_imputed(engine, data, outcome, predictors, *, bootstrap, seed, select, alpha, screen_alpha, resamples,
                  failure_policy, categorical, reference, event, impute, ci, level, maxit, auxiliary,
-                 as_json, read: tuple = (None, None, None)) -> None:
-    """validate with --impute and/or --ci."""
-    from myorisk.modeling.mi_validation import CI_METHOD, validate_imputed
-
+                 read):  # noqa: ANN001, ANN202
+    """Check the options, impute (or take the complete data) and run ``engine`` over the designs."""
     _check(impute, ci, resamples, auxiliary, level)
     seed = _impute.drawn_seed(seed)
     selection = _selection(select, alpha, screen_alpha)
@@ -81,12 +79,25 @@ def run_validate(data, outcome, predictors, *, bootstrap, seed, select, alpha, s
                             maxit=maxit, auxiliary=auxiliary, read=read)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = validate_imputed(designs, B=bootstrap or _default_b(), seed=seed, selection=selection,
-                               failure_policy=failure_policy, ci=ci, level=level,
-                               imputation=imp.info() if imp is not None else None)
-    d = {**res.to_dict(), "seed": seed}
+        res = engine(designs, B=bootstrap or _default_b(), seed=seed, selection=selection,
+                     failure_policy=failure_policy, ci=ci, level=level,
+                     imputation=imp.info() if imp is not None else None)
+    return res, imp, seed
+
+
+def run_validate(data, outcome, predictors, *, bootstrap, seed, select, alpha, screen_alpha, resamples,
+                 failure_policy, categorical, reference, event, impute, ci, level, maxit, auxiliary,
+                 as_json, read: tuple = (None, None, None)) -> None:
+    """validate with --impute and/or --ci."""
+    from myorisk.modeling.mi_validation import CI_METHOD, validate_imputed
+
+    res, imp, seed = _run_imputed(validate_imputed, data, outcome, predictors, bootstrap=bootstrap, seed=seed,
+                                  select=select, alpha=alpha, screen_alpha=screen_alpha, resamples=resamples,
+                                  failure_policy=failure_policy, categorical=categorical,
+                                  reference=reference, event=event, impute=impute, ci=ci, level=level,
+                                  maxit=maxit, auxiliary=auxiliary, read=read)
     if as_json:
-        common.dump(d)
+        common.dump({**res.to_dict(), "seed": seed})
         return
     out.print(common.table(res.to_frame(), title=f"Bootstrap validation (B = {res.B} per data set, {_how(imp, seed)}, "
                                                  f"{res.seconds:.2f} s)"))
@@ -111,19 +122,13 @@ def run_calibrate(data, outcome, predictors, *, bootstrap, seed, select, alpha, 
     """calibrate with --impute and/or --ci."""
     from myorisk.modeling.mi_validation import CI_METHOD, calibrate_imputed
 
-    _check(impute, ci, resamples, auxiliary, level)
-    seed = _impute.drawn_seed(seed)
-    selection = _selection(select, alpha, screen_alpha)
-    designs, imp = _designs(data, outcome, predictors, categorical, reference, event, impute=impute, seed=seed,
-                            maxit=maxit, auxiliary=auxiliary, read=read)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = calibrate_imputed(designs, B=bootstrap or _default_b(), seed=seed, selection=selection,
-                                failure_policy=failure_policy, ci=ci, level=level,
-                                imputation=imp.info() if imp is not None else None)
-    d = {**res.to_dict(), "seed": seed}
+    res, imp, seed = _run_imputed(calibrate_imputed, data, outcome, predictors, bootstrap=bootstrap, seed=seed,
+                                  select=select, alpha=alpha, screen_alpha=screen_alpha, resamples=resamples,
+                                  failure_policy=failure_policy, categorical=categorical,
+                                  reference=reference, event=event, impute=impute, ci=ci, level=level,
+                                  maxit=maxit, auxiliary=auxiliary, read=read)
     if as_json:
-        common.dump(d)
+        common.dump({**res.to_dict(), "seed": seed})
         return
     out.print(common.table(res.to_frame(), title=f"Bootstrap calibration (B = {res.B} per data set, "
                                                  f"{_how(imp, seed)}, {res.seconds:.2f} s)"))
