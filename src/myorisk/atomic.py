@@ -87,3 +87,22 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | os.PathLike[str], *, sep: 
     """
     return write_atomic(path, lambda p: frame.to_csv(p, index=index, sep=sep, lineterminator="\n",
                                                      encoding=CSV_ENCODING))
+
+
+def replace_folder(tmp: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Put the finished folder ``tmp`` in place of ``out`` (a report folder), never half-written.
+
+    An existing ``out`` is moved aside first and removed only after ``tmp`` took its place, so a
+    failure leaves either the old folder or the new one, never a mixture.
+    """
+    import shutil
+
+    tmp, out = Path(tmp), Path(out)
+    backup = None
+    if out.exists():
+        backup = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.replace(out, backup)
+    os.replace(tmp, out)
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
+    return out

@@ -86,13 +86,9 @@ def write_meta_report(res, out_dir: str | os.PathLike[str], *, pdf: bool = False
             from myorisk.report.pdf import html_to_pdf
 
             html_to_pdf(tmp / "report.html", tmp / "report.pdf")
-        backup = None
-        if out.exists():
-            backup = out.parent / f".{out.name}.old-{os.getpid()}"
-            os.replace(out, backup)
-        os.replace(tmp, out)
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
+        from myorisk.atomic import replace_folder
+
+        replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
