@@ -315,28 +315,15 @@ def select_pscreen_imputed(datasets: Sequence[pd.DataFrame], outcome: str, candi
                     reference={k: r for k, r in (reference or {}).items() if k in vs} or None,
                     event=event, source=source)
 
-    steps, screened = [], []
-    for v in candidates:
-        cat = [v] if categorical and v in categorical else None
-        ref = {v: reference[v]} if reference and v in reference else None
-        res = fit_imputed(datasets, outcome, [v], categorical=cat, reference=ref, event=event, source=source)
-        p = term_p_imputed(res)[v]
-        keep = p < alpha
-        steps.append({"step": "univariate", "variable": v, "p": p, "action": "enter" if keep else "exclude"})
-        if keep:
-            screened.append(v)
-    if not screened:
-        raise InputError(f"no candidate has pooled univariate p < {alpha}: the p-value screen selects nothing")
-    multi = fit_imputed(datasets, outcome, screened, **kw(screened))
-    pm = term_p_imputed(multi)
-    kept = []
-    for v in screened:
-        keep = pm[v] < alpha
-        steps.append({"step": "multivariable", "variable": v, "p": pm[v], "action": "keep" if keep else "drop"})
-        if keep:
-            kept.append(v)
-    if not kept:
-        raise InputError(f"no variable keeps pooled p < {alpha} in the multivariable model")
+    from myorisk.modeling.selection import pscreen_steps
+
+    def uni_p(v: str) -> float:
+        return term_p_imputed(fit_imputed(datasets, outcome, [v], **kw([v])))[v]
+
+    def multi_p(vs: list[str]) -> dict[str, float]:
+        return term_p_imputed(fit_imputed(datasets, outcome, vs, **kw(vs)))
+
+    steps, kept = pscreen_steps(candidates, alpha, uni_p, multi_p, what="pooled")
     final = fit_imputed(datasets, outcome, kept, **kw(kept), method="mice" if imputation else "given",
                         seed=(imputation or {}).get("seed"), imputation=imputation)
-    return pd.DataFrame(steps), tuple(kept), final
+    return steps, tuple(kept), final

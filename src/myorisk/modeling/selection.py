@@ -12,7 +12,7 @@ inside every bootstrap resample (:mod:`myorisk.modeling.validation`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +28,7 @@ from myorisk.modeling.logistic import LogisticFit, fit_design
 __all__ = [
     "UnivariateTable",
     "Selection",
+    "pscreen_steps",
     "univariate",
     "select_pscreen",
     "backward_aic",
@@ -279,6 +280,54 @@ def _term_p(fit: LogisticFit, design: Design) -> dict[str, float]:
     return dict(zip(tt["variable"], tt["wald_p"], strict=True))
 
 
+def pscreen_steps(
+    candidates: Sequence[str],
+    alpha: float,
+    univariate_p: Callable[[str], float],
+    multivariable_p: Callable[[list[str]], dict[str, float]],
+    *,
+    what: str = "",
+) -> tuple[pd.DataFrame, list[str]]:
+    """Study A's rule on given p-values: univariate p < α enters; in the model of the entered
+    variables, p < α is kept.
+
+    ``univariate_p(v)`` and ``multivariable_p(vs)`` supply the p-values (Wald, or pooled over
+    imputations); ``what`` qualifies "p" in messages (e.g. "pooled").
+
+    Returns
+    -------
+    steps : DataFrame
+        One row per decision: step, variable, p, action.
+    kept : list of str
+
+    Raises
+    ------
+    InputError
+        No candidate enters, or none is kept.
+    """
+    pw = f"{what} p" if what else "p"
+    steps, screened = [], []
+    for v in candidates:
+        p = univariate_p(v)
+        keep = p < alpha
+        steps.append({"step": "univariate", "variable": v, "p": p, "action": "enter" if keep else "exclude"})
+        if keep:
+            screened.append(v)
+    if not screened:
+        raise InputError(f"no candidate has {what + ' ' if what else ''}univariate p < {alpha}: the "
+                         "p-value screen selects nothing")
+    pm = multivariable_p(screened)
+    kept = []
+    for v in screened:
+        keep = pm[v] < alpha
+        steps.append({"step": "multivariable", "variable": v, "p": pm[v], "action": "keep" if keep else "drop"})
+        if keep:
+            kept.append(v)
+    if not kept:
+        raise InputError(f"no variable keeps {pw} < {alpha} in the multivariable model")
+    return pd.DataFrame(steps), kept
+
+
 def select_pscreen(
     data: pd.DataFrame,
     outcome: str,
@@ -303,37 +352,21 @@ def select_pscreen(
         data, outcome, list(candidates), categorical=categorical, reference=reference, event=event,
         source=source,
     )
-    steps = []
-    screened = []
-    for v in candidates:
+    def uni_p(v: str) -> float:
         sub = _sub_design(design, [v])
-        fit = fit_design(sub, source=source)
-        p = _term_p(fit, sub)[v]
-        keep = p < alpha
-        steps.append({"step": "univariate", "variable": v, "p": p, "action": "enter" if keep else "exclude"})
-        if keep:
-            screened.append(v)
-    if not screened:
-        raise InputError(
-            f"no candidate has univariate p < {alpha}: the p-value screen selects nothing"
-        )
-    sub = _sub_design(design, screened)
-    multi = fit_design(sub, source=source)
-    pm = _term_p(multi, sub)
-    kept = []
-    for v in screened:
-        keep = pm[v] < alpha
-        steps.append({"step": "multivariable", "variable": v, "p": pm[v], "action": "keep" if keep else "drop"})
-        if keep:
-            kept.append(v)
-    if not kept:
-        raise InputError(f"no variable keeps p < {alpha} in the multivariable model")
+        return _term_p(fit_design(sub, source=source), sub)[v]
+
+    def multi_p(vs: list[str]) -> dict[str, float]:
+        sub = _sub_design(design, vs)
+        return _term_p(fit_design(sub, source=source), sub)
+
+    steps, kept = pscreen_steps(candidates, alpha, uni_p, multi_p)
     final = fit_design(_sub_design(design, kept), ci=ci, source=source)
     return Selection(
         method="pscreen",
         candidates=tuple(candidates),
         selected=tuple(kept),
-        steps=pd.DataFrame(steps),
+        steps=steps,
         fit=final,
         alpha=alpha,
         warnings=final.warnings,
