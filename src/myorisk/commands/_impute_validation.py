@@ -70,7 +70,7 @@ def _how(imp, seed) -> str:
 
 def _run_imputed(engine, data, outcome, predictors, *, bootstrap, seed, select, alpha, screen_alpha, resamples,
                  failure_policy, categorical, reference, event, impute, ci, level, maxit, auxiliary,
-                 read):  # noqa: ANN001, ANN202
+                 read=(None, None, None)):  # noqa: ANN001, ANN202
     """Check the options, impute (or take the complete data) and run ``engine`` over the designs."""
     _check(impute, ci, resamples, auxiliary, level)
     seed = _impute.drawn_seed(seed)
@@ -85,17 +85,12 @@ def _run_imputed(engine, data, outcome, predictors, *, bootstrap, seed, select, 
     return res, imp, seed
 
 
-def run_validate(data, outcome, predictors, *, bootstrap, seed, select, alpha, screen_alpha, resamples,
-                 failure_policy, categorical, reference, event, impute, ci, level, maxit, auxiliary,
-                 as_json, read: tuple = (None, None, None)) -> None:
+def run_validate(data, outcome, predictors, *, as_json: bool, **options) -> None:  # noqa: ANN001
     """validate with --impute and/or --ci."""
     from myorisk.modeling.mi_validation import CI_METHOD, validate_imputed
 
-    res, imp, seed = _run_imputed(validate_imputed, data, outcome, predictors, bootstrap=bootstrap, seed=seed,
-                                  select=select, alpha=alpha, screen_alpha=screen_alpha, resamples=resamples,
-                                  failure_policy=failure_policy, categorical=categorical,
-                                  reference=reference, event=event, impute=impute, ci=ci, level=level,
-                                  maxit=maxit, auxiliary=auxiliary, read=read)
+    res, imp, seed = _run_imputed(validate_imputed, data, outcome, predictors, **options)
+    ci, level = options["ci"], options["level"]
     if as_json:
         common.dump({**res.to_dict(), "seed": seed})
         return
@@ -110,23 +105,18 @@ def run_validate(data, outcome, predictors, *, bootstrap, seed, select, alpha, s
                   "(fixed in the training data) the percentile interval of the test values, centred on corrected"
                   + ("; per-imputation intervals combined by Rubin's rules" if imp is not None else ""))
     if res.n_failed:
-        common.note(f"{res.n_failed} resamples failed and were skipped ({failure_policy})")
+        common.note(f"{res.n_failed} resamples failed and were skipped ({options['failure_policy']})")
     if res.selection_frequency:
         fr = pd.DataFrame([{"variable": k, "selected": v} for k, v in res.selection_frequency.items()])
         out.print(common.table(fr, title="How often each candidate was selected (mean over imputations)"))
 
 
-def run_calibrate(data, outcome, predictors, *, bootstrap, seed, select, alpha, screen_alpha, resamples,
-                  failure_policy, categorical, reference, event, impute, ci, level, maxit, auxiliary,
-                  as_json, read: tuple = (None, None, None)) -> None:
+def run_calibrate(data, outcome, predictors, *, as_json: bool, **options) -> None:  # noqa: ANN001
     """calibrate with --impute and/or --ci."""
     from myorisk.modeling.mi_validation import CI_METHOD, calibrate_imputed
 
-    res, imp, seed = _run_imputed(calibrate_imputed, data, outcome, predictors, bootstrap=bootstrap, seed=seed,
-                                  select=select, alpha=alpha, screen_alpha=screen_alpha, resamples=resamples,
-                                  failure_policy=failure_policy, categorical=categorical,
-                                  reference=reference, event=event, impute=impute, ci=ci, level=level,
-                                  maxit=maxit, auxiliary=auxiliary, read=read)
+    res, imp, seed = _run_imputed(calibrate_imputed, data, outcome, predictors, **options)
+    ci, level = options["ci"], options["level"]
     if as_json:
         common.dump({**res.to_dict(), "seed": seed})
         return
