@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["clean"]
+__all__ = ["clean", "records"]
 
 
 def clean(obj: object) -> object:
@@ -33,3 +33,11 @@ def clean(obj: object) -> object:
     if type(obj).__name__ in ("NAType", "NaTType"):  # pd.NA, pd.NaT (pandas not imported here)
         return None
     return obj
+
+
+def records(columns: Mapping[str, object]) -> list[dict]:
+    """Rows of a table given as columns (name → list or array), as ``DataFrame.to_dict("records")``
+    gives them once :func:`clean` has run: one dict per row, in column order."""
+    cols = {str(k): list(v) for k, v in columns.items()}  # type: ignore[call-overload]
+    n = len(next(iter(cols.values()))) if cols else 0
+    return [{k: v[i] for k, v in cols.items()} for i in range(n)]

@@ -164,6 +164,40 @@ class Vocabulary:
 DEFAULT = Vocabulary()
 
 
+def _plan(values: list[object], vocab: Vocabulary) -> tuple[str, dict] | None:
+    """What :func:`harmonise` does to a text column with these (non-missing) values: ``("level",
+    value → level name)``, ``("binary", value → 0/1)``, or None (left as it is)."""
+    if not values:
+        return None
+    uniq = list(dict.fromkeys(values))
+    if len(uniq) > 20:
+        return None
+    levels = list(vocab.synonyms)
+    named = [vocab.level(v, levels) for v in uniq]
+    if all(n is not None for n in named):  # level words first: a column of "F" is female
+        if any(str(v) != n for v, n in zip(uniq, named, strict=True)):
+            return "level", dict(zip(uniq, named, strict=True))
+        return None
+    bins = [vocab.binary(v) for v in uniq]
+    if all(b is not None for b in bins):
+        lut = dict(zip(uniq, bins, strict=True))
+        if len(uniq) == 2 and sorted(bins) == [0.0, 1.0]:
+            yes = next(v for v in uniq if lut[v] == 1.0)
+            no = next(v for v in uniq if lut[v] == 0.0)
+            if fold(no) < fold(yes):  # the yes word is R's second level already: keep the
+                return None           # user's labels (an outcome's event is the yes word)
+        return "binary", lut
+    return None
+
+
+def harmonises(columns: object, codes: Vocabulary | None = None) -> list[str]:
+    """Names of the text columns of a light table (:class:`myorisk.modeling.columns.Columns`)
+    that :func:`harmonise` would rewrite (the same rule, without pandas)."""
+    vocab = codes or DEFAULT
+    return [n for n, a in zip(columns.names, columns.arrays, strict=True)  # type: ignore[attr-defined]
+            if a.dtype == object and _plan([v for v in a if v is not None], vocab) is not None]
+
+
 def harmonise(df: object, codes: Vocabulary | None = None) -> object:
     """Write accepted words in their one form, column by column, where a whole column agrees.
 
@@ -195,32 +229,18 @@ def harmonise(df: object, codes: Vocabulary | None = None) -> object:
     vocab = codes or DEFAULT
     assert isinstance(df, pd.DataFrame)
     changed: dict[str, object] = {}
-    levels = list(vocab.synonyms)
     for col in df.columns:
         s = df[col]
         if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
             continue
-        values = s.dropna()
-        if values.empty:
+        plan = _plan(s.dropna().tolist(), vocab)
+        if plan is None:
             continue
-        uniq = list(dict.fromkeys(values.tolist()))
-        if len(uniq) > 20:
-            continue
-        named = [vocab.level(v, levels) for v in uniq]
-        if all(n is not None for n in named):  # level words first: a column of "F" is female
-            if any(str(v) != n for v, n in zip(uniq, named, strict=True)):
-                lut = dict(zip(uniq, named, strict=True))
-                changed[col] = pd.Series([None if _missing(v) else lut[v] for v in s],
-                                         index=s.index, dtype="str")
-            continue
-        bins = [vocab.binary(v) for v in uniq]
-        if all(b is not None for b in bins):
-            lut = dict(zip(uniq, bins, strict=True))
-            if len(uniq) == 2 and sorted(bins) == [0.0, 1.0]:
-                yes = next(v for v in uniq if lut[v] == 1.0)
-                no = next(v for v in uniq if lut[v] == 0.0)
-                if fold(no) < fold(yes):  # the yes word is R's second level already: keep the
-                    continue              # user's labels (an outcome's event is the yes word)
+        kind, lut = plan
+        if kind == "level":
+            changed[col] = pd.Series([None if _missing(v) else lut[v] for v in s],
+                                     index=s.index, dtype="str")
+        else:
             arr = pd.array([pd.NA if _missing(v) else int(lut[v]) for v in s], dtype="Int64")
             changed[col] = pd.Series(arr if s.isna().any() else arr.astype("int64"),
                                      index=s.index)

@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # numpy and pandas load when a command uses them, not for --h
     import numpy as np
     import pandas as pd
 
+    from myorisk.modeling.columns import Columns
+
 
 def _width(stream: Any) -> int | None:
     """Terminal width on a terminal; wide enough for any table when piped (rich would cut at 80)."""
@@ -74,12 +76,16 @@ def check_plot(path: Path | None, *inputs: Path | str | None) -> None:
     guard_output(path, "--plot", *inputs)
 
 
-def watermark(df: pd.DataFrame) -> str | None:
+def watermark(df: pd.DataFrame | Columns) -> str | None:
     """"SYNTHETIC DATA" for a file exported from the bundled synthetic cohorts (column synthetic = 1)."""
     if "synthetic" in df.columns:
-        import pandas as pd
+        col = df["synthetic"]
+        if getattr(col, "dtype", None) is not None and col.dtype.kind in "biuf":  # numbers: no pandas
+            vals = col.astype(float)
+        else:
+            import pandas as pd
 
-        vals = pd.to_numeric(df["synthetic"], errors="coerce")
+            vals = pd.to_numeric(col, errors="coerce")
         if len(vals) and (vals == 1).all():
             return "SYNTHETIC DATA"
     return None
@@ -204,16 +210,30 @@ def refs(items: Sequence[str] | None) -> dict[str, str]:
 
 
 def read(path: Path, encoding: str | None = None, sep: str | None = None, decimal: str | None = None,
-         *, sheet: str | int | None = None, harmonise: bool = True) -> pd.DataFrame:
+         *, sheet: str | int | None = None, harmonise: bool = True, light: bool = False
+         ) -> pd.DataFrame | Columns:
     """Read a data file with the one tabular reader; say on stderr how a text file was read when
     it was not plain comma-separated UTF-8 with decimal points (so a wrong guess is seen).
 
     With ``harmonise`` (default) whole columns of accepted words are written in their one form
-    (yes/no words → 0/1, M/F → male/female; :func:`myorisk.codes.harmonise`), with a note."""
-    from myorisk.myositis.io import read_data
+    (yes/no words → 0/1, M/F → male/female; :func:`myorisk.codes.harmonise`), with a note.
 
-    df = read_data(path, sheet=sheet, encoding=encoding, sep=sep, decimal=decimal)
-    note_read(df, Path(path).name)
+    With ``light``, a CSV/TSV file in which harmonising changes nothing comes back as a light
+    table (:class:`myorisk.modeling.columns.Columns`, read without pandas; its ``to_pandas()`` is
+    the DataFrame returned otherwise); any other file as the DataFrame."""
+    from myorisk.myositis.io import DELIMITED, read_columns, read_data
+
+    if light and sheet is None and Path(path).suffix.lower() in DELIMITED:
+        from myorisk.codes import harmonises
+
+        cols = read_columns(path, encoding=encoding, sep=sep, decimal=decimal)
+        note_read(cols, Path(path).name)
+        if not (harmonise and harmonises(cols)):
+            return cols
+        df = cols.to_pandas()
+    else:
+        df = read_data(path, sheet=sheet, encoding=encoding, sep=sep, decimal=decimal)
+        note_read(df, Path(path).name)
     if harmonise:
         from myorisk.codes import harmonise as _harmonise
 
@@ -226,7 +246,7 @@ def read(path: Path, encoding: str | None = None, sep: str | None = None, decima
     return df
 
 
-def note_read(df: pd.DataFrame, source: str) -> None:
+def note_read(df: pd.DataFrame | Columns, source: str) -> None:
     """A note naming the separator, decimal mark and encoding of a text file that is not plain CSV."""
     how = df.attrs.get("read")
     if not how:
@@ -339,9 +359,13 @@ def column_formatter(values: Any, digits: int = 4) -> Callable[[Any], str]:
     significant digits, and scientific notation for the whole column when values span beyond that.
     """
     import numpy as np
-    import pandas as pd
 
-    arr = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
+    try:  # a numeric column (the usual case) needs no pandas
+        arr = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        import pandas as pd
+
+        arr = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
     fin = arr[np.isfinite(arr)]
     scale = float(np.max(np.abs(fin))) if fin.size else 1.0
     # noise is relative to the column's scale, but never more than 1e-9: an odds-ratio column
@@ -394,23 +418,43 @@ def _table_width() -> int | None:
     return None
 
 
-def table(frame: pd.DataFrame, title: str | None = None, formats: dict[str, Callable] | None = None,
+def _table_columns(frame: pd.DataFrame | dict) -> tuple[list, list[list], dict, dict]:
+    """Names, rows of values, and per column "numeric" and "boolean" of a table to print. A dict of
+    columns (name → list or array, as results' ``to_columns()``) is typed by numpy, without pandas."""
+    if isinstance(frame, dict):
+        import numpy as np
+
+        values = {c: np.asarray(v) for c, v in frame.items()}
+        cols = list(values)
+        nrow = len(values[cols[0]]) if cols else 0
+        numeric = {c: values[c].dtype.kind in "biufc" for c in cols}
+        boolean = {c: values[c].dtype.kind == "b" for c in cols}
+        return cols, [[values[c][i] for c in cols] for i in range(nrow)], numeric, boolean
+    import pandas as pd
+
+    cols = list(frame.columns)
+    numeric = {c: pd.api.types.is_numeric_dtype(frame[c].dtype) for c in cols}
+    boolean = {c: pd.api.types.is_bool_dtype(frame[c].dtype) for c in cols}
+    return cols, [[row[c] for c in cols] for _, row in frame.iterrows()], numeric, boolean
+
+
+def table(frame: pd.DataFrame | dict, title: str | None = None, formats: dict[str, Callable] | None = None,
           width: int | None = None) -> Any:
     """A table to print: one format per numeric column (see :func:`column_formatter`); when wider
     than the terminal, split into blocks of columns (the first column repeated in each), as R prints
-    a wide data frame. ``--json`` or ``--output`` give the full width."""
-    import pandas as pd
+    a wide data frame. ``--json`` or ``--output`` give the full width.
+
+    ``frame`` is a DataFrame or its columns as a dict (name → list or array, as results'
+    ``to_columns()`` give them): the same table either way."""
     from rich.console import Group
 
     formats = dict(formats or {})
-    cols = list(frame.columns)
+    cols, rows, numeric, boolean = _table_columns(frame)
     for c in cols:
         if c not in formats:
-            dt = frame[c].dtype
-            formats[c] = (column_formatter(frame[c]) if pd.api.types.is_numeric_dtype(dt)
-                          and not pd.api.types.is_bool_dtype(dt) else fmt)
-    cells = [[formats[c](row[c]) for c in cols] for _, row in frame.iterrows()]
-    right = {c: pd.api.types.is_numeric_dtype(frame[c].dtype) for c in cols}
+            formats[c] = column_formatter(frame[c]) if numeric[c] and not boolean[c] else fmt
+    cells = [[formats[c](r[i]) for i, c in enumerate(cols)] for r in rows]
+    right = numeric
     widths = [max([len(str(c))] + [len(r[i]) for r in cells]) for i, c in enumerate(cols)]
     limit = width if width is not None else _table_width()
     blocks: list[list[int]] = [list(range(len(cols)))]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import warnings
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
-import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
@@ -29,6 +28,9 @@ from myorisk.commands._common import (
     out,
 )
 from myorisk.errors import InputError
+
+if TYPE_CHECKING:  # pandas loads in the methods that build frames
+    import pandas as pd
 
 PerOpt = Annotated[
     list[str] | None,
@@ -64,6 +66,8 @@ def _units(per: list[str] | None, preds: list[str], cats: list[str]) -> dict[str
 
 def _per_column(units: pd.Series) -> list[str]:
     """The unit of each row's odds ratio, as typed (blank where it does not apply: intercept, levels)."""
+    import pandas as pd
+
     return ["" if u is None or pd.isna(u) else common.fmt_value(float(u)) for u in units]
 
 
@@ -118,7 +122,8 @@ def fit(
                    auxiliary=auxiliary, maxit=maxit, save=save, name=name, as_json=as_json,
                    read=(encoding, sep, decimal))
         return
-    df = common.read(data, encoding, sep, decimal)
+    # a plain numeric text file goes to the fit without pandas (--save keeps the model spec's frame)
+    df = common.read(data, encoding, sep, decimal, light=save is None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = fit_logistic(
@@ -134,7 +139,7 @@ def fit(
 
         spec = ModelSpec.from_fit(res, df, name=name or save.stem)
         save_spec(spec, save)
-    fr = odds_ratios_per(res.to_frame(), units) if units else res.to_frame()
+    fr = odds_ratios_per(res.to_frame(), units) if units else res.to_columns()
     if as_json:
         d = res.to_dict()
         if units:
@@ -276,6 +281,8 @@ class LassoRule(str, Enum):
 def _select_lasso(data, outcome, preds, categorical, reference, event, alpha, lam, folds, seed, foldid,
                   rule, as_json, read_options=(None, None, None)) -> None:  # noqa: ANN001
     """``select --method lasso``: glmnet's path, λ from --lambda or cross-validation."""
+    import pandas as pd
+
     from myorisk.modeling.design import build_design
     from myorisk.modeling.lasso import lasso_cv, lasso_path
 
@@ -407,6 +414,8 @@ def nomogram(
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Fit a logistic model and show its nomogram (rms scaling: 0-100 points on the widest predictor)."""
+    import pandas as pd
+
     from myorisk.modeling.logistic import fit_logistic
     from myorisk.modeling.nomogram import nomogram_from_fit
 
@@ -543,6 +552,8 @@ def effects(
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Partial effect of each predictor with pointwise 95% CIs, others at their adjust-to values (rms Predict)."""
+    import pandas as pd
+
     from myorisk.modeling.effects import effects as run
     from myorisk.modeling.logistic import fit_logistic
 

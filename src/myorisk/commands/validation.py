@@ -6,10 +6,9 @@ import sys
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
-import pandas as pd
 import typer
 
 from myorisk.commands import _common as common
@@ -30,6 +29,9 @@ from myorisk.commands._common import (
     out,
 )
 from myorisk.errors import InputError
+
+if TYPE_CHECKING:  # pandas loads in the methods that build frames
+    import pandas as pd
 
 MAX_B = 100_000  # as the study configuration's bootstrap.B; more would only exhaust memory
 DEFAULT_B = 1000
@@ -96,7 +98,7 @@ def _prepare(data: Path, outcome: str, predictors: str, categorical, reference, 
     if not 0.0 < alpha < 1.0:
         raise InputError(f"--alpha must be between 0 and 1, not {alpha}")
 
-    df = common.read(data, encoding, sep, decimal)
+    df = common.read(data, encoding, sep, decimal, light=True)
     design = build_design(df, outcome, common.columns_list(predictors), categorical=common.split(categorical),
                           reference=common.refs(reference), event=event, source=data.name)
     msg = design.missing.message()
@@ -276,10 +278,12 @@ def validate(
     if as_json:
         common.dump(d)
         return
-    out.print(common.table(res.to_frame(), title=f"Bootstrap validation (B = {d['B']}, {_drawn(seed, resamples)}, "
+    out.print(common.table(res.to_columns(), title=f"Bootstrap validation (B = {d['B']}, {_drawn(seed, resamples)}, "
                                                  f"{d['seconds']:.2f} s)"))
     _note_failures(d)
     if d.get("selection_frequency"):
+        import pandas as pd
+
         fr = pd.DataFrame([{"variable": k, "selected": v} for k, v in d["selection_frequency"].items()])
         out.print(common.table(fr, title="How often each candidate was selected"))
     if d.get("selection_empty"):
@@ -295,6 +299,8 @@ def validate(
             s = ra.get(key) or {}
             rows.append({"AUC in": label, "mean": s.get("mean"), "median": s.get("median"),
                          "2.5%": s.get("q025"), "97.5%": s.get("q975")})
+        import pandas as pd
+
         out.print(common.table(pd.DataFrame(rows), title="Resampled AUC"))
         out.print(f"apparent AUC {common.fmt(ra.get('apparent'))}; .632 estimate {common.fmt(ra.get('auc_632'))}; "
                   f".632+ estimate {common.fmt(ra.get('auc_632plus'))}")
@@ -364,7 +370,7 @@ def calibrate(
     if as_json:
         common.dump(d)
         return
-    frame = res.to_frame().assign(n=lambda f: f["n"].astype(int))
+    frame = {**res.to_columns(), "n": np.asarray(res.n).astype(int)}
     out.print(common.table(frame, title=f"Bootstrap calibration (B = {d['B']}, {_drawn(seed, resamples)}, "
                                         f"{d['seconds']:.2f} s)"))
     _note_failures(d)

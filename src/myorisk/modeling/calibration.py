@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from scipy.special import expit
 
 from myorisk.errors import InputError
@@ -33,6 +32,9 @@ from myorisk.modeling.validation import (
     _run,
     _validation_result,
 )
+
+if TYPE_CHECKING:  # pandas loads in the methods that build frames
+    import pandas as pd
 
 __all__ = [
     "Calibration",
@@ -136,14 +138,18 @@ class Calibration:
     predictions: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
     y: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
 
+    def to_columns(self) -> dict:
+        """The columns of :meth:`to_frame`, as arrays (no pandas needed)."""
+        return {
+            "predicted": self.predicted, "apparent": self.apparent,
+            "corrected": self.corrected, "optimism": self.optimism, "n": self.n,
+        }
+
     def to_frame(self) -> pd.DataFrame:
         """One row per grid point: predicted, apparent, corrected, optimism, n."""
-        return pd.DataFrame(
-            {
-                "predicted": self.predicted, "apparent": self.apparent,
-                "corrected": self.corrected, "optimism": self.optimism, "n": self.n,
-            }
-        )
+        import pandas as pd
+
+        return pd.DataFrame(self.to_columns())
 
     def to_dict(self) -> dict:
         """The ``myorisk calibrate --json`` contract plus ``n`` per grid point."""
@@ -353,6 +359,8 @@ class CalibrationCurve:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per grid point: predicted, lowess with band, logistic line with band."""
+        import pandas as pd
+
         return pd.DataFrame({
             "predicted": self.grid, "lowess": self.observed, "lowess_low": self.low,
             "lowess_high": self.high, "logistic": self.logistic,
@@ -444,6 +452,7 @@ def calibration_curve(
     InputError
         Fewer than 3 patients, a single outcome value, or risks outside (0, 1).
     """
+    import pandas as pd
     from scipy.stats import norm
 
     from myorisk.modeling._newton import newton_logistic

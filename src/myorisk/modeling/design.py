@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from myorisk._json import clean as _clean
 from myorisk.errors import InputError, Problem, did_you_mean
 from myorisk.modeling._collate import r_sorted
+from myorisk.modeling.columns import Columns
+
+if TYPE_CHECKING:  # a light table (Columns) of numbers needs no pandas; a DataFrame brings its own
+    import pandas as pd
 
 __all__ = ["Term", "Design", "build_design", "code_outcome", "MissingReport", "penalty_matrix"]
 
@@ -70,8 +74,8 @@ class Term:
                                                    self.restricted))
         return (False,) * len(self.columns)
 
-    def encode_frame(self, data: pd.DataFrame, source: str = "data") -> np.ndarray:
-        """Design columns of this term from the data frame (no missing values allowed)."""
+    def encode_frame(self, data: pd.DataFrame | Columns, source: str = "data") -> np.ndarray:
+        """Design columns of this term from the data frame or light table (no missing values allowed)."""
         if self.kind != "interaction":
             return self.encode(data[self.name], source)
         a = self.parents[0].encode(data[self.parents[0].name], source)
@@ -86,15 +90,14 @@ class Term:
         """The reference level of a categorical term."""
         return self.levels[0] if self.kind == "categorical" and self.levels else None
 
-    def encode(self, values: pd.Series, source: str = "data") -> np.ndarray:
+    def encode(self, values: pd.Series | np.ndarray, source: str = "data") -> np.ndarray:
         """Design columns of this term for ``values`` (no missing values allowed)."""
         if self.kind == "numeric":
-            num = _as_numeric(values, self.name, source)
-            return num.to_numpy(dtype=float)[:, None]
+            return _as_float(values, self.name, source)[:, None]
         if self.kind == "rcs":
             from myorisk.modeling.terms import rcs_basis
 
-            return rcs_basis(_as_numeric(values, self.name, source).to_numpy(dtype=float), self.knots)
+            return rcs_basis(_as_float(values, self.name, source), self.knots)
         if self.kind == "interaction":
             raise TypeError("an interaction term is encoded from the data frame: use encode_frame")
         labels = _labels(values)
@@ -217,8 +220,8 @@ class Design:
         Outcome column name.
     event : str
         The outcome value coded 1, as text.
-    rows : pandas.Index
-        Row labels used.
+    rows : ndarray
+        Row labels used (the file's row numbers when read by myorisk's readers).
     missing : MissingReport
     notes : tuple of str
         Things the user should know (e.g. which value of a 1/2-coded outcome is the event).
@@ -230,7 +233,7 @@ class Design:
     terms: tuple[Term, ...]
     outcome: str
     event: str
-    rows: pd.Index
+    rows: np.ndarray
     missing: MissingReport
     notes: tuple[str, ...] = ()
 
@@ -256,19 +259,45 @@ def _level_label(v: object) -> str:
 
 def _labels(s: pd.Series) -> pd.Series:
     """Text labels of a column's values (each distinct value converted once)."""
+    import pandas as pd
+
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     names = np.array([_level_label(u) for u in uniques] + [""], dtype=object)
     return pd.Series(names[codes], index=s.index, dtype=object)
 
 
-def _is_missing(s: pd.Series) -> pd.Series:
+def _number_labels(values: np.ndarray) -> np.ndarray:
+    """:func:`_labels` of a numeric array without missing values, as an object array."""
+    uniq, inverse = np.unique(values, return_inverse=True)
+    return np.array([_level_label(u) for u in uniq.tolist()], dtype=object)[inverse.ravel()]
+
+
+def _is_numbers(values: object) -> bool:
+    """A numeric array (a light table's column): the values need no pandas."""
+    return isinstance(values, np.ndarray) and values.dtype.kind in "biuf"
+
+
+def _is_missing(s: pd.Series | np.ndarray) -> pd.Series | np.ndarray:
+    if _is_numbers(s):
+        return np.isnan(s) if s.dtype.kind == "f" else np.zeros(s.shape, dtype=bool)
+    import pandas as pd
+
     miss = s.isna()
     if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
         miss = miss | s.astype("string").str.strip().fillna("").eq("")
     return miss
 
 
+def _as_float(values: pd.Series | np.ndarray, name: str, source: str) -> np.ndarray:
+    """A column's values as a float array (one error naming every cell that is not a number)."""
+    if _is_numbers(values):
+        return values.astype(float)
+    return _as_numeric(values, name, source).to_numpy(dtype=float)
+
+
 def _as_numeric(s: pd.Series, name: str, source: str) -> pd.Series:
+    import pandas as pd
+
     if pd.api.types.is_bool_dtype(s.dtype):
         return s.astype(float)
     if pd.api.types.is_numeric_dtype(s.dtype):
@@ -281,8 +310,17 @@ def _as_numeric(s: pd.Series, name: str, source: str) -> pd.Series:
     return conv.astype(float)
 
 
+def _numeric_dtype(dtype: object) -> bool:
+    """A pandas column dtype of numbers or booleans."""
+    import pandas as pd
+
+    return bool(pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+
+
 def _looks_numeric_with_typos(s: pd.Series) -> bool:
     """A text column most of whose values are numbers: a numeric column with bad cells."""
+    import pandas as pd
+
     vals = s[~_is_missing(s)].astype("string").str.strip()
     if vals.empty:
         return False
@@ -291,12 +329,16 @@ def _looks_numeric_with_typos(s: pd.Series) -> bool:
 
 
 def code_outcome(
-    y: pd.Series, *, event: str | None = None, name: str = "outcome", source: str = "data"
+    y: pd.Series | np.ndarray, *, event: str | None = None, name: str = "outcome", source: str = "data",
+    rows: Sequence[object] | None = None,
 ) -> tuple[np.ndarray, str]:
     """Code a two-valued outcome as 0/1.
 
     Numeric 0/1 and booleans keep their coding (1/True = event). Any other pair of values is
     ordered as R orders factor levels (sorted) and the second is the event, unless ``event`` names it.
+
+    ``y`` is a Series (its index labels rows in messages) or a numeric array (a light table's
+    column, labelled by ``rows``; no missing values).
 
     Returns
     -------
@@ -304,15 +346,20 @@ def code_outcome(
     event : str
         The value coded 1, as text.
     """
-    vals = y.dropna()
-    labels = _labels(vals)
+    if _is_numbers(y):
+        labels = _number_labels(y)
+        at = np.arange(len(y)) if rows is None else np.asarray(rows)
+    else:
+        vals = y.dropna()
+        labels, at = _labels(vals).to_numpy(), vals.index
     uniq = r_sorted(labels)
     if len(uniq) > 2:
+        import pandas as pd
+
         shown = ", ".join(uniq[:6]) + (" …" if len(uniq) > 6 else "")
         # the row of the value least often seen: the likely typo
-        counts = labels.value_counts()
-        rare = str(counts.idxmin())
-        row = labels.index[(labels == rare).to_numpy()][0]
+        rare = str(pd.Series(labels, dtype=object).value_counts().idxmin())
+        row = at[np.flatnonzero(labels == rare)[0]]
         raise InputError(
             f"{source}: outcome '{name}' has {len(uniq)} distinct values ({shown}); a binary outcome "
             f"needs exactly 2 (the rarest, '{rare}', is at row {row})"
@@ -320,7 +367,7 @@ def code_outcome(
     if len(uniq) < 2:
         only = uniq[0] if uniq else "none"
         raise InputError(
-            f"{source}: outcome '{name}' takes a single value ({only}) in all {len(vals)} rows: "
+            f"{source}: outcome '{name}' takes a single value ({only}) in all {len(labels)} rows: "
             "a model needs both events and non-events"
         )
     if event is None:
@@ -329,21 +376,29 @@ def code_outcome(
         raise InputError(
             f"{source}: event value '{event}' does not occur in outcome '{name}' (values: {', '.join(uniq)})"
         )
-    return (labels == str(event)).to_numpy(dtype=float), str(event)
+    return (labels == str(event)).astype(float), str(event)
 
 
-def outcome_coding_note(y: pd.Series, event: str | None, chosen: str, name: str) -> str | None:
+def outcome_coding_note(y: pd.Series | np.ndarray, event: str | None, chosen: str, name: str) -> str | None:
     """A note saying which value is the event when numbers other than 0/1 code the outcome.
 
     With ``event`` not given, a 1/2 (or any two-number) coding takes the larger value as the
     event, as R orders factor levels; the note says so and how to choose the other value.
+    ``y`` is a Series or a light table's numeric array (no missing values).
     """
     if event is not None:
         return None
-    vals = y.dropna()
-    if not (pd.api.types.is_numeric_dtype(vals.dtype) and not pd.api.types.is_bool_dtype(vals.dtype)):
-        return None
-    uniq = r_sorted(_labels(vals))
+    if _is_numbers(y):
+        if y.dtype.kind == "b":
+            return None
+        uniq = r_sorted(_number_labels(y))
+    else:
+        import pandas as pd
+
+        vals = y.dropna()
+        if not (pd.api.types.is_numeric_dtype(vals.dtype) and not pd.api.types.is_bool_dtype(vals.dtype)):
+            return None
+        uniq = r_sorted(_labels(vals))
     if len(uniq) != 2 or set(uniq) == {"0", "1"}:
         return None
     other = uniq[0] if chosen == uniq[1] else uniq[1]
@@ -352,7 +407,7 @@ def outcome_coding_note(y: pd.Series, event: str | None, chosen: str, name: str)
 
 
 def build_design(
-    data: pd.DataFrame,
+    data: pd.DataFrame | Columns,
     outcome: str,
     predictors: Sequence[str],
     *,
@@ -365,9 +420,11 @@ def build_design(
 
     Parameters
     ----------
-    data : DataFrame
+    data : DataFrame or Columns
         One row per patient; the index labels rows in messages (file line numbers when read by
-        myorisk's readers).
+        myorisk's readers). A light table (:class:`~myorisk.modeling.columns.Columns`) whose used
+        columns are all numbers is built with numpy alone; any other is converted with
+        ``to_pandas()`` first. Both take the same steps below, so the design is the same.
     outcome : str
         Binary outcome column.
     predictors : sequence of str
@@ -412,13 +469,16 @@ def build_design(
         raise InputError(f"reference level given for {unknown_ref[0]!r}, which is not a predictor")
     if data.shape[0] == 0:
         raise InputError(f"{source}: no data rows")
+    if isinstance(data, Columns) and (categorical or reference or not all(
+            data.is_numeric(c) for c in [outcome, *predictors])):
+        data = data.to_pandas()  # text or categorical columns: the DataFrame steps below
 
     kinds: dict[str, str] = {}
     for p in predictors:
         s = data[p]
         if p in categorical:
             kinds[p] = "categorical"
-        elif pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        elif _is_numbers(s) or _numeric_dtype(s.dtype):
             kinds[p] = "numeric"
         elif _looks_numeric_with_typos(s):
             _as_numeric(s, p, source)  # raises with the bad cells named
@@ -434,24 +494,24 @@ def build_design(
             raise InputError(f"rcs({e.name}): a spline needs a numeric column, and '{e.name}' is categorical")
 
     used = [outcome, *predictors]
-    miss = pd.DataFrame({c: _is_missing(data[c]) for c in used})
+    miss = {c: np.asarray(_is_missing(data[c]), dtype=bool) for c in used}
     empty = [c for c in used if len(data) and miss[c].all()]
     if empty:
         raise InputError(
             f"{source}: column{'s' if len(empty) > 1 else ''} {', '.join(repr(c) for c in empty)} "
             f"{'are' if len(empty) > 1 else 'is'} 100% missing (no value in any of the {len(data)} rows)",
             problems=[Problem(source, None, c, None, "is 100% missing") for c in empty])
-    drop = miss.any(axis=1)
+    drop = np.logical_or.reduce([miss[c] for c in used])
     report = MissingReport(
         n_rows=int(data.shape[0]),
         n_dropped=int(drop.sum()),
         by_column={c: int(miss[c].sum()) for c in used if miss[c].any()},
         rows=tuple(_jsonable(r) for r in data.index[drop]),
     )
-    d = data.loc[~drop.to_numpy(), used]
+    d = data.subset(~drop, used) if isinstance(data, Columns) else data.loc[~drop, used]
     if d.shape[0] == 0:
         raise InputError(f"{source}: every row has a missing value in {', '.join(used)}")
-    y, ev = code_outcome(d[outcome], event=event, name=outcome, source=source)
+    y, ev = code_outcome(d[outcome], event=event, name=outcome, source=source, rows=d.index)
     note = outcome_coding_note(d[outcome], event, ev, outcome)
 
     mains: dict[str, Term] = {}
@@ -471,7 +531,7 @@ def build_design(
                 knots = e.knots
             else:
                 try:
-                    knots = rcs_knots(_as_numeric(data[p], p, source).to_numpy(dtype=float), e.nk or 5)
+                    knots = rcs_knots(_as_float(data[p], p, source), e.nk or 5)
                 except InputError as err:
                     raise InputError(f"{source}: column '{p}', rcs({p}, {e.nk or 5}): {err}") from None
             t = Term(name=p, kind="rcs", knots=tuple(knots),
@@ -508,7 +568,7 @@ def build_design(
         terms=tuple(terms),
         outcome=outcome,
         event=ev,
-        rows=d.index,
+        rows=np.asarray(d.index),
         missing=report,
         notes=(note,) if note else (),
     )

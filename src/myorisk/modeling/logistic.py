@@ -16,16 +16,20 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from scipy.special import chdtrc, chdtri, expit, ndtr, ndtri
 
 from myorisk._json import clean as _clean
+from myorisk._json import records as _records
 from myorisk.errors import ConvergenceWarning, InputError, ModelError, SmallSampleWarning
 from myorisk.modeling._newton import CoreFit, loglik_logistic, newton_logistic
 from myorisk.modeling.concordance import concordance, concordance_rms65
 from myorisk.modeling.design import Design, Term, build_design, encode_new
+
+if TYPE_CHECKING:  # pandas loads in the methods that build frames
+    import pandas as pd
 
 __all__ = [
     "LogisticFit",
@@ -309,24 +313,28 @@ class LogisticFit:
         """Predicted probability of the event for new data."""
         return expit(self.predict_lp(data, source))
 
+    def to_columns(self) -> dict:
+        """The columns of :meth:`to_frame`, as a list (term) and arrays (no pandas needed)."""
+        return {
+            "term": list(self.names),
+            "coef": self.coefficients,
+            "se": self.se,
+            "z": self.z,
+            "p": self.p,
+            "or": np.exp(self.coefficients),
+            "or_low": np.exp(self.ci_low),
+            "or_high": np.exp(self.ci_high),
+        }
+
     def to_frame(self) -> pd.DataFrame:
         """One row per coefficient: term, coef, se, z, p, or, or_low, or_high."""
-        return pd.DataFrame(
-            {
-                "term": list(self.names),
-                "coef": self.coefficients,
-                "se": self.se,
-                "z": self.z,
-                "p": self.p,
-                "or": np.exp(self.coefficients),
-                "or_low": np.exp(self.ci_low),
-                "or_high": np.exp(self.ci_high),
-            }
-        )
+        import pandas as pd
+
+        return pd.DataFrame(self.to_columns())
 
     def to_dict(self) -> dict:
         """JSON-ready summary (the ``myorisk fit --json`` contract)."""
-        rows = self.to_frame().to_dict(orient="records")
+        rows = _records(self.to_columns())
         return _clean(
             {
                 "outcome": self.outcome,
@@ -661,6 +669,13 @@ def _datadist_summaries(data: pd.DataFrame, design: Design) -> dict:
     for t in design.terms:
         if t.kind in ("numeric", "rcs"):
             col = data[t.name]
+            if isinstance(col, np.ndarray) and col.dtype.kind in "biuf":  # a light table's numbers
+                x = col.astype(float)
+                out[t.name] = term_summary(x[~np.isnan(x)])
+                continue
+            import pandas as pd
+
+            col = pd.Series(col) if isinstance(col, np.ndarray) else col
             x = col.astype(float) if pd.api.types.is_bool_dtype(col.dtype) else \
                 pd.to_numeric(col.astype("string").str.strip() if not pd.api.types.is_numeric_dtype(col.dtype)
                               else col, errors="coerce")

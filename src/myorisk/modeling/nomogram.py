@@ -24,12 +24,16 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 from scipy.special import expit
 
 from myorisk.errors import InputError
 from myorisk.modeling.design import Term, _level_label
+
+if TYPE_CHECKING:  # pandas loads in the methods that build frames
+    import pandas as pd
 
 __all__ = ["pretty", "NomogramAxis", "Nomogram", "NomogramSpan", "PROB_TAILS", "build_nomogram",
            "nomogram_from_fit"]
@@ -293,6 +297,8 @@ class Nomogram:
         """Partial linear predictor of each axis group for each row (a linear predictor's β·x; a
         categorical one's level coefficient, 0 for the reference; a spline's Σ β·basis; a predictor
         interacting with factors: its terms, theirs and the interaction's)."""
+        import pandas as pd
+
         out = {}
         for var, _members, idx in self._groups():
             total = np.zeros(data.shape[0])
@@ -309,6 +315,8 @@ class Nomogram:
 
     def points(self, data: pd.DataFrame, source: str = "data") -> pd.DataFrame:
         """Points per axis group and ``total`` for each row, with ``linear_predictor`` and ``probability``."""
+        import pandas as pd
+
         contrib = self.contributions(data, source)
         pts = pd.DataFrame(
             {v: (contrib[v] - self.term_minima[v]) * self.scale for v in self.point_variables},
@@ -355,6 +363,8 @@ class Nomogram:
 
     def to_frame(self) -> pd.DataFrame:
         """Long table: axis, value, label, points (predictor axes, then lp and probability axes)."""
+        import pandas as pd
+
         rows = []
         for a in self.axes:
             for v, p, lab in zip(a.values, a.points, a.labels, strict=True):
@@ -471,6 +481,8 @@ def build_nomogram(
         An interaction between two continuous predictors (rms needs ``interact=`` values), a numeric
         predictor without axis values, or a model whose every axis is flat.
     """
+    import pandas as pd
+
     terms = tuple(terms)
     # the predictors, in model order, with the Term that describes each
     var_term: dict[str, Term] = {}

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from myorisk.errors import InputError
+
+if TYPE_CHECKING:  # pandas loads in the methods that build frames
+    import pandas as pd
 
 
 def odds_ratios_per(rows: pd.DataFrame, units: Mapping[str, float], *, term: str = "term") -> pd.DataFrame:

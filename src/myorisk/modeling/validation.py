@@ -17,16 +17,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from scipy.special import chdtrc, expit
 
 from myorisk._json import clean as _clean
 from myorisk.errors import InputError, ModelError, Problem
 from myorisk.modeling import _batch, _kernels
 from myorisk.modeling.design import Design
+
+if TYPE_CHECKING:  # pandas loads in the methods that build frames
+    import pandas as pd
 
 __all__ = [
     "SelectionSpec",
@@ -733,6 +735,8 @@ class ResampledAUC:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per usable resample: ``resample, train, oob``."""
+        import pandas as pd
+
         return pd.DataFrame(
             {"resample": np.arange(1, self.train.size + 1), "train": self.train, "oob": self.oob}
         )
@@ -818,19 +822,23 @@ class Validation:
     auc: ResampledAUC | None = None
     selection_empty: float = float("nan")
 
+    def to_columns(self) -> dict:
+        """The columns of :meth:`to_frame`, as lists (no pandas needed)."""
+        return {
+            "index": list(INDEXES),
+            "apparent": [self.apparent[k] for k in INDEXES],
+            "training": [self.training[k] for k in INDEXES],
+            "test": [self.test[k] for k in INDEXES],
+            "optimism": [self.optimism[k] for k in INDEXES],
+            "corrected": [self.corrected[k] for k in INDEXES],
+            "n": [self.n[k] for k in INDEXES],
+        }
+
     def to_frame(self) -> pd.DataFrame:
         """Rows in rms order; columns index, apparent, training, test, optimism, corrected, n."""
-        return pd.DataFrame(
-            {
-                "index": list(INDEXES),
-                "apparent": [self.apparent[k] for k in INDEXES],
-                "training": [self.training[k] for k in INDEXES],
-                "test": [self.test[k] for k in INDEXES],
-                "optimism": [self.optimism[k] for k in INDEXES],
-                "corrected": [self.corrected[k] for k in INDEXES],
-                "n": [self.n[k] for k in INDEXES],
-            }
-        )
+        import pandas as pd
+
+        return pd.DataFrame(self.to_columns())
 
     def to_dict(self) -> dict:
         """The ``myorisk validate --json`` contract plus failure and selection details."""
@@ -1044,6 +1052,8 @@ class ResampleSelections:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per resample, one boolean column per term."""
+        import pandas as pd
+
         fr = pd.DataFrame(self.kept, columns=list(self.terms))
         fr.insert(0, "resample", np.arange(1, len(fr) + 1))
         return fr

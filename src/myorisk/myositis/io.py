@@ -27,18 +27,23 @@ import io as _io
 import math
 import os
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from myorisk.codes import DEFAULT as DEFAULT_CODES
 from myorisk.codes import Vocabulary
 from myorisk.errors import InputError, Problem, did_you_mean
+from myorisk.modeling.columns import Columns, frame_of, series_of
 from myorisk.myositis.schema import VARIABLES, normalise_name
+
+if TYPE_CHECKING:  # pandas loads when a reader builds a DataFrame, not for read_columns
+    import pandas as pd
 
 __all__ = [
     "NA_TOKENS",
@@ -51,6 +56,7 @@ __all__ = [
     "read_mapping",
     "read_redcap",
     "decode",
+    "read_columns",
     "read_table",
     "read_table_bytes",
     "sniff_decimal",
@@ -73,21 +79,25 @@ def _cell(v: object) -> object:
     """One raw cell -> None, int, float or str."""
     if v is None:
         return None
+    if isinstance(v, str):  # the text readers' cells: no pandas needed to tell what they are
+        s = v.strip()
+        return None if s in NA_TOKENS else s
+    pd = sys.modules.get("pandas")  # a pandas value exists only once pandas is imported
     if isinstance(v, bool | np.bool_):
         return int(v)
     if isinstance(v, int | np.integer):
         return int(v)
     if isinstance(v, float | np.floating):
         return None if math.isnan(v) else float(v)
-    if isinstance(v, _dt.datetime | pd.Timestamp):
-        if pd.isna(v):
+    if isinstance(v, _dt.datetime) or (pd is not None and isinstance(v, pd.Timestamp)):
+        if pd is not None and pd.isna(v):
             return None
         if (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0):
             return v.date().isoformat()
         return v.isoformat(sep=" ")
     if isinstance(v, _dt.date | _dt.time):
         return v.isoformat()
-    if v is pd.NA or v is pd.NaT:
+    if pd is not None and (v is pd.NA or v is pd.NaT):
         return None
     s = str(v).strip()
     return None if s in NA_TOKENS else s
@@ -130,11 +140,22 @@ def _number_text(s: str, decimal: str) -> str | None:
 
 def _typed_column(values: Sequence[object], index: pd.Index, name: str, *, decimal: str = ".",
                   source: str | None = None, typed: bool = True) -> pd.Series:
+    """Type one column of raw cells (:func:`_typed_cells`) as a pandas Series on ``index``."""
+    return series_of(_typed_cells(values, index, name, decimal=decimal, source=source, typed=typed),
+                     index, name, "str" if typed else object)
+
+
+def _typed_cells(values: Sequence[object], index: Sequence[object], name: str, *, decimal: str = ".",
+                 source: str | None = None, typed: bool = True) -> np.ndarray:
     """Type one column of raw cells by the rules in the module docstring.
 
     ``decimal`` is the file's decimal mark; number texts are read with it (and, in a text
     column, rewritten with a point). With ``source``, a column whose cells all look like numbers
     but some cannot be read with that mark is refused (one line naming file and column).
+    ``index`` holds the row labels for messages.
+
+    Returns an ``int64`` or ``float64`` array for a numeric column, else an object array of
+    texts with None where missing (``typed=False``: every column, numbers kept as text).
     """
     cells = [_cell(v) for v in values]
     readable: list[object] = []
@@ -175,7 +196,7 @@ def _typed_column(values: Sequence[object], index: pd.Index, name: str, *, decim
     if not typed:
         keep = [None if c is None else (c if isinstance(c, str) else _as_text(c))
                 for c in (readable if decimal != "." else cells)]
-        return pd.Series(keep, index=index, name=name, dtype=object)
+        return _objects(keep)
     if numeric:
         arr = np.array([np.nan if c is None else float(c) for c in readable], dtype=float)
         huge = np.isinf(arr)
@@ -189,18 +210,32 @@ def _typed_column(values: Sequence[object], index: pd.Index, name: str, *, decim
         if len(present) == len(cells) and np.all(np.mod(arr, 1) == 0) and np.all(
             np.abs(arr) < 2**53
         ):
-            return pd.Series(arr.astype(np.int64), index=index, name=name)
-        return pd.Series(arr, index=index, name=name)
+            return arr.astype(np.int64)
+        return arr
     # a text column keeps its texts; number texts are written with a point (decimal comma files)
-    text = [np.nan if c is None else _as_text(c) for c in
-            (readable if decimal != "." else cells)]
-    return pd.Series(text, index=index, name=name, dtype="str")
+    return _objects([None if c is None else _as_text(c) for c in
+                     (readable if decimal != "." else cells)])
+
+
+def _objects(values: list[object]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def _frame(header: Sequence[object], rows: list[tuple[int, Sequence[object]]], source: str,
            *, row_word: str = "row", header_row: int | None = None, decimal: str = ".",
            typed: bool = True) -> pd.DataFrame:
-    """Build the typed frame from a header and (row number, cells) pairs."""
+    """Build the typed frame from a header and (row number, cells) pairs (:func:`_columns`)."""
+    cols = _columns(header, rows, source, row_word=row_word, header_row=header_row, decimal=decimal,
+                    typed=typed)
+    return frame_of(cols.names, cols.arrays, cols.rows, text_dtype="str" if typed else object)
+
+
+def _columns(header: Sequence[object], rows: list[tuple[int, Sequence[object]]], source: str,
+             *, row_word: str = "row", header_row: int | None = None, decimal: str = ".",
+             typed: bool = True) -> Columns:
+    """The typed columns (:func:`_typed_cells`) of a header and (row number, cells) pairs."""
     names: list[str | None] = []
     for h in header:
         c = _cell(h)
@@ -213,8 +248,8 @@ def _frame(header: Sequence[object], rows: list[tuple[int, Sequence[object]]], s
                 f"{source}: {row_word} {rn} has {len(cells)} cells but the header has {width} "
                 f"columns"
             )
-    index = pd.Index([rn for rn, _ in rows], name="row")
-    columns: dict[str, pd.Series] = {}
+    index = [rn for rn, _ in rows]
+    columns: dict[str, np.ndarray] = {}
     seen: dict[str, int] = {}
     for j, name in enumerate(names):
         col = [cells[j] if j < len(cells) else None for _, cells in rows]
@@ -233,11 +268,10 @@ def _frame(header: Sequence[object], rows: list[tuple[int, Sequence[object]]], s
             raise InputError(f"{source}: duplicate column name '{name}' (columns {seen[name]} "
                              f"and {j + 1})")
         seen[name] = j + 1
-        columns[name] = _typed_column(col, index, name, decimal=decimal, source=source,
-                                      typed=typed)
+        columns[name] = _typed_cells(col, index, name, decimal=decimal, source=source, typed=typed)
     if not columns:
         raise InputError(f"{source}: the header row names no columns")
-    return pd.DataFrame(columns, index=index)
+    return Columns(tuple(columns), tuple(columns.values()), np.array(index, dtype=np.int64))
 
 
 # --------------------------------------------------------------------------- readers
@@ -496,7 +530,8 @@ def sniff_decimal(rows: Sequence[tuple[int, Sequence[str]]], header: Sequence[st
 
 
 def _parse_text(text: str, source: str, sep: str | None, decimal: str | None,
-                typed: bool = True) -> pd.DataFrame:
+                typed: bool = True) -> Columns:
+    """The typed columns of a text table; ``attrs["read"]`` holds the separator and decimal mark."""
     if not text.strip():
         raise InputError(f"{source}: file is empty")
     chosen = sep if sep is not None else sniff_separator(text)
@@ -525,17 +560,61 @@ def _parse_text(text: str, source: str, sep: str | None, decimal: str | None,
     if mark == "," and chosen == ",":
         raise InputError(f"{source}: a comma cannot be both the separator and the decimal mark; "
                          f"give --sep ';' (or tab)")
-    frame = _frame(header, rows, source, header_row=header_row, decimal=mark, typed=typed)
-    frame.attrs["read"] = {"sep": chosen, "decimal": mark}
+    cols = _columns(header, rows, source, header_row=header_row, decimal=mark, typed=typed)
+    cols.attrs["read"] = {"sep": chosen, "decimal": mark}
+    return cols
+
+
+def _as_frame(cols: Columns, typed: bool = True) -> pd.DataFrame:
+    frame = frame_of(cols.names, cols.arrays, cols.rows, text_dtype="str" if typed else object)
+    frame.attrs.update(cols.attrs)
     return frame
 
 
 def _read_delimited(path: Path, delimiter: str | None, *, encoding: str | None = None,
-                    decimal: str | None = None) -> pd.DataFrame:
+                    decimal: str | None = None) -> Columns:
     text, enc = _decode_checked(path.read_bytes(), str(path), encoding)
-    frame = _parse_text(text, str(path), delimiter, decimal)
-    frame.attrs["read"]["encoding"] = enc
-    return frame
+    cols = _parse_text(text, str(path), delimiter, decimal)
+    cols.attrs["read"]["encoding"] = enc
+    return cols
+
+
+#: Extensions read as delimited text (:func:`read_columns` reads them without pandas).
+DELIMITED = (".csv", ".txt", ".tsv")
+
+
+def read_columns(path: str | os.PathLike[str], *, encoding: str | None = None,
+                 sep: str | None = None, decimal: str | None = None) -> Columns:
+    """Read a CSV/TSV file as :func:`read_table` does, into numpy columns (no pandas).
+
+    The cells are typed by the same code as :func:`read_table`'s (the module docstring), so
+    ``read_columns(p).to_pandas()`` equals ``read_table(p)``, its ``attrs`` included.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv``, ``.txt`` or ``.tsv`` file (:data:`DELIMITED`).
+    encoding, sep, decimal : str, optional
+        As :func:`read_table`.
+
+    Returns
+    -------
+    myorisk.modeling.columns.Columns
+        Numeric columns as ``int64``/``float64`` arrays, text columns as object arrays (None =
+        missing); ``rows`` are the line numbers; ``attrs["read"]`` says how the file was read.
+
+    Raises
+    ------
+    myorisk.errors.InputError
+        As :func:`read_table`; also for a file that is not delimited text.
+    """
+    p = Path(path)
+    _check_file(p)
+    ext = p.suffix.lower()
+    if ext not in DELIMITED:
+        raise InputError(f"{p}: read_columns reads {', '.join(DELIMITED)} files; use read_table")
+    enc, sp, dec = normalise_encoding(encoding), normalise_sep(sep), normalise_decimal(decimal)
+    return _read_delimited(p, sp or ("\t" if ext == ".tsv" else None), encoding=enc, decimal=dec)
 
 
 def read_table_bytes(data: bytes, source: str, *, encoding: str | None = None,
@@ -564,9 +643,9 @@ def read_table_bytes(data: bytes, source: str, *, encoding: str | None = None,
     if not data or not data.strip():
         raise InputError(f"{source}: file is empty")
     text, enc = _decode_checked(data, source, normalise_encoding(encoding))
-    frame = _parse_text(text, source, normalise_sep(sep), normalise_decimal(decimal), typed)
-    frame.attrs["read"]["encoding"] = enc
-    return frame
+    cols = _parse_text(text, source, normalise_sep(sep), normalise_decimal(decimal), typed)
+    cols.attrs["read"]["encoding"] = enc
+    return _as_frame(cols, typed)
 
 
 def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
@@ -669,9 +748,9 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | int | None = None,
     ext = p.suffix.lower()
     enc, sp, dec = normalise_encoding(encoding), normalise_sep(sep), normalise_decimal(decimal)
     if ext in (".csv", ".txt"):
-        return _read_delimited(p, sp, encoding=enc, decimal=dec)
+        return _as_frame(_read_delimited(p, sp, encoding=enc, decimal=dec))
     if ext == ".tsv":
-        return _read_delimited(p, sp or "\t", encoding=enc, decimal=dec)
+        return _as_frame(_read_delimited(p, sp or "\t", encoding=enc, decimal=dec))
     if ext in (".xlsx", ".xlsm"):
         return _read_xlsx(p, sheet)
     if ext in (".sav", ".zsav"):
@@ -764,6 +843,8 @@ def to_numbers(s: pd.Series) -> tuple[pd.Series, list[tuple[object, object]]]:
     errors : list of (row, value)
         Cells that are present but are not numbers.
     """
+    import pandas as pd
+
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype(float), []
     errors: list[tuple[object, object]] = []
