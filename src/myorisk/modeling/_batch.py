@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, log_expit
+from myorisk.modeling._special import expit, log_expit
 
 from myorisk.modeling import _kernels
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
+from myorisk.modeling._special import expit
 
 from myorisk.errors import InputError
 from myorisk.modeling import _kernels

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
+from myorisk.modeling._special import expit
 
 from myorisk.errors import InputError
 from myorisk.modeling.design import Term, _level_label

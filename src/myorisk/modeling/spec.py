@@ -47,7 +47,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
+from myorisk.modeling._special import expit
 
 from myorisk._json import clean as _clean
 from myorisk.codes import DEFAULT as DEFAULT_CODES

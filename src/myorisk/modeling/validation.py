@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import chdtrc, expit
+from myorisk.modeling._special import chdtrc, expit
 
 from myorisk._json import clean as _clean
 from myorisk.errors import InputError, ModelError, Problem
