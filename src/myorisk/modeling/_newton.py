@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from myorisk.modeling._special import expit, log_expit
 
 __all__ = ["CoreFit", "newton_logistic", "loglik_logistic"]

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from myorisk.modeling._special import chdtrc, chi2_ppf, expit, ndtr, ndtri
 
 from myorisk._json import clean as _clean
 from myorisk.errors import ConvergenceWarning, InputError, ModelError, SmallSampleWarning
 from myorisk.modeling._newton import CoreFit, loglik_logistic, newton_logistic
+from myorisk.modeling._special import chdtrc, chi2_ppf, expit, ndtr, ndtri
 from myorisk.modeling.concordance import concordance, concordance_rms65
 from myorisk.modeling.design import Design, Term, build_design, encode_new
 
