@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from myorisk.errors import InputError
-from myorisk.modeling.spec import ModelSpec, VariableSpec, predict, validate_inputs
+from myorisk.modeling.spec import ModelSpec, VariableSpec, predict, score_clean, validate_inputs
 from myorisk.web.registry import ModelEntry, allowed_text, band_of
 
 __all__ = [
@@ -202,23 +202,32 @@ class RecordsInvalid(Exception):
 def predict_records(entry: ModelEntry, records: Sequence[BaseModel]) -> list[dict]:
     """Predictions for validated patients, as ``myorisk predict --json`` prints them.
 
+    The input models have checked every value (allowed levels, ranges, 0/1), so the values go
+    straight to the engine's scorer (:func:`myorisk.modeling.spec.score_clean`): no data frame
+    is built for a request.
+
     Returns
     -------
     list of dict
         ``{probability, linear_predictor, points: {variable: points}, points_total}`` per patient.
     """
-    frame = pd.DataFrame([r.model_dump() for r in records],
-                         columns=[v.name for v in entry.spec.variables])
-    res = predict(entry.spec, frame, source="request", extrapolate=False)
-    names = [v.name for v in entry.spec.variables]
+    import numpy as np
+
+    spec = entry.spec
+    rows = [r.model_dump() for r in records]
+    cols = {v.name: (np.array([row[v.name] for row in rows], dtype=object) if v.kind == "categorical"
+                     else np.array([row[v.name] for row in rows], dtype=float))
+            for v in spec.variables}
+    res = score_clean(spec, cols, len(rows))
+    names = [v.name for v in spec.variables]
     return [
         {
-            "probability": float(row["probability"]),
-            "linear_predictor": float(row["linear_predictor"]),
-            "points": {n: float(row[f"points_{n}"]) for n in names if f"points_{n}" in row},
-            "points_total": float(row["points_total"]),
+            "probability": float(res["probability"][i]),
+            "linear_predictor": float(res["linear_predictor"][i]),
+            "points": {n: float(res["points"][n][i]) for n in names if n in res["points"]},
+            "points_total": float(res["points_total"][i]),
         }
-        for _, row in res.iterrows()
+        for i in range(len(rows))
     ]
 
 
