@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.special import expit
 
 from myorisk.errors import InputError
 from myorisk.modeling import _kernels
+from myorisk.modeling._special import expit
 from myorisk.modeling.design import Design
 from myorisk.modeling.smoothing import approx
 from myorisk.modeling.validation import (

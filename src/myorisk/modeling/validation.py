@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.special import chdtrc, expit
 
 from myorisk._json import clean as _clean
 from myorisk.errors import InputError, ModelError, Problem
 from myorisk.modeling import _batch, _kernels
+from myorisk.modeling._special import chdtrc, expit
 from myorisk.modeling.design import Design
 
 if TYPE_CHECKING:  # pandas loads in the methods that build frames

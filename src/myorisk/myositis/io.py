@@ -1203,7 +1203,9 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool =
     Parameters
     ----------
     df : pandas.DataFrame
-        Table to write.
+        Table to write. Text cells (and column names) that a spreadsheet would run as a formula
+        (``=``, ``+``, ``-``, ``@``, tab, CR first, and not a plain number) are written with a
+        leading ``'`` (:func:`myorisk.spreadsheet.neutralise_formulas`); numbers never change.
     path : str or path-like
         ``.csv``, ``.tsv`` (UTF-8 with a byte-order mark, so Excel shows non-ASCII text) or
         ``.xlsx``. An existing file is replaced only once the new one is complete
@@ -1217,11 +1219,14 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool =
         Unsupported extension or a folder that does not exist.
     """
     from myorisk.atomic import write_atomic, write_csv_atomic
+    from myorisk.spreadsheet import neutralise_formulas
 
     p = Path(path)
     ext = p.suffix.lower()
     if ext not in (".csv", ".tsv", ".xlsx"):
         raise InputError(f"{p}: can only write .csv, .tsv or .xlsx")
+    # a text cell such as '=HYPERLINK(…)' from an input file must not run when the table is opened
+    df = neutralise_formulas(df)
     if ext == ".xlsx":
         write_atomic(p, lambda tmp: df.to_excel(tmp, index=index, engine="openpyxl"))
     else:
