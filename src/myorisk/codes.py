@@ -26,6 +26,7 @@ It sits in the base layer (next to :mod:`myorisk.errors`) because the engine's m
 from __future__ import annotations
 
 import math
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,12 +65,8 @@ def _missing(value: object) -> bool:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
-    try:
-        import pandas as pd
-
-        return value is pd.NA or value is pd.NaT
-    except ImportError:  # pragma: no cover
-        return False
+    pd = sys.modules.get("pandas")  # pd.NA / pd.NaT exist only once pandas is imported
+    return pd is not None and (value is pd.NA or value is pd.NaT)
 
 
 @dataclass(frozen=True)
