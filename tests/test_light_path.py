@@ -17,10 +17,10 @@ import pytest
 
 from myorisk.cli import _run
 from myorisk.commands import _common as common
+from myorisk.errors import InputError
 from myorisk.modeling.columns import Columns
 from myorisk.modeling.design import build_design, code_outcome, outcome_coding_note
 from myorisk.myositis import io
-from myorisk.errors import InputError
 
 pytestmark = [pytest.mark.cli]
 

@@ -6,7 +6,7 @@ import sys
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import numpy as np
 import typer
@@ -29,9 +29,6 @@ from myorisk.commands._common import (
     out,
 )
 from myorisk.errors import InputError
-
-if TYPE_CHECKING:  # pandas loads in the methods that build frames
-    import pandas as pd
 
 MAX_B = 100_000  # as the study configuration's bootstrap.B; more would only exhaust memory
 DEFAULT_B = 1000
