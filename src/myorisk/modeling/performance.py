@@ -8,12 +8,12 @@ quantiles, ``cut(include.lowest=TRUE)``, d.f. from the groups actually formed).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from scipy.stats import chi2, norm
 
 from myorisk._json import clean as _clean
@@ -21,6 +21,9 @@ from myorisk.errors import InputError
 from myorisk.modeling._newton import newton_logistic
 from myorisk.modeling.concordance import concordance, concordance_rms65
 from myorisk.modeling.smoothing import approx, lowess
+
+if TYPE_CHECKING:  # pandas loads in the methods that build frames
+    import pandas as pd
 
 __all__ = [
     "HosmerLemeshow",
@@ -36,7 +39,8 @@ _SUPPORTED_RMS = ("6.5",)
 # --------------------------------------------------------------------------- helpers ----------
 def _labels(obj: Any, n: int) -> list[Any]:
     """Row labels for messages: the pandas index when there is one, else 1-based positions."""
-    if isinstance(obj, (pd.Series, pd.DataFrame)):
+    pd = sys.modules.get("pandas")  # a Series exists only once pandas is imported
+    if pd is not None and isinstance(obj, (pd.Series, pd.DataFrame)):
         return list(obj.index)
     return list(range(1, n + 1))
 
@@ -248,6 +252,8 @@ class HosmerLemeshow:
 
     def to_frame(self) -> pd.DataFrame:
         """Per-group table: group, lower, upper, n, observed_0/1, expected_0/1."""
+        import pandas as pd
+
         return pd.DataFrame(
             {
                 "group": np.arange(1, self.lower.size + 1),
@@ -468,6 +474,8 @@ class Performance:
     def to_frame(self) -> pd.DataFrame:
         """One row per statistic: ``statistic``, ``r_name`` (val.prob's label), ``value``,
         ``description``; the Hosmer–Lemeshow χ², d.f. and P are appended."""
+        import pandas as pd
+
         rows = [
             {"statistic": a, "r_name": r, "value": float(getattr(self, a)), "description": d}
             for a, r, d in _STATS
