@@ -894,7 +894,8 @@ def parse_choices(text: str) -> dict[str, str]:
 
 
 def read_redcap(data_csv: str | os.PathLike[str],
-                dictionary_csv: str | os.PathLike[str]) -> pd.DataFrame:
+                dictionary_csv: str | os.PathLike[str], *, encoding: str | None = None,
+                sep: str | None = None, decimal: str | None = None) -> pd.DataFrame:
     """Read a REDCap raw data export together with its data dictionary.
 
     Parameters
@@ -904,6 +905,10 @@ def read_redcap(data_csv: str | os.PathLike[str],
     dictionary_csv : str or path-like
         The project's data dictionary (export or API form: ``Variable / Field Name`` or
         ``field_name``, ``Field Type``, ``Choices, Calculations, OR Slider Labels``, ...).
+    encoding, sep, decimal : str, optional
+        How to read the data export (as :func:`read_table`), e.g. after it was re-saved by a
+        spreadsheet with ``;`` and decimal commas; the dictionary, which REDCap writes as UTF-8
+        CSV, is always detected.
 
     Returns
     -------
@@ -919,7 +924,7 @@ def read_redcap(data_csv: str | os.PathLike[str],
     myorisk.errors.InputError
         Either file unreadable, or the dictionary lacks the field-name/field-type columns.
     """
-    data = read_table(data_csv)
+    data = read_table(data_csv, encoding=encoding, sep=sep, decimal=decimal)
     dd = read_table(dictionary_csv)
     name_col = _dict_column(dd, "variable", "field_name")
     type_col = _dict_column(dd, "field_type")
