@@ -641,7 +641,7 @@ def clean_columns(terms: Sequence[Term], data: pd.DataFrame, source: str = "data
             miss = _is_missing(data[base.name])
             if miss.any():
                 raise InputError(
-                    f"{source}: row {data.index[miss.to_numpy()][0]}, column '{base.name}': value is missing"
+                    f"{source}: row {data.index[np.asarray(miss)][0]}, column '{base.name}': value is missing"
                 )
             out[base.name] = base.clean_values(data[base.name], source)
     return out
