@@ -166,3 +166,12 @@ def test_watermark_on_columns(files):
     assert common.watermark(io.read_columns(path)) == common.watermark(io.read_table(path)) == "SYNTHETIC DATA"
     path, _ = files["plain.csv"]
     assert common.watermark(io.read_columns(path)) is None
+
+
+def test_outcome_coding_of_an_array_leaves_missing_values_out_as_a_series_does():
+    values = [1.0, np.nan, 2.0, 2.0, np.nan, 1.0]
+    rows = np.arange(2, 8)
+    a = code_outcome(np.array(values), name="y", rows=rows)
+    b = code_outcome(pd.Series(values, index=rows), name="y")
+    assert np.array_equal(a[0], b[0]) and a[1] == b[1] == "2"
+    assert outcome_coding_note(np.array(values), None, "2", "y") == outcome_coding_note(pd.Series(values), None, "2", "y")

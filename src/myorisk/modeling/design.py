@@ -367,7 +367,7 @@ def code_outcome(
     ordered as R orders factor levels (sorted) and the second is the event, unless ``event`` names it.
 
     ``y`` is a Series (its index labels rows in messages) or a numeric array (a light table's
-    column, labelled by ``rows``; no missing values).
+    column, labelled by ``rows``). Missing values are left out (and out of the returned coding).
 
     Returns
     -------
@@ -376,8 +376,9 @@ def code_outcome(
         The value coded 1, as text.
     """
     if _is_numbers(y):
-        labels = _number_labels(y)
-        at = np.arange(len(y)) if rows is None else np.asarray(rows)
+        present = ~_is_missing(y)  # as dropna() on a Series
+        labels = _number_labels(y[present])
+        at = (np.arange(len(y)) if rows is None else np.asarray(rows))[present]
     else:
         vals = y.dropna()
         labels, at = _labels(vals).to_numpy(), vals.index
@@ -413,14 +414,14 @@ def outcome_coding_note(y: pd.Series | np.ndarray, event: str | None, chosen: st
 
     With ``event`` not given, a 1/2 (or any two-number) coding takes the larger value as the
     event, as R orders factor levels; the note says so and how to choose the other value.
-    ``y`` is a Series or a light table's numeric array (no missing values).
+    ``y`` is a Series or a light table's numeric array.
     """
     if event is not None:
         return None
     if _is_numbers(y):
         if y.dtype.kind == "b":
             return None
-        uniq = r_sorted(_number_labels(y))
+        uniq = r_sorted(_number_labels(y[~_is_missing(y)]))
     else:
         import pandas as pd
 
