@@ -98,7 +98,7 @@ class ParquetPartition:
         for c in cols:
             col = table.column(c)
             if not _numeric_type(col.type):
-                raise InputError(f"{self.label}: column '{c}' is {col.type}, not numeric; partitioned fits "
+                raise InputError(f"{self.label}: column '{c}' is {_kind(col.type)}, not numeric; partitioned fits "
                                  "take numeric or true/false columns")
             a = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
             a = np.array(a, dtype=float)  # writable
@@ -123,6 +123,19 @@ class ParquetPartition:
     def load(self) -> tuple[np.ndarray, np.ndarray]:
         """``(X, y)`` of the complete rows: the intercept and predictor columns, and the outcome."""
         return self._xy(*self._columns())
+
+
+def _kind(t: Any) -> str:
+    """How a person names a Parquet column type."""
+    import pyarrow as pa
+
+    if pa.types.is_boolean(t):
+        return "true/false"
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return "numeric"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "text"
+    return f"of type {t}"
 
 
 def _numeric_type(t: Any) -> bool:
@@ -284,15 +297,15 @@ def _check_schema(files: Sequence[Path], columns: Sequence[str]) -> list[Any]:
                                  + did_you_mean(c, list(schema.names)))
             t = schema.field(c).type
             if not _numeric_type(t):
-                raise InputError(f"{f.name}: column '{c}' is {t}, not numeric; partitioned fits take numeric or "
+                raise InputError(f"{f.name}: column '{c}' is {_kind(t)}, not numeric; partitioned fits take numeric or "
                                  "true/false columns (code a categorical predictor as 0/1 columns)")
-            kind = "bool" if pa.types.is_boolean(t) else "number"
-            if pa.types.is_null(t):
+            if pa.types.is_null(t):  # all missing in this file
                 continue
+            kind = _kind(t)  # integer in one file and floating in another is the same kind
             if c in first and first[c][0] != kind:
-                raise InputError(f"{f.name}: column '{c}' is {t} but {first[c][1]} in {first[c][2]}: the files "
-                                 "of a partitioned data set must have the same schema")
-            first.setdefault(c, (kind, str(t), f.name))
+                raise InputError(f"{f.name}: column '{c}' is {kind} here but {first[c][0]} in {first[c][1]}: the "
+                                 "files of a partitioned data set must have the same schema")
+            first.setdefault(c, (kind, f.name))
         metas.append(pf.metadata)
     return metas
 

@@ -39,8 +39,8 @@ def _plain(preds: list[str]) -> None:
 
     for e in parse_terms(preds):
         if e.kind != "var":
-            what = "a restricted cubic spline" if e.kind == "rcs" else "an interaction"
-            raise InputError(f"--predictors: '{e.name}' is {what}; partitioned fits take plain numeric columns "
+            what = f"rcs({e.name}, …) is a restricted cubic spline" if e.kind == "rcs" else f"{e.name} is an interaction"
+            raise InputError(f"--predictors: {what}; partitioned fits take plain numeric columns "
                              "(make the spline or product columns in the data, or fit the data in memory)")
 
 
