@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from myorisk.errors import InputError
+from myorisk.modeling._special import expit
 from myorisk.modeling.design import Term, _level_label
 
 __all__ = ["pretty", "NomogramAxis", "Nomogram", "NomogramSpan", "PROB_TAILS", "build_nomogram",

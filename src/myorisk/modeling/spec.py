@@ -41,19 +41,20 @@ unknown levels and missing values, naming the row and column.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from myorisk._json import clean as _clean
 from myorisk.codes import DEFAULT as DEFAULT_CODES
 from myorisk.codes import FALSE_WORDS, TRUE_WORDS, Vocabulary
 from myorisk.errors import InputError, ModelError, Problem, did_you_mean, word_problems
 from myorisk.modeling._newton import newton_logistic
+from myorisk.modeling._special import expit
 from myorisk.modeling.design import Term, _is_missing, _level_label, code_outcome
 
 __all__ = [
@@ -281,7 +282,14 @@ class ModelSpec:
 
     def nomogram(self):  # noqa: ANN201 - returns myorisk.modeling.nomogram.Nomogram
         """The model's nomogram, scaled as rms would: each numeric axis runs from the
-        variable's lowest allowed value to its highest, with rms's pretty values between."""
+        variable's lowest allowed value to its highest, with rms's pretty values between.
+
+        Built once per spec (a spec is frozen, and so is its nomogram): every prediction's
+        points read it."""
+        return self._nomogram
+
+    @functools.cached_property
+    def _nomogram(self):  # noqa: ANN202
         from myorisk.modeling.nomogram import axis_values_in_range, build_nomogram
 
         axis = {}
@@ -809,7 +817,9 @@ def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
     part = clean.loc[ok]
     part.attrs = {"extrapolated": {}, "incomplete": []}
     lp = np.full(len(clean), np.nan)
-    lp[ok] = linear_predictor(spec, part, source, extrapolate=True)
+    from myorisk.modeling.design import encode_new
+
+    lp[ok] = encode_new(spec.terms(), part, source) @ spec.beta()  # validated above
     out = pd.DataFrame({"probability": expit(lp), "linear_predictor": lp}, index=data.index)
     if points:
         nomo = spec.nomogram()
