@@ -101,7 +101,7 @@ def fit_parquet(data: Path, outcome: str, predictors: str, *, level: float, work
         notes = [scan.message()] if scan.message() else []
         notes += _check_design(scan, names, scan.events, n, source)
         res = fit_partitioned(parts, names=names, executor=ex, level=level, outcome=outcome,
-                              missing=scan.missing(), warnings=notes)
+                              missing=scan.missing(), warnings=notes, counts=(n, scan.events))
     if as_json:
         common.dump(res.to_dict())
     else:

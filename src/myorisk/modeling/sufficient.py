@@ -228,7 +228,7 @@ class PartitionedFit:
 def fit_partitioned(parts: Sequence[Partition], *, names: Sequence[str] | None = None,
                     executor: Any = None, maxit: int = 50, tol: float = 1e-12, level: float = 0.95,
                     performance: bool = True, outcome: str = "", missing: dict | None = None,
-                    warnings: Sequence[str] = ()) -> PartitionedFit:
+                    warnings: Sequence[str] = (), counts: tuple[int, int] | None = None) -> PartitionedFit:
     """Fit a logistic regression over partitions by Newton–Raphson on summed statistics.
 
     Parameters
@@ -253,6 +253,9 @@ def fit_partitioned(parts: Sequence[Partition], *, names: Sequence[str] | None =
         Listwise-deletion report of the reader (recorded).
     warnings : sequence of str
         Notes to carry in the result.
+    counts : (int, int), optional
+        Rows and events over every partition when a first pass already counted them (with
+        ``names``; saves the counting pass).
 
     Returns
     -------
@@ -281,8 +284,11 @@ def fit_partitioned(parts: Sequence[Partition], *, names: Sequence[str] | None =
                     tot[key] = tot[key] + r[key] if key in tot else r[key]
         return tot
 
-    first = sums(None)
-    n, events, k = first["n"], first["events"], first["k"]
+    if counts is not None and names is not None:
+        (n, events), k = counts, len(names)
+    else:
+        first = sums(None)
+        n, events, k = first["n"], first["events"], first["k"]
     if n == 0:
         raise InputError("no complete row in any partition: nothing to fit")
     if events <= 0 or events >= n:
