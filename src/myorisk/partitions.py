@@ -29,7 +29,7 @@ import numpy as np
 from myorisk.errors import InputError
 
 __all__ = ["ParquetPartition", "parquet_partitions", "parquet_files", "scan_partition", "scan_partitions",
-           "PartitionScan", "is_parquet_source"]
+           "PartitionScan", "is_parquet_source", "collect_levels", "partition_levels", "design_names"]
 
 SUFFIXES = (".parquet", ".parq", ".pq")
 ROWS_LISTED = 10  # rows with missing values named per partition
@@ -60,11 +60,17 @@ class ParquetPartition:
     outcome : str
         0/1 outcome column.
     predictors : tuple of str
-        Numeric predictor columns (an intercept column is added).
+        Predictor columns (an intercept column is added).
     row_group : int or None
         Only this row group of the file (None: the whole file).
     row_offset : int
         Rows of the file before this row group (to number rows as the file does).
+    categorical : tuple of str
+        Predictors coded as categories (text, numbers or true/false; blank text is missing).
+    levels : tuple of tuple of str
+        Per categorical predictor, its levels with the reference first (from
+        :func:`collect_levels`); each other level gets a 0/1 column ``var=level``. Empty: not yet
+        known (``load`` is then unavailable; :func:`partition_levels` is).
     """
 
     path: str
@@ -72,14 +78,17 @@ class ParquetPartition:
     predictors: tuple[str, ...]
     row_group: int | None = None
     row_offset: int = 0
+    categorical: tuple[str, ...] = ()
+    levels: tuple[tuple[str, ...], ...] = ()
 
     @property
     def label(self) -> str:
         """The file name (with the row group when the partition is one)."""
         return _label(self.path, self.row_group)
 
-    def _columns(self) -> tuple[list[np.ndarray], np.ndarray]:
-        """The outcome and predictor columns as floats (NaN where missing), and the complete rows."""
+    def _columns(self) -> tuple[list[np.ndarray], np.ndarray, dict[str, list[str]]]:
+        """The outcome and predictor columns as floats (NaN where missing; a categorical column as
+        codes into this partition's labels), the complete rows, and those labels."""
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
@@ -94,35 +103,146 @@ class ParquetPartition:
         except (OSError, ValueError, KeyError) as e:
             raise InputError(f"{name}: cannot read columns {', '.join(cols)} as Parquet ({e})") from None
         arrays = []
+        labels: dict[str, list[str]] = {}
         ok = np.ones(table.num_rows, dtype=bool)
         for c in cols:
             col = table.column(c)
-            if not _numeric_type(col.type):
-                raise InputError(f"{self.label}: column '{c}' is {_kind(col.type)}, not numeric; partitioned fits "
-                                 "take numeric or true/false columns")
-            a = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
-            a = np.array(a, dtype=float)  # writable
-            inf = np.flatnonzero(np.isinf(a))
-            if inf.size:
-                raise InputError(f"{name}: row {self.row_offset + int(inf[0]) + 1}, column '{c}': infinite value "
-                                 f"({inf.size} such rows in this {'row group' if self.row_group is not None else 'file'})")
+            if c in self.categorical:
+                a, labels[c] = _category_codes(col, self.label, c)
+            else:
+                if not _numeric_type(col.type):
+                    raise InputError(f"{self.label}: column '{c}' is {_kind(col.type)}, not numeric; partitioned "
+                                     "fits take numeric or true/false columns (or declare it --categorical)")
+                a = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+                a = np.array(a, dtype=float)  # writable
+                inf = np.flatnonzero(np.isinf(a))
+                if inf.size:
+                    where = "row group" if self.row_group is not None else "file"
+                    raise InputError(f"{name}: row {self.row_offset + int(inf[0]) + 1}, column '{c}': infinite "
+                                     f"value ({inf.size} such rows in this {where})")
             ok &= ~np.isnan(a)
             arrays.append(a)
-        return arrays, ok
+        return arrays, ok, labels
 
-    def _xy(self, arrays: list[np.ndarray], ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _xy(self, arrays: list[np.ndarray], ok: np.ndarray,
+            labels: dict[str, list[str]]) -> tuple[np.ndarray, np.ndarray]:
         y = arrays[0][ok]
         off = np.flatnonzero((y != 0) & (y != 1))
         if off.size:
             row = int(np.flatnonzero(ok)[off[0]])
             raise InputError(f"{Path(self.path).name}: row {self.row_offset + row + 1}, column '{self.outcome}': "
                              f"outcome must be 0 or 1, not {y[off[0]]:g}")
-        X = np.column_stack([np.ones(y.size), *(a[ok] for a in arrays[1:])])
-        return X, y
+        blocks = [np.ones((y.size, 1))]
+        levels = dict(zip(self.categorical, self.levels, strict=False))
+        for c, a in zip(self.predictors, arrays[1:], strict=True):
+            if c not in self.categorical:
+                blocks.append(a[ok][:, None])
+                continue
+            lv = levels.get(c)
+            if lv is None:  # pragma: no cover - guarded by the caller
+                raise InputError(f"{self.label}: the levels of '{c}' are not known yet")
+            where = {v: i for i, v in enumerate(lv)}
+            glob = np.array([where.get(u, -1) for u in labels[c]], dtype=np.int64)
+            g = glob[a[ok].astype(np.int64)] if y.size else np.zeros(0, dtype=np.int64)
+            if np.any(g < 0):  # pragma: no cover - levels come from every partition
+                raise InputError(f"{self.label}: column '{c}' has a level missing from the level list")
+            blocks.append((g[:, None] == np.arange(1, len(lv))[None, :]).astype(float))
+        return np.hstack(blocks), y
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(X, y)`` of the complete rows: the intercept and predictor columns, and the outcome."""
+        """``(X, y)`` of the complete rows: the intercept, predictor (and dummy) columns, and the outcome."""
         return self._xy(*self._columns())
+
+
+def _level_label(v: float) -> str:
+    """Text form of a numeric category (1.0 → '1'), as ``myorisk fit`` names levels."""
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def _category_codes(col: Any, label: str, name: str) -> tuple[np.ndarray, list[str]]:
+    """Codes (float, NaN where missing) into this partition's own labels, and the labels."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = col.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        trimmed = pc.utf8_trim_whitespace(col)
+        enc = pc.dictionary_encode(trimmed).combine_chunks()
+        words = enc.dictionary.to_pylist()
+        idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(float)
+        idx[idx < 0] = np.nan
+        blank = [i for i, w in enumerate(words) if w == ""]
+        for i in blank:  # blank text is missing, as in a CSV
+            idx[idx == i] = np.nan
+        return idx, [str(w) for w in words]
+    if pa.types.is_boolean(t):
+        a = np.array(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+        return a, ["False", "True"]
+    if not _numeric_type(t):
+        raise InputError(f"{label}: column '{name}' is {_kind(t)}; a categorical predictor must be text, numbers "
+                         "or true/false")
+    a = np.array(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+    a[np.isinf(a)] = np.nan
+    uniq = np.unique(a[~np.isnan(a)])
+    codes = np.full(a.shape, np.nan)
+    good = ~np.isnan(a)
+    codes[good] = np.searchsorted(uniq, a[good])
+    return codes, [_level_label(u) for u in uniq]
+
+
+def partition_levels(part: ParquetPartition) -> dict[str, list[str]]:
+    """Levels of the categorical predictors among the complete rows of one partition."""
+    arrays, ok, labels = part._columns()
+    out = {}
+    for c, a in zip(part.predictors, arrays[1:], strict=True):
+        if c in part.categorical:
+            used = np.unique(a[ok]).astype(np.int64)
+            out[c] = [labels[c][i] for i in used]
+    return out
+
+
+def collect_levels(parts: Sequence[ParquetPartition], reference: dict[str, str] | None = None,
+                   executor: Any = None, source: str = "data") -> list[ParquetPartition]:
+    """The partitions with the levels of their categorical predictors filled in (a first pass).
+
+    Levels are those seen in the complete rows of every partition, ordered as R orders factor
+    levels (numbers by value, text by collation), the ``reference`` level (or the first) first.
+    """
+    from dataclasses import replace
+
+    from myorisk.modeling._collate import r_sorted
+    from myorisk.modeling.executor import ThreadExecutor
+
+    if not parts or not parts[0].categorical:
+        return list(parts)
+    ex = executor or ThreadExecutor()
+    found: dict[str, set[str]] = {c: set() for c in parts[0].categorical}
+    for r in ex.run(partition_levels, [(p,) for p in parts]):
+        for c, lv in r.items():
+            found[c].update(lv)
+    reference = dict(reference or {})
+    levels = []
+    for c in parts[0].categorical:
+        lv = r_sorted(found[c])
+        ref = reference.get(c)
+        if ref is not None:
+            if str(ref) not in lv:
+                raise InputError(f"{source}: reference level '{ref}' of '{c}' does not occur (levels: {', '.join(lv)})")
+            lv = [str(ref)] + [x for x in lv if x != str(ref)]
+        if len(lv) < 2:
+            raise InputError(f"{source}: categorical predictor '{c}' has {'a single level' if lv else 'no value'}"
+                             f"{' (' + lv[0] + ')' if lv else ''} in the rows used; it cannot be estimated — remove it")
+        levels.append(tuple(lv))
+    return [replace(p, levels=tuple(levels)) for p in parts]
+
+
+def design_names(part: ParquetPartition) -> list[str]:
+    """Column names of the design: Intercept, then each predictor (``var=level`` for a category)."""
+    names = ["Intercept"]
+    levels = dict(zip(part.categorical, part.levels, strict=False))
+    for c in part.predictors:
+        names += [f"{c}={lv}" for lv in levels[c][1:]] if c in part.categorical else [c]
+    return names
 
 
 def _kind(t: Any) -> str:
@@ -149,9 +269,9 @@ def scan_partition(part: ParquetPartition) -> dict[str, Any]:
     """First pass over one partition: rows, missing values by column, first incomplete rows,
     per-column min and max and the cross-products of the complete rows (to name a constant or
     collinear predictor before fitting)."""
-    arrays, ok = part._columns()
+    arrays, ok, labels = part._columns()
     cols = [part.outcome, *part.predictors]
-    X, y = part._xy(arrays, ok)  # checks the outcome codes of the complete rows
+    X, y = part._xy(arrays, ok, labels)  # checks the outcome codes of the complete rows
     miss = ~ok
     rows = (np.flatnonzero(miss)[:ROWS_LISTED] + part.row_offset + 1).tolist()
     return {
@@ -232,7 +352,7 @@ def scan_partitions(parts: Sequence[ParquetPartition], executor: Any = None) -> 
             mins.append(r["min"])
             maxs.append(r["max"])
         gram = r["gram"] if gram is None else gram + r["gram"]
-    k = len(parts[0].predictors) + 1
+    k = len(design_names(parts[0]))
     return PartitionScan(
         n_rows=sum(r["rows"] for r in res), n_dropped=sum(r["dropped"] for r in res),
         events=sum(r["events"] for r in res), by_column=by,
@@ -276,7 +396,7 @@ def parquet_files(source: str | Path | Sequence[str | Path]) -> list[Path]:
     return files
 
 
-def _check_schema(files: Sequence[Path], columns: Sequence[str]) -> list[Any]:
+def _check_schema(files: Sequence[Path], columns: Sequence[str], categorical: Sequence[str] = ()) -> list[Any]:
     """Footers of every file: the columns exist, are numeric or boolean, and agree across files."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -296,9 +416,13 @@ def _check_schema(files: Sequence[Path], columns: Sequence[str]) -> list[Any]:
                 raise InputError(f"{f.name}: column '{c}' not found (columns are: {', '.join(schema.names[:20])})"
                                  + did_you_mean(c, list(schema.names)))
             t = schema.field(c).type
-            if not _numeric_type(t):
+            if c in categorical:
+                if not (_numeric_type(t) or pa.types.is_string(t) or pa.types.is_large_string(t)):
+                    raise InputError(f"{f.name}: column '{c}' is {_kind(t)}; a categorical predictor must be text, "
+                                     "numbers or true/false")
+            elif not _numeric_type(t):
                 raise InputError(f"{f.name}: column '{c}' is {_kind(t)}, not numeric; partitioned fits take numeric or "
-                                 "true/false columns (code a categorical predictor as 0/1 columns)")
+                                 "true/false columns (or declare it --categorical)")
             if pa.types.is_null(t):  # all missing in this file
                 continue
             kind = _kind(t)  # integer in one file and floating in another is the same kind
@@ -311,7 +435,7 @@ def _check_schema(files: Sequence[Path], columns: Sequence[str]) -> list[Any]:
 
 
 def parquet_partitions(source: str | Path | Sequence[str | Path], outcome: str,
-                       predictors: Sequence[str]) -> list[ParquetPartition]:
+                       predictors: Sequence[str], categorical: Sequence[str] = ()) -> list[ParquetPartition]:
     """The partitions of a Parquet data set: one per file, or one per row group of a single file.
 
     Parameters
@@ -321,19 +445,33 @@ def parquet_partitions(source: str | Path | Sequence[str | Path], outcome: str,
     outcome : str
         0/1 outcome column.
     predictors : sequence of str
-        Numeric predictor columns.
+        Predictor columns.
+    categorical : sequence of str
+        Predictors coded as categories (their levels are collected by :func:`collect_levels`);
+        text columns are categories whether named here or not.
 
     Returns
     -------
     list of ParquetPartition
     """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     files = parquet_files(source)
-    metas = _check_schema(files, [outcome, *predictors])
+    try:  # a text column is a category, as in a CSV
+        first = pq.read_schema(files[0])
+    except (OSError, ValueError) as e:
+        raise InputError(f"{files[0].name}: not a readable Parquet file ({e})") from None
+    text = {c for c in predictors if c in first.names and
+            (pa.types.is_string(first.field(c).type) or pa.types.is_large_string(first.field(c).type))}
+    cats = tuple(c for c in predictors if c in set(categorical) | text)
+    metas = _check_schema(files, [outcome, *predictors], cats)
     preds = tuple(predictors)
     if len(files) == 1 and metas[0].num_row_groups > 1:
         out, offset = [], 0
         for g in range(metas[0].num_row_groups):
-            out.append(ParquetPartition(str(files[0]), outcome, preds, row_group=g, row_offset=offset))
+            out.append(ParquetPartition(str(files[0]), outcome, preds, row_group=g, row_offset=offset,
+                                        categorical=cats))
             offset += metas[0].row_group(g).num_rows
         return out
-    return [ParquetPartition(str(f), outcome, preds) for f in files]
+    return [ParquetPartition(str(f), outcome, preds, categorical=cats) for f in files]

@@ -72,10 +72,11 @@ def _check_design(scan, names: list[str], events: int, n: int, source: str) -> l
 
 
 def fit_parquet(data: Path, outcome: str, predictors: str, *, level: float, workers: int | None,
-                scheduler: str | None, as_json: bool, unsupported: dict[str, bool]) -> None:
+                scheduler: str | None, as_json: bool, unsupported: dict[str, bool],
+                categorical: str | None = None, reference: list[str] | None = None) -> None:
     """Fit a logistic regression on a Parquet data set partition by partition and print it as ``fit`` does."""
-    from myorisk.modeling.sufficient import fit_partitioned
-    from myorisk.partitions import parquet_partitions, scan_partitions
+    from myorisk.modeling.sufficient import C_WIDTH, fit_partitioned
+    from myorisk.partitions import collect_levels, design_names, parquet_partitions, scan_partitions
 
     _refuse(unsupported)
     preds = common.columns_list(predictors)
@@ -84,10 +85,18 @@ def fit_parquet(data: Path, outcome: str, predictors: str, *, level: float, work
         raise InputError(f"--predictors: '{outcome}' is the outcome")
     if not 0.0 < level < 1.0:
         raise InputError(f"--level must be between 0 and 1, not {level}")
-    parts = parquet_partitions(data, outcome, preds)
+    cats = common.categorical_list(categorical, preds)
+    refs = common.refs(reference)
+    parts = parquet_partitions(data, outcome, preds, categorical=cats)  # text columns are categories too
+    for k in refs:
+        if k not in preds:
+            raise InputError(f"reference level given for {k!r}, which is not a predictor")
+        if k not in parts[0].categorical:
+            raise InputError(f"reference level given for {k!r}, which is numeric (declare it categorical)")
     source = Path(str(data)).name or str(data)
     with common.executor_for(workers, scheduler) as ex, warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        parts = collect_levels(parts, refs, ex, source)  # a first pass when there are categories
         scan = scan_partitions(parts, ex)
         n = scan.n_rows - scan.n_dropped
         if scan.n_rows and n == 0:
@@ -97,7 +106,7 @@ def fit_parquet(data: Path, outcome: str, predictors: str, *, level: float, work
         if empty:
             raise InputError(f"{source}: column '{empty[0]}' is 100% missing (no value in any of the "
                              f"{scan.n_rows} rows)")
-        names = ["Intercept", *preds]
+        names = design_names(parts[0])
         notes = [scan.message()] if scan.message() else []
         notes += _check_design(scan, names, scan.events, n, source)
         res = fit_partitioned(parts, names=names, executor=ex, level=level, outcome=outcome,
@@ -117,9 +126,10 @@ def fit_parquet(data: Path, outcome: str, predictors: str, *, level: float, work
         ex_d = res.executor
         where = (f"{ex_d.get('workers')} Dask worker{'s' if ex_d.get('workers') != 1 else ''}"
                  if ex_d.get("kind") == "dask" else f"{ex_d.get('workers')} threads")
+        exact = ("equal to the exact C: pairs sharing a cell are true ties" if res.c_error == 0 else
+                 f"within {res.c_error:.1e} of the exact C")
         out.print(f"read partition by partition on {where} ({res.iterations} Newton iterations); "
-                  f"C from linear-predictor cells of width 1e-4 (differs from the exact C by at most "
-                  f"{res.c_error:.1e}; rms 6.5's printed C {res.c_rms65:.4f} is exact); Gini's g and gp "
-                  "are not computed (they need the sorted rows)")
+                  f"C from linear-predictor cells of width {C_WIDTH:g} ({exact}; rms 6.5's printed C "
+                  f"{res.c_rms65:.4f} is exact); Gini's g and gp are not computed (they need the sorted rows)")
     for w in res.warnings:
         common.note(w)

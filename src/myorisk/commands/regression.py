@@ -109,9 +109,8 @@ def fit(
 
     if partitioned.is_parquet(data):
         partitioned.fit_parquet(data, outcome, predictors, level=level, workers=workers, scheduler=scheduler,
-                                as_json=as_json, unsupported={
+                                as_json=as_json, categorical=categorical, reference=reference, unsupported={
                                     "--firth": firth, "--ci profile": ci.value != "wald",
-                                    "--categorical": categorical is not None, "--reference": bool(reference),
                                     "--event": event is not None, "--save": save is not None,
                                     "--penalty": bool(penalty), "--shrink": shrink is not None,
                                     "--impute/--imputations": impute is not None or imputations is not None,

@@ -67,7 +67,9 @@ def partition_performance(part: Partition, beta: np.ndarray) -> dict[str, Any]:
     dict
         ``brier`` (Σ (p − y)²), ``rms65`` (events and non-events per rms 6.5 probability cell
         ``floor(5000·p + 1)``, 2 × 5002 counts) and ``cells`` (the occupied linear-predictor cells
-        ``floor(lp / C_WIDTH)`` with their events and non-events).
+        ``floor(lp / C_WIDTH)``) with their ``counts`` of events and non-events and the smallest
+        and largest linear predictor in each (``lo``, ``hi``: a cell holding one value only has
+        true ties, counted exactly).
     """
     X, y = part.load()
     X = np.asarray(X, dtype=float)
@@ -79,18 +81,27 @@ def partition_performance(part: Partition, beta: np.ndarray) -> dict[str, Any]:
     rms65 = np.vstack([np.bincount(c65[ev], minlength=5002), np.bincount(c65[~ev], minlength=5002)])
     cells, inv = np.unique(np.floor(lp / C_WIDTH).astype(np.int64), return_inverse=True)
     counts = np.vstack([np.bincount(inv[ev], minlength=cells.size), np.bincount(inv[~ev], minlength=cells.size)])
-    return {"brier": float(np.sum((p - y) ** 2)), "rms65": rms65, "cells": cells, "counts": counts}
+    lo = np.full(cells.size, np.inf)
+    hi = np.full(cells.size, -np.inf)
+    np.minimum.at(lo, inv, lp)
+    np.maximum.at(hi, inv, lp)
+    return {"brier": float(np.sum((p - y) ** 2)), "rms65": rms65, "cells": cells, "counts": counts,
+            "lo": lo, "hi": hi}
 
 
-def _cell_concordance(events: np.ndarray, nonevents: np.ndarray) -> tuple[float, float]:
+def _cell_concordance(events: np.ndarray, nonevents: np.ndarray,
+                      tied: np.ndarray | None = None) -> tuple[float, float]:
     """C from events and non-events per ordered cell (pairs in a cell count ½), and the largest
-    error that counting can make against the exact C (½ · pairs sharing a cell / all pairs)."""
+    error that counting can make against the exact C: ½ · (pairs sharing a cell whose values are
+    not all equal) / all pairs; ``tied`` marks the cells holding a single value (exact ties)."""
     e = np.asarray(events, dtype=float)
     ne = np.asarray(nonevents, dtype=float)
     below = np.cumsum(ne) - ne  # non-events in lower cells
     pairs = e.sum() * ne.sum()
-    same = float(np.sum(e * ne))
-    return float((np.sum(e * below) + 0.5 * same) / pairs), 0.5 * same / pairs
+    within = e * ne
+    same = float(np.sum(within))
+    loose = float(np.sum(within[~tied])) if tied is not None else same
+    return float((np.sum(e * below) + 0.5 * same) / pairs), 0.5 * loose / pairs
 
 
 def _performance(ex: Any, tasks: list[tuple], beta: np.ndarray, n: int) -> dict[str, float]:
@@ -101,9 +112,14 @@ def _performance(ex: Any, tasks: list[tuple], beta: np.ndarray, n: int) -> dict[
     c65, _ = _cell_concordance(r65[0], r65[1])
     cells = np.unique(np.concatenate([r["cells"] for r in perf]))
     counts = np.zeros((2, cells.size))
+    lo = np.full(cells.size, np.inf)
+    hi = np.full(cells.size, -np.inf)
     for r in perf:  # partition order
-        counts[:, np.searchsorted(cells, r["cells"])] += r["counts"]
-    c, err = _cell_concordance(counts[0], counts[1])
+        at = np.searchsorted(cells, r["cells"])
+        counts[:, at] += r["counts"]
+        lo[at] = np.minimum(lo[at], r["lo"])
+        hi[at] = np.maximum(hi[at], r["hi"])
+    c, err = _cell_concordance(counts[0], counts[1], tied=lo == hi)
     return {"brier": float(brier), "c_rms65": c65, "c": c, "c_error": err, "dxy": 2.0 * c - 1.0}
 
 
