@@ -199,13 +199,13 @@ class PartitionedFit:
     @property
     def p(self) -> np.ndarray:
         """Two-sided Wald p-values."""
-        from scipy.special import ndtr
+        from myorisk.modeling._special import ndtr
 
         return 2.0 * ndtr(-np.abs(self.z))
 
     def ci(self) -> tuple[np.ndarray, np.ndarray]:
         """Wald limits on the coefficient scale."""
-        from scipy.special import ndtri
+        from myorisk.modeling._special import ndtri
 
         q = ndtri(0.5 + self.level / 2.0)
         return self.beta - q * self.se, self.beta + q * self.se
@@ -277,7 +277,7 @@ def fit_partitioned(parts: Sequence[Partition], *, names: Sequence[str] | None =
     -------
     PartitionedFit
     """
-    from scipy.special import chdtrc
+    from myorisk.modeling._special import chdtrc
 
     from myorisk.modeling.executor import ThreadExecutor
 
