@@ -183,6 +183,13 @@ def test_parquet_categories_equal_fit_on_the_csv(capsys, tmp_path):
     assert abs(got["c"] - ref["c"]) <= got["partitioned"]["c_error_bound"] + 1e-15
     assert got["missing"]["n_dropped"] == ref["missing"]["n_dropped"] == 2
     assert got["missing"]["rows"] == ["p0.parquet:4", "p1.parquet:38"]
+    # a true/false outcome: the event is 'True', as fit names it
+    for f in folder.glob("*.parquet"):
+        pd.read_parquet(f).assign(low=lambda x: x["low"].astype(bool)).to_parquet(f, index=False)
+    d.assign(low=d["low"].astype(bool)).to_csv(csv, index=False)
+    b1, b2 = run_json(capsys, "fit", csv, *args), run_json(capsys, "fit", folder, *args)
+    assert b1["event"] == b2["event"] == "True"
+    _close(b2, ref)
     code, _, err = run(capsys, "fit", folder, "-y", "low", "-x", "age,race", "--reference", "race=green")
     assert code == 2 and "reference level 'green' of 'race' does not occur (levels: black, other, white)" in err
 
@@ -197,3 +204,25 @@ def test_parquet_fit_on_a_local_dask_cluster(capsys, folder):
     a["partitioned"].pop("executor")
     assert ex["kind"] == "dask" and ex["workers"] == 2
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)  # same sums in the same order
+
+
+@pytest.mark.cli
+@pytest.mark.slow
+def test_parquet_fit_on_an_existing_cluster(capsys, folder):
+    """--scheduler ADDRESS: an already running cluster (here a LocalCluster of 2 worker processes)."""
+    from dask.distributed import LocalCluster
+
+    a = run_json(capsys, "fit", folder, "-y", "y", "-x", X)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        b = run_json(capsys, "fit", folder, "-y", "y", "-x", X, "--scheduler", cluster.scheduler_address)
+        v = run_json(capsys, "validate", RESULTS / "data" / "birthwt_miss.csv", "-y", "low", "-x", "age,lwt,smoke",
+                     "--impute", "2", "--seed", "4", "--maxit", "2", "-B", "20", "--scheduler",
+                     cluster.scheduler_address)
+    ex = b["partitioned"].pop("executor")
+    a["partitioned"].pop("executor")
+    assert ex["kind"] == "dask" and ex["scheduler"].startswith("tcp://")
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    w = run_json(capsys, "validate", RESULTS / "data" / "birthwt_miss.csv", "-y", "low", "-x", "age,lwt,smoke",
+                 "--impute", "2", "--seed", "4", "--maxit", "2", "-B", "20")
+    v.pop("seconds"), w.pop("seconds")
+    assert v == w

@@ -44,6 +44,13 @@ def _plain(preds: list[str]) -> None:
                              "(make the spline or product columns in the data, or fit the data in memory)")
 
 
+def _boolean(path: str, column: str) -> bool:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return bool(pa.types.is_boolean(pq.read_schema(path).field(column).type))
+
+
 def _check_design(scan, names: list[str], events: int, n: int, source: str) -> list[str]:
     """Constant or collinear predictors (from the first pass's min, max and XᵀX), and the EPV note."""
     k = len(names)
@@ -111,12 +118,16 @@ def fit_parquet(data: Path, outcome: str, predictors: str, *, level: float, work
         notes += _check_design(scan, names, scan.events, n, source)
         res = fit_partitioned(parts, names=names, executor=ex, level=level, outcome=outcome,
                               missing=scan.missing(), warnings=notes, counts=(n, scan.events))
+    if _boolean(parts[0].path, outcome):  # as fit names a true/false outcome's event
+        from dataclasses import replace
+
+        res = replace(res, event="True")
     if as_json:
         common.dump(res.to_dict())
     else:
         fr = res.to_frame()
         out.print(common.table(fr, title=f"Logistic regression (maximum likelihood, from {res.partitions} Parquet "
-                                         f"partitions), outcome {outcome} = 1; {int(level * 100)}% wald CI",
+                                         f"partitions), outcome {outcome} = {res.event}; {int(level * 100)}% wald CI",
                                formats={"p": common.fmt_p}))
         out.print(
             f"n = {res.n}, events = {res.events}; log-likelihood {res.loglik:.4f}, AIC {res.aic:.3f}; "
