@@ -103,7 +103,6 @@ def web_rate(seconds: float = 5.0) -> dict:
 
 def partitioned_rows(n: int, tmp: str, row, reps: int = 1) -> None:  # noqa: ANN001
     """``fit`` on n × 20 synthetic rows in 10 Parquet files: threads, 2 Dask workers, in memory, R glm."""
-    import pandas as pd
 
     folder = Path(tmp) / "parts"
     folder.mkdir()

@@ -278,7 +278,6 @@ def fit_partitioned(parts: Sequence[Partition], *, names: Sequence[str] | None =
     PartitionedFit
     """
     from myorisk.modeling._special import chdtrc
-
     from myorisk.modeling.executor import ThreadExecutor
 
     if not parts:
