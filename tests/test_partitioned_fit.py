@@ -155,6 +155,13 @@ def test_parquet_bad_inputs_named_once(capsys, folder, tmp_path):
     for f in folder.glob("part-*.parquet"):
         pd.read_parquet(f).assign(flag=lambda x: x["dose"] * 2.0).to_parquet(f, index=False)
     assert "predictor column 'flag' is collinear with 'dose'" in err_of(folder, "-y", "y", "-x", "age,dose,flag")
+    for f in folder.glob("part-*.parquet"):  # the outcome separated by a predictor; then constant
+        pd.read_parquet(f).assign(y=lambda x: (x["age"] > 50).astype(int)).to_parquet(f, index=False)
+    e = err_of(folder, "-y", "y", "-x", "age,dose")
+    assert "parts: " in e and "separat" in e and "--firth" in e
+    for f in folder.glob("part-*.parquet"):
+        pd.read_parquet(f).assign(y=0).to_parquet(f, index=False)
+    assert "outcome 'y' takes a single value (0)" in err_of(folder, "-y", "y", "-x", "age,dose")
 
 
 @pytest.mark.cli

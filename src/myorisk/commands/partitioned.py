@@ -113,11 +113,20 @@ def fit_parquet(data: Path, outcome: str, predictors: str, *, level: float, work
         if empty:
             raise InputError(f"{source}: column '{empty[0]}' is 100% missing (no value in any of the "
                              f"{scan.n_rows} rows)")
+        if scan.events in (0, n):
+            raise InputError(f"{source}: outcome '{outcome}' takes a single value ({0 if scan.events == 0 else 1}) "
+                             f"in all {n} rows used: a model needs both events and non-events")
         names = design_names(parts[0])
         notes = [scan.message()] if scan.message() else []
         notes += _check_design(scan, names, scan.events, n, source)
-        res = fit_partitioned(parts, names=names, executor=ex, level=level, outcome=outcome,
-                              missing=scan.missing(), warnings=notes, counts=(n, scan.events))
+        try:
+            res = fit_partitioned(parts, names=names, executor=ex, level=level, outcome=outcome,
+                                  missing=scan.missing(), warnings=notes, counts=(n, scan.events))
+        except ModelError as e:
+            if "did not converge" in str(e) or "separat" in str(e):
+                raise ModelError(f"{source}: {e}; fit the data in memory to see which predictor separates it, "
+                                 "or use --firth there") from None
+            raise ModelError(f"{source}: {e}") from None
     if _boolean(parts[0].path, outcome):  # as fit names a true/false outcome's event
         from dataclasses import replace
 

@@ -317,7 +317,11 @@ def fit_partitioned(parts: Sequence[Partition], *, names: Sequence[str] | None =
         try:
             step = np.linalg.solve(cur["info"], cur["score"])
         except np.linalg.LinAlgError:
-            raise ModelError("the information matrix is singular (collinear predictors)") from None
+            if it == 1:
+                raise ModelError("the information matrix is singular (collinear predictors)") from None
+            raise ModelError(f"the information matrix became singular after {it - 1} Newton iterations: fitted "
+                             "probabilities reached 0 or 1, so the outcome is separated (complete or "
+                             "quasi-complete separation) and the maximum-likelihood estimate does not exist") from None
         t = 1.0
         for _ in range(30):
             cand = beta + t * step
