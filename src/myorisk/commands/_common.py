@@ -271,7 +271,13 @@ def release_notes(show: bool = True) -> None:
     """Print the held notes (after a success) or drop them (after an error), and stop holding."""
     global _held
     held, _held = _held or [], None
-    if show:
+    if show and held:
+        # the output first: piped, stdout is block-buffered while stderr is not, so unflushed
+        # output would land after (or around) the notes in `cmd > out 2>&1`
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):  # a closed pipe: the notes still go to stderr
+            pass
         for msg in held:
             note(msg)
 

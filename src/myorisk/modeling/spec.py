@@ -45,6 +45,7 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,6 +66,7 @@ __all__ = [
     "validate_inputs",
     "extrapolation_note",
     "predict",
+    "score_clean",
     "predict_one",
     "linear_predictor",
     "recalibrate",
@@ -775,6 +777,32 @@ def linear_predictor(spec: ModelSpec, data: pd.DataFrame, source: str = "data", 
     return encode_new(spec.terms(), clean, source) @ spec.beta()
 
 
+def score_clean(spec: ModelSpec, data: Mapping[str, np.ndarray], n: int, *,
+                points: bool = True) -> dict[str, Any]:
+    """Linear predictor, probability and nomogram points of ``n`` patients given as clean values
+    (floats for numeric and 0/1 variables, level labels for categorical ones), without pandas.
+
+    :func:`predict` calls it after validating a data frame; the web API calls it with the values
+    of requests its input models have validated.
+
+    Returns
+    -------
+    dict
+        ``linear_predictor`` and ``probability`` (arrays of length ``n``) and, with ``points``,
+        ``points`` (axis group → array) and ``points_total``.
+    """
+    from myorisk.modeling.design import encode_clean
+
+    lp = encode_clean(spec.terms(), data, n) @ spec.beta()
+    out: dict[str, Any] = {"linear_predictor": lp, "probability": expit(lp)}
+    if points:
+        nomo = spec.nomogram()
+        pts = nomo.points_clean(data, n)
+        out["points"] = {name: pts[name] for name in nomo.point_variables}
+        out["points_total"] = pts["total"]
+    return out
+
+
 def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
             points: bool = True, extrapolate: bool | None = None, missing: str = "error",
             codes: Vocabulary | None = None) -> pd.DataFrame:
@@ -816,22 +844,21 @@ def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
     ok = ~clean.index.isin(incomplete) if incomplete else np.ones(len(clean), dtype=bool)
     part = clean.loc[ok]
     part.attrs = {"extrapolated": {}, "incomplete": []}
-    lp = np.full(len(clean), np.nan)
-    from myorisk.modeling.design import encode_new
+    from myorisk.modeling.design import clean_columns
 
-    lp[ok] = encode_new(spec.terms(), part, source) @ spec.beta()  # validated above
+    scored = score_clean(spec, clean_columns(spec.terms(), part, source), len(part), points=points)
+    lp = np.full(len(clean), np.nan)
+    lp[ok] = scored["linear_predictor"]
     out = pd.DataFrame({"probability": expit(lp), "linear_predictor": lp}, index=data.index)
     if points:
-        nomo = spec.nomogram()
-        pts = nomo.points(part, source)
         # one column per axis group: a factor interacting with a predictor is read on that
         # predictor's axes (rms) and has no points of its own
-        for name in nomo.point_variables:
+        for name, pts in scored["points"].items():
             col = np.full(len(clean), np.nan)
-            col[ok] = pts[name].to_numpy()
+            col[ok] = pts
             out[f"points_{name}"] = col
         tot = np.full(len(clean), np.nan)
-        tot[ok] = pts["total"].to_numpy()
+        tot[ok] = scored["points_total"]
         out["points_total"] = tot
     out.attrs["extrapolated"] = clean.attrs["extrapolated"]
     out.attrs["incomplete"] = incomplete
