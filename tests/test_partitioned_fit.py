@@ -197,6 +197,19 @@ def test_parquet_categories_equal_fit_on_the_csv(capsys, tmp_path):
     b1, b2 = run_json(capsys, "fit", csv, *args), run_json(capsys, "fit", folder, *args)
     assert b1["event"] == b2["event"] == "True"
     _close(b2, ref)
+    # --save writes the spec fit --save writes from the CSV (ranges and levels from the scan)
+    specs = []
+    for src in (csv, folder):
+        path = tmp_path / f"{src.name}.json"
+        assert run(capsys, "fit", src, *args, "--save", path)[0] == 0
+        specs.append(json.loads(path.read_text()))
+    assert specs[0]["variables"] == specs[1]["variables"]
+    assert [v["kind"] for v in specs[1]["variables"]] == ["numeric", "categorical", "categorical", "numeric"]
+    assert specs[1]["variables"][0]["min"] == d["age"].min()
+    for k, v in specs[0]["coefficients"].items():
+        assert specs[1]["coefficients"][k] == pytest.approx(v, rel=1e-10)
+    code, _, err = run(capsys, "fit", folder, *args, "--save", folder / "p0.parquet")
+    assert code == 2 and "would overwrite the input file p0.parquet" in err
     code, _, err = run(capsys, "fit", folder, "-y", "low", "-x", "age,race", "--reference", "race=green")
     assert code == 2 and "reference level 'green' of 'race' does not occur (levels: black, other, white)" in err
 

@@ -280,6 +280,7 @@ def scan_partition(part: ParquetPartition) -> dict[str, Any]:
         "by_column": {c: int(np.isnan(a).sum()) for c, a in zip(cols, arrays, strict=True)},
         "missing_rows": [f"{Path(part.path).name}:{r}" for r in rows],
         "min": X.min(axis=0).tolist() if y.size else None, "max": X.max(axis=0).tolist() if y.size else None,
+        "binary": np.all((X == 0) | (X == 1), axis=0).tolist(),
         "gram": X.T @ X,
     }
 
@@ -304,6 +305,8 @@ class PartitionScan:
         Per design column (intercept first), over the complete rows.
     gram : ndarray
         XᵀX of the complete rows.
+    binary : ndarray of bool
+        Per design column: only 0 and 1 occur.
     """
 
     n_rows: int
@@ -315,6 +318,7 @@ class PartitionScan:
     minimum: np.ndarray
     maximum: np.ndarray
     gram: np.ndarray
+    binary: np.ndarray | None = None
 
     def missing(self) -> dict[str, Any]:
         """The listwise-deletion report in ``myorisk fit``'s form (rows as ``file:row``)."""
@@ -343,7 +347,9 @@ def scan_partitions(parts: Sequence[ParquetPartition], executor: Any = None) -> 
     complete = True
     mins, maxs = [], []
     gram = None
+    binary = np.ones(len(design_names(parts[0])), dtype=bool)
     for r in res:
+        binary &= np.asarray(r["binary"], dtype=bool)
         for c, k in r["by_column"].items():
             by[c] = by.get(c, 0) + k
         rows.extend(r["missing_rows"])
@@ -358,7 +364,7 @@ def scan_partitions(parts: Sequence[ParquetPartition], executor: Any = None) -> 
         events=sum(r["events"] for r in res), by_column=by,
         rows=tuple(rows), rows_complete=complete,
         minimum=np.min(mins, axis=0) if mins else np.full(k, np.nan),
-        maximum=np.max(maxs, axis=0) if maxs else np.full(k, np.nan), gram=gram,
+        maximum=np.max(maxs, axis=0) if maxs else np.full(k, np.nan), gram=gram, binary=binary,
     )
 
 

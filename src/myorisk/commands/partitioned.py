@@ -80,7 +80,8 @@ def _check_design(scan, names: list[str], events: int, n: int, source: str) -> l
 
 def fit_parquet(data: Path, outcome: str, predictors: str, *, level: float, workers: int | None,
                 scheduler: str | None, as_json: bool, unsupported: dict[str, bool],
-                categorical: str | None = None, reference: list[str] | None = None) -> None:
+                categorical: str | None = None, reference: list[str] | None = None,
+                save: Path | None = None, name: str | None = None) -> None:
     """Fit a logistic regression on a Parquet data set partition by partition and print it as ``fit`` does."""
     from myorisk.modeling.sufficient import C_WIDTH, fit_partitioned
     from myorisk.partitions import collect_levels, design_names, parquet_partitions, scan_partitions
@@ -95,6 +96,7 @@ def fit_parquet(data: Path, outcome: str, predictors: str, *, level: float, work
     cats = common.categorical_list(categorical, preds)
     refs = common.refs(reference)
     parts = parquet_partitions(data, outcome, preds, categorical=cats)  # text columns are categories too
+    common.guard_output(save, "--save", *sorted({p.path for p in parts}))
     for k in refs:
         if k not in preds:
             raise InputError(f"reference level given for {k!r}, which is not a predictor")
@@ -131,6 +133,10 @@ def fit_parquet(data: Path, outcome: str, predictors: str, *, level: float, work
         from dataclasses import replace
 
         res = replace(res, event="True")
+    if save is not None:
+        from myorisk.published.files import save_spec
+
+        save_spec(_spec(res, scan, parts[0], name or save.stem, source), save)
     if as_json:
         common.dump(res.to_dict())
     else:
@@ -151,5 +157,50 @@ def fit_parquet(data: Path, outcome: str, predictors: str, *, level: float, work
         out.print(f"read partition by partition on {where} ({res.iterations} Newton iterations); "
                   f"C from linear-predictor cells of width {C_WIDTH:g} ({exact}; rms 6.5's printed C "
                   f"{res.c_rms65:.4f} is exact); Gini's g and gp are not computed (they need the sorted rows)")
+        if save is not None:
+            out.print(f"model spec written to {save}")
     for w in res.warnings:
         common.note(w)
+
+
+def _spec(res, scan, part, name: str, source: str):  # noqa: ANN001, ANN202
+    """The model spec ``fit --save`` writes, from the partitioned fit and the scan's ranges.
+
+    :meth:`ModelSpec.from_fit` reads the terms and statistics of a fit and the observed range of
+    each numeric predictor from the rows used; here the rows stay in their files, so it is given
+    a three-row frame per predictor holding the scan's minimum and maximum (and a value between
+    them when the column is not 0/1 only), which gives it the same ranges and binary flags.
+    """
+    import pandas as pd
+
+    from myorisk.modeling.design import Term
+    from myorisk.modeling.spec import ModelSpec
+
+    levels = dict(zip(part.categorical, part.levels, strict=False))
+    terms, frame, j = [], {}, 1
+    for c in part.predictors:
+        if c in part.categorical:
+            lv = levels[c]
+            terms.append(Term(name=c, kind="categorical", levels=tuple(lv), columns=tuple(f"{c}={v}" for v in lv[1:])))
+            j += len(lv) - 1
+            continue
+        terms.append(Term(name=c, kind="numeric", columns=(c,)))
+        lo, hi = float(scan.minimum[j]), float(scan.maximum[j])
+        frame[c] = [lo, hi, hi if scan.binary[j] else (lo + hi) / 2.0]
+        j += 1
+    fit_like = _FitView(res, tuple(terms))
+    return ModelSpec.from_fit(fit_like, pd.DataFrame(frame, index=range(3)), name, source=source)
+
+
+class _FitView:
+    """The attributes of a LogisticFit that ModelSpec.from_fit reads, from a PartitionedFit."""
+
+    def __init__(self, res, terms) -> None:  # noqa: ANN001
+        self.terms = terms
+        self.outcome, self.event, self.n, self.events = res.outcome, res.event, res.n, res.events
+        self.c, self.brier, self.r2_nagelkerke = res.c, res.brier, res.r2_nagelkerke
+        self.names, self.cov = res.names, res.cov
+        self.coef = dict(zip(res.names, map(float, res.beta), strict=True))
+        self.method, self.penalty, self.effective_df, self.shrinkage = "ml", 0.0, None, None
+        self.warnings = res.warnings
+        self.missing = {"rows": []}

@@ -109,9 +109,10 @@ def fit(
 
     if partitioned.is_parquet(data):
         partitioned.fit_parquet(data, outcome, predictors, level=level, workers=workers, scheduler=scheduler,
-                                as_json=as_json, categorical=categorical, reference=reference, unsupported={
+                                as_json=as_json, categorical=categorical, reference=reference, save=save,
+                                name=name, unsupported={
                                     "--firth": firth, "--ci profile": ci.value != "wald",
-                                    "--event": event is not None, "--save": save is not None,
+                                    "--event": event is not None,
                                     "--penalty": bool(penalty), "--shrink": shrink is not None,
                                     "--impute/--imputations": impute is not None or imputations is not None,
                                     "--per": per is not None,
