@@ -444,6 +444,9 @@ def parquet_partitions(source: str | Path | Sequence[str | Path], outcome: str,
                        predictors: Sequence[str], categorical: Sequence[str] = ()) -> list[ParquetPartition]:
     """The partitions of a Parquet data set: one per file, or one per row group of a single file.
 
+    Paths are made absolute, so that a worker started elsewhere (``--scheduler``) opens the same
+    files when it shares the file system.
+
     Parameters
     ----------
     source : str, Path or sequence
@@ -476,8 +479,8 @@ def parquet_partitions(source: str | Path | Sequence[str | Path], outcome: str,
     if len(files) == 1 and metas[0].num_row_groups > 1:
         out, offset = [], 0
         for g in range(metas[0].num_row_groups):
-            out.append(ParquetPartition(str(files[0]), outcome, preds, row_group=g, row_offset=offset,
+            out.append(ParquetPartition(str(files[0].resolve()), outcome, preds, row_group=g, row_offset=offset,
                                         categorical=cats))
             offset += metas[0].row_group(g).num_rows
         return out
-    return [ParquetPartition(str(f), outcome, preds, categorical=cats) for f in files]
+    return [ParquetPartition(str(f.resolve()), outcome, preds, categorical=cats) for f in files]
