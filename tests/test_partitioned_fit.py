@@ -120,6 +120,7 @@ def test_parquet_bad_inputs_named_once(capsys, folder, tmp_path):
 
     assert "part-0.parquet: column 'nope' not found" in err_of(folder, "-y", "y", "-x", "age,nope")
     assert "rcs(age, …) is a restricted cubic spline" in err_of(folder, "-y", "y", "-x", "rcs(age, 4),crp")
+    assert "needs the main effect of 'flag'" in err_of(folder, "-y", "y", "-x", "age,flag:dose")
     assert "--firth, --ci profile are not available for Parquet data" in err_of(
         folder, "-y", "y", "-x", X, "--firth", "--ci", "profile")
     assert "--workers/--scheduler apply to Parquet data" in err_of(CSV, "-y", "y", "-x", X, "--workers", "2")
@@ -212,6 +213,33 @@ def test_parquet_categories_equal_fit_on_the_csv(capsys, tmp_path):
     assert code == 2 and "would overwrite the input file p0.parquet" in err
     code, _, err = run(capsys, "fit", folder, "-y", "low", "-x", "age,race", "--reference", "race=green")
     assert code == 2 and "reference level 'green' of 'race' does not occur (levels: black, other, white)" in err
+
+
+@pytest.mark.cli
+def test_parquet_interactions_equal_fit_on_the_csv(capsys, tmp_path):
+    """a*b and a %ia% b: products of the parents' columns (dummies too), named as fit names them."""
+    d = pd.read_csv(RESULTS / "data" / "birthwt.csv")
+    csv = tmp_path / "bw.csv"
+    d.to_csv(csv, index=False)
+    folder = tmp_path / "bw"
+    folder.mkdir()
+    for i, idx in enumerate(np.array_split(np.arange(len(d)), 4)):
+        d.iloc[idx].to_parquet(folder / f"p{i}.parquet", index=False)
+    args = ["-y", "low", "-x", "age*lwt, race*smoke, ht %ia% age"]
+    specs, fits = [], []
+    for src in (csv, folder):
+        path = tmp_path / f"{src.name}.json"
+        fits.append(run_json(capsys, "fit", src, *args, "--save", path))
+        specs.append(json.loads(path.read_text()))
+    ref, got = fits
+    assert [t["term"] for t in got["terms"]] == [t["term"] for t in ref["terms"]]
+    assert [t["term"] for t in got["terms"]][-4:] == ["age * lwt", "race=other * smoke", "race=white * smoke",
+                                                       "ht * age"]
+    _close(got, ref, ("coef", "se", "p"))
+    assert got["loglik"] == pytest.approx(ref["loglik"], rel=1e-10)
+    assert abs(got["c"] - ref["c"]) <= got["partitioned"]["c_error_bound"]
+    assert specs[0]["variables"] == specs[1]["variables"]
+    assert specs[0]["terms"] == specs[1]["terms"] and len(specs[1]["terms"]) == 3
 
 
 @pytest.mark.cli

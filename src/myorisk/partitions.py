@@ -71,6 +71,10 @@ class ParquetPartition:
         Per categorical predictor, its levels with the reference first (from
         :func:`collect_levels`); each other level gets a 0/1 column ``var=level``. Empty: not yet
         known (``load`` is then unavailable; :func:`partition_levels` is).
+    interactions : tuple of (str, str)
+        Products of two predictors' columns, after the main effects: every column of the first
+        times every column of the second, the second's columns outermost, named ``a * b`` (as
+        rms and ``myorisk fit`` name them).
     """
 
     path: str
@@ -80,6 +84,7 @@ class ParquetPartition:
     row_offset: int = 0
     categorical: tuple[str, ...] = ()
     levels: tuple[tuple[str, ...], ...] = ()
+    interactions: tuple[tuple[str, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -134,9 +139,11 @@ class ParquetPartition:
                              f"outcome must be 0 or 1, not {y[off[0]]:g}")
         blocks = [np.ones((y.size, 1))]
         levels = dict(zip(self.categorical, self.levels, strict=False))
+        own: dict[str, np.ndarray] = {}
         for c, a in zip(self.predictors, arrays[1:], strict=True):
             if c not in self.categorical:
-                blocks.append(a[ok][:, None])
+                own[c] = a[ok][:, None]
+                blocks.append(own[c])
                 continue
             lv = levels.get(c)
             if lv is None:  # pragma: no cover - guarded by the caller
@@ -146,7 +153,11 @@ class ParquetPartition:
             g = glob[a[ok].astype(np.int64)] if y.size else np.zeros(0, dtype=np.int64)
             if np.any(g < 0):  # pragma: no cover - levels come from every partition
                 raise InputError(f"{self.label}: column '{c}' has a level missing from the level list")
-            blocks.append((g[:, None] == np.arange(1, len(lv))[None, :]).astype(float))
+            own[c] = (g[:, None] == np.arange(1, len(lv))[None, :]).astype(float)
+            blocks.append(own[c])
+        for a_, b_ in self.interactions:
+            A, B = own[a_], own[b_]
+            blocks += [A[:, [i]] * B[:, [j]] for j in range(B.shape[1]) for i in range(A.shape[1])]
         return np.hstack(blocks), y
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
@@ -240,8 +251,11 @@ def design_names(part: ParquetPartition) -> list[str]:
     """Column names of the design: Intercept, then each predictor (``var=level`` for a category)."""
     names = ["Intercept"]
     levels = dict(zip(part.categorical, part.levels, strict=False))
+    own = {c: [f"{c}={lv}" for lv in levels[c][1:]] if c in part.categorical else [c] for c in part.predictors}
     for c in part.predictors:
-        names += [f"{c}={lv}" for lv in levels[c][1:]] if c in part.categorical else [c]
+        names += own[c]
+    for a, b in part.interactions:
+        names += [f"{ca} * {cb}" for cb in own[b] for ca in own[a]]
     return names
 
 
@@ -441,7 +455,8 @@ def _check_schema(files: Sequence[Path], columns: Sequence[str], categorical: Se
 
 
 def parquet_partitions(source: str | Path | Sequence[str | Path], outcome: str,
-                       predictors: Sequence[str], categorical: Sequence[str] = ()) -> list[ParquetPartition]:
+                       predictors: Sequence[str], categorical: Sequence[str] = (),
+                       interactions: Sequence[tuple[str, str]] = ()) -> list[ParquetPartition]:
     """The partitions of a Parquet data set: one per file, or one per row group of a single file.
 
     Paths are made absolute, so that a worker started elsewhere (``--scheduler``) opens the same
@@ -458,6 +473,8 @@ def parquet_partitions(source: str | Path | Sequence[str | Path], outcome: str,
     categorical : sequence of str
         Predictors coded as categories (their levels are collected by :func:`collect_levels`);
         text columns are categories whether named here or not.
+    interactions : sequence of (str, str)
+        Pairs of predictors whose product columns follow the main effects.
 
     Returns
     -------
@@ -476,11 +493,12 @@ def parquet_partitions(source: str | Path | Sequence[str | Path], outcome: str,
     cats = tuple(c for c in predictors if c in set(categorical) | text)
     metas = _check_schema(files, [outcome, *predictors], cats)
     preds = tuple(predictors)
+    ia = tuple((str(a), str(b)) for a, b in interactions)
     if len(files) == 1 and metas[0].num_row_groups > 1:
         out, offset = [], 0
         for g in range(metas[0].num_row_groups):
             out.append(ParquetPartition(str(files[0].resolve()), outcome, preds, row_group=g, row_offset=offset,
-                                        categorical=cats))
+                                        categorical=cats, interactions=ia))
             offset += metas[0].row_group(g).num_rows
         return out
-    return [ParquetPartition(str(f.resolve()), outcome, preds, categorical=cats) for f in files]
+    return [ParquetPartition(str(f.resolve()), outcome, preds, categorical=cats, interactions=ia) for f in files]

@@ -34,14 +34,18 @@ def _refuse(unsupported: dict[str, bool]) -> None:
                          "for those, export the data to CSV and fit it in memory")
 
 
-def _plain(preds: list[str]) -> None:
+def _terms(preds: list[str]) -> tuple[list[str], list[tuple[str, str]], list]:
+    """The predictor columns and the interactions (pairs) of ``-x``; splines are refused."""
     from myorisk.modeling.terms import parse_terms
 
-    for e in parse_terms(preds):
-        if e.kind != "var":
-            what = f"rcs({e.name}, …) is a restricted cubic spline" if e.kind == "rcs" else f"{e.name} is an interaction"
-            raise InputError(f"--predictors: {what}; partitioned fits take plain numeric columns "
-                             "(make the spline or product columns in the data, or fit the data in memory)")
+    exprs = parse_terms(preds)  # also refuses an interaction without its main effects, as fit does
+    for e in exprs:
+        if e.kind == "rcs":
+            raise InputError(f"--predictors: rcs({e.name}, …) is a restricted cubic spline; partitioned fits take "
+                             "plain columns and their products (make the spline columns in the data, or fit the "
+                             "data in memory)")
+    variables = [e.name for e in exprs if e.kind == "var"]
+    return variables, [tuple(e.parents) for e in exprs if e.kind == "interaction"], exprs
 
 
 def _boolean(path: str, column: str) -> bool:
@@ -87,15 +91,15 @@ def fit_parquet(data: Path, outcome: str, predictors: str, *, level: float, work
     from myorisk.partitions import collect_levels, design_names, parquet_partitions, scan_partitions
 
     _refuse(unsupported)
-    preds = common.columns_list(predictors)
-    _plain(preds)
+    terms = common.columns_list(predictors)
+    preds, pairs, exprs = _terms(terms)
     if outcome in preds:
         raise InputError(f"--predictors: '{outcome}' is the outcome")
     if not 0.0 < level < 1.0:
         raise InputError(f"--level must be between 0 and 1, not {level}")
-    cats = common.categorical_list(categorical, preds)
+    cats = common.categorical_list(categorical, terms)
     refs = common.refs(reference)
-    parts = parquet_partitions(data, outcome, preds, categorical=cats)  # text columns are categories too
+    parts = parquet_partitions(data, outcome, preds, categorical=cats, interactions=pairs)  # text: categories
     common.guard_output(save, "--save", *sorted({p.path for p in parts}))
     for k in refs:
         if k not in preds:
@@ -136,7 +140,7 @@ def fit_parquet(data: Path, outcome: str, predictors: str, *, level: float, work
     if save is not None:
         from myorisk.published.files import save_spec
 
-        save_spec(_spec(res, scan, parts[0], name or save.stem, source), save)
+        save_spec(_spec(res, scan, parts[0], exprs, name or save.stem, source), save)
     if as_json:
         common.dump(res.to_dict())
     else:
@@ -163,7 +167,7 @@ def fit_parquet(data: Path, outcome: str, predictors: str, *, level: float, work
         common.note(w)
 
 
-def _spec(res, scan, part, name: str, source: str):  # noqa: ANN001, ANN202
+def _spec(res, scan, part, exprs, name: str, source: str):  # noqa: ANN001, ANN202
     """The model spec ``fit --save`` writes, from the partitioned fit and the scan's ranges.
 
     :meth:`ModelSpec.from_fit` reads the terms and statistics of a fit and the observed range of
@@ -177,17 +181,24 @@ def _spec(res, scan, part, name: str, source: str):  # noqa: ANN001, ANN202
     from myorisk.modeling.spec import ModelSpec
 
     levels = dict(zip(part.categorical, part.levels, strict=False))
-    terms, frame, j = [], {}, 1
+    terms, frame, mains, j = [], {}, {}, 1
     for c in part.predictors:
         if c in part.categorical:
             lv = levels[c]
-            terms.append(Term(name=c, kind="categorical", levels=tuple(lv), columns=tuple(f"{c}={v}" for v in lv[1:])))
+            mains[c] = Term(name=c, kind="categorical", levels=tuple(lv), columns=tuple(f"{c}={v}" for v in lv[1:]))
+            terms.append(mains[c])
             j += len(lv) - 1
             continue
-        terms.append(Term(name=c, kind="numeric", columns=(c,)))
+        mains[c] = Term(name=c, kind="numeric", columns=(c,))
+        terms.append(mains[c])
         lo, hi = float(scan.minimum[j]), float(scan.maximum[j])
         frame[c] = [lo, hi, hi if scan.binary[j] else (lo + hi) / 2.0]
         j += 1
+    for e in exprs:
+        if e.kind == "interaction":
+            a, b = (mains[v] for v in e.parents)
+            terms.append(Term(name=e.name, kind="interaction", parents=(a, b), restricted=e.restricted,
+                              columns=tuple(f"{ca} * {cb}" for cb in b.columns for ca in a.columns)))
     fit_like = _FitView(res, tuple(terms))
     return ModelSpec.from_fit(fit_like, pd.DataFrame(frame, index=range(3)), name, source=source)
 

@@ -103,7 +103,7 @@ def fit(
     Predictors in R's notation: -x "age, rcs(msuvmax, 4), sex*msuvmax" (restricted cubic splines with
     Harrell's knots, interactions as rms names them). DATA may also be Parquet — a folder of .parquet
     files, a quoted glob 'dir/*.parquet' or one file — fitted partition by partition from summed
-    statistics (plain numeric, true/false and categorical columns; --workers/--scheduler run the
+    statistics (numeric, true/false and categorical columns and their interactions; --workers/--scheduler run the
     partitions on Dask; docs/scale-out.md).
     """
     from myorisk.commands import partitioned
