@@ -541,8 +541,9 @@ def outcome01(df: pd.DataFrame, outcome: str, event: str | None, source: str) ->
 
 # ----------------------------------------------------------------------------- where the work runs
 WorkersOpt = Annotated[int | None, typer.Option(
-    "--workers", min=1, help="Run the resamples/simulations on a local Dask cluster of N worker processes "
-    "(default: threads in this process). Results are the same either way.")]
+    "--workers", min=1, help="Run the resamples (of every imputed data set with --impute, and with --ci "
+    "too) or the simulations on a local Dask cluster of N worker processes (default: threads in this "
+    "process). Results are the same either way.")]
 SchedulerOpt = Annotated[str | None, typer.Option(
     "--scheduler", help="Run on an existing Dask cluster: its scheduler address (tcp://host:8786).")]
 
