@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, log_expit
 
-from myorisk.modeling import _kernels
+from myorisk.modeling._compiled import kernels as _kernels
 
 __all__ = [
     "Gram",

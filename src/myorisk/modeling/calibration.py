@@ -19,7 +19,7 @@ import pandas as pd
 from scipy.special import expit
 
 from myorisk.errors import InputError
-from myorisk.modeling import _kernels
+from myorisk.modeling._compiled import kernels as _kernels
 from myorisk.modeling.design import Design
 from myorisk.modeling.smoothing import approx
 from myorisk.modeling.validation import (
