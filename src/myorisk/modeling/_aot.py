@@ -20,7 +20,9 @@ otherwise.
   finds no module and uses the JIT path until rebuilt. Computing the key costs < 1 ms.
 * **Atomic**: built in a temporary directory next to the target and renamed into place; a
   concurrent builder that loses the race discards its copy. A directory under its final name
-  is therefore always complete.
+  is therefore always complete. The library's SHA-256 and size are stored beside it and checked
+  before loading (~1 ms): a damaged file (truncated by a full disk, say) would otherwise crash
+  the process inside ``dlopen`` instead of falling back.
 * **Flags**: each function is compiled with the options of its ``@njit`` (``error_model``,
   ``fastmath``), and the wrapper releases the GIL as ``nogil=True`` does (pycc's own wrapper
   would hold it, serialising the bootstrap's threads).
@@ -169,6 +171,15 @@ def _ext_path(kernel: KernelModule, directory: Path) -> Path:
     return directory / (kernel.extension + importlib.machinery.EXTENSION_SUFFIXES[0])
 
 
+def _checksum_path(ext: Path) -> Path:
+    return ext.with_name(ext.name + ".sha256")
+
+
+def _write_checksum(ext: Path) -> None:
+    data = ext.read_bytes()
+    _checksum_path(ext).write_text(f"{hashlib.sha256(data).hexdigest()} {len(data)}\n")
+
+
 # ----------------------------------------------------------------------------- load
 def load(kernel: KernelModule) -> tuple[Any | None, str]:
     """The built extension module for ``kernel`` and a note, or ``(None, reason)``.
@@ -182,6 +193,14 @@ def load(kernel: KernelModule) -> tuple[Any | None, str]:
         return None, f"cannot compute the key: {e}"
     if not path.is_file():
         return None, "not built"
+    # a truncated library can crash the process in dlopen (SIGBUS), so check it first (~1 ms)
+    try:
+        want = _checksum_path(path).read_text().split()
+        data = path.read_bytes()
+    except OSError as e:
+        return None, f"unusable (no checksum: {e})"
+    if want != [hashlib.sha256(data).hexdigest(), str(len(data))]:
+        return None, "unusable (checksum mismatch: damaged file)"
     try:
         spec = importlib.util.spec_from_file_location(kernel.extension, path)
         if spec is None or spec.loader is None:
@@ -207,10 +226,14 @@ def _compile(kernel: KernelModule, out: Path) -> None:
 
     from myorisk.modeling import _numba_cache  # noqa: F401 - numba's cache dir before numba loads
 
+    import warnings
+
     try:
-        import numba.pycc.compiler as pcc
-        from numba.core.cpu import CPUTargetOptions
-        from numba.pycc import CC
+        with warnings.catch_warnings():  # pycc is "pending deprecation": see the module notes
+            warnings.simplefilter("ignore")
+            import numba.pycc.compiler as pcc
+            from numba.core.cpu import CPUTargetOptions
+            from numba.pycc import CC
     except ImportError as e:  # pragma: no cover - a numba without pycc
         raise RuntimeError(f"numba.pycc is not available in this numba ({e})") from e
 
@@ -280,6 +303,7 @@ def build(names: tuple[str, ...] | None = None, *, force: bool = False,
             _compile(kernel, tmp)
             if not _ext_path(kernel, tmp).is_file():
                 raise RuntimeError(f"pycc produced no {_ext_path(kernel, tmp).name}")
+            _write_checksum(_ext_path(kernel, tmp))
             (tmp / "manifest.txt").write_text(_manifest(kernel, time.perf_counter() - t0))
             if force and final.exists():
                 old = final.with_name(f".{final.name}.old-{os.getpid()}")
