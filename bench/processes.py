@@ -10,8 +10,12 @@ Tasks: ``--help``; ``fit``, ``validate -B 1000`` and ``validate`` + ``calibrate`
 cohort (n = 200, 6 predictors, synthetic); simulation-based sample size for samplesizedev's
 README scenario (prevalence 0.2, C 0.85, 10 predictors; 1000 simulations, validation n 25,000);
 a large bootstrap (``--big N``×20 predictors, B = 200) in one process (threads) and on a 2-worker
-local Dask cluster, and R's ``validate`` of the same; predictions per second of the web API.
-Usage: python bench/processes.py [--reps 5] [--big 100000] [--skip r-big,web,...]
+local Dask cluster, and R's ``validate`` of the same; a partitioned fit (``--partitioned N``×20
+predictors in 10 Parquet files: ``fit DIR`` on threads and on a 2-worker local Dask cluster, the
+in-memory ``fit`` of the same rows as one CSV, and R's ``glm`` on that CSV with its ``read.csv``
+timed apart); predictions per second of the web API.
+Usage: python bench/processes.py [--reps 5] [--big 100000] [--partitioned 1000000]
+       [--skip r-big,web,partitioned,...] [--only partitioned]
 """
 
 from __future__ import annotations
@@ -98,11 +102,46 @@ def web_rate(seconds: float = 5.0) -> dict:
             srv.kill()
 
 
+def partitioned_rows(n: int, tmp: str, row, reps: int = 1) -> None:  # noqa: ANN001
+    """``fit`` on n × 20 synthetic rows in 10 Parquet files: threads, 2 Dask workers, in memory, R glm."""
+
+    folder = Path(tmp) / "parts"
+    folder.mkdir()
+    csv = Path(tmp) / "parts.csv"
+    for k in range(10):  # each partition generated and written alone (never the whole set in memory)
+        d = make_data(n // 10, 20, seed=100 + k)
+        d.to_parquet(folder / f"part-{k:02d}.parquet", index=False)
+        d.to_csv(csv, mode="a", header=k == 0, index=False)
+        del d
+    x = ",".join(f"x{j + 1}" for j in range(20))
+    base = PY + ["fit", str(folder), "-y", "y", "-x", x, "--json"]
+    thr = timed(base, reps)
+    two = timed(base + ["--workers", "2"], reps)
+    mem = timed(PY + ["fit", str(csv), "-y", "y", "-x", x, "--json"], reps)
+    a, b, c = (json.loads(r["stdout"]) for r in (thr, two, mem))
+    same = [t["coef"] for t in a["terms"]] == [t["coef"] for t in b["terms"]]
+    diff = max(abs(t["coef"] - u["coef"]) for t, u in zip(a["terms"], c["terms"], strict=True))
+    rglm = None
+    note = ""
+    if shutil.which("Rscript"):
+        rglm = timed(["Rscript", "--vanilla", str(HERE / "process.R"), "glm", str(csv)], reps)
+        note = "R: " + rglm["stdout"].strip().splitlines()[-1]
+        rd = json.loads(rglm["stdout"].strip().splitlines()[-2])
+        diff_r = max(abs(t["coef"] - r) for t, r in zip(a["terms"], rd["coef"], strict=True))
+        note += f"; max |coef − R's| {diff_r:.1e}"
+    row(f"fit DIR: {n:,} × 20 in 10 Parquet files, partitioned, threads "
+        f"({a['iterations']} Newton iterations)", thr, rglm, note)
+    row(f"  the same on a 2-worker local Dask cluster (--workers 2; identical coefficients: {same})", two, rglm)
+    row(f"  fit of the same rows as one CSV, in memory (max |coef difference| {diff:.1e})", mem, rglm)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--big", type=int, default=100_000)
+    ap.add_argument("--partitioned", type=int, default=1_000_000)
     ap.add_argument("--skip", default="")
+    ap.add_argument("--only", default="", help="run only this part (partitioned)")
     args = ap.parse_args()
     skip = set(args.skip.split(","))
     print(f"machine: {machine()}")
@@ -120,6 +159,11 @@ def main() -> None:
         rows.append((task, fmt(py), fmt(r), ratio + (f" {note}" if note else "")))
         print(rows[-1], flush=True)
 
+    if args.only == "partitioned":
+        with tempfile.TemporaryDirectory() as tmp:
+            partitioned_rows(args.partitioned, tmp, row)
+        _print(rows)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         csv = str(Path(tmp) / "seed.csv")
         make_data(200, 6).to_csv(csv, index=False)
@@ -175,11 +219,17 @@ def main() -> None:
                 rbig = timed(["Rscript", "--vanilla", str(HERE / "process.R"), "validate", big, "200"], 1)
             row(f"validate -B 200, n = {n:,} × 20 predictors, one process (threads)", one, rbig)
             row(f"  the same on a 2-worker local Dask cluster (--workers 2; identical indexes: {same})", two, rbig)
+        if "partitioned" not in skip:
+            partitioned_rows(args.partitioned, tmp, row)
         if "web" not in skip:
             for label, v in web_rate().items():
                 rows.append((f"web API predict, {label}", f"{v['predictions_per_s']:.0f} predictions/s",
                              f"median latency {v['median_ms']:.1f} ms", f"{v['requests']} requests"))
                 print(rows[-1], flush=True)
+    _print(rows)
+
+
+def _print(rows: list) -> None:
     print(f"load average after: {os.getloadavg()}")
     print()
     print("| task | myorisk wall s (cpu s) | R wall s (cpu s) | R / myorisk |")

@@ -117,3 +117,27 @@ def test_models_list(capsys):
     code, out, _ = run(capsys, "models", "--json")
     assert code == 0
     assert {m["name"] for m in json.loads(out)["models"]} == {"redmi", "pmdm-noninvasive", "pmdm-comprehensive"}
+
+
+@pytest.mark.parametrize("ext", [".csv", ".xlsx"])
+def test_predict_output_neutralises_formulas_but_keeps_numbers(capsys, tmp_path, ext):
+    """A text cell of the input that a spreadsheet would run (``=HYPERLINK(…)``) is written with a
+    leading quote, in CSV and in XLSX (openpyxl stores ``=…`` text as a formula); numbers, negative
+    ones included, are written unchanged."""
+    src = tmp_path / "c.csv"
+    src.write_text("id,note,anti_tif1g,alopecia,gi_vas,delta\n"
+                   'p1,"=HYPERLINK(""http://x"",""y"")",1,0,3.5,-2.5\n'
+                   "p2,@SUM(A1),0,1,0,-0.5\n"
+                   "p3,-3,0,0,1.25,1\n", encoding="utf-8")
+    out = tmp_path / f"scored{ext}"
+    code, _, err = run(capsys, "predict", "--model", "redmi", "--input", src, "--output", out)
+    assert code == 0, err
+    scored = pd.read_csv(out, dtype={"note": str}) if ext == ".csv" else pd.read_excel(out, dtype={"note": str})
+    assert scored["note"].tolist() == ["'=HYPERLINK(\"http://x\",\"y\")", "'@SUM(A1)", "-3"]
+    assert scored["delta"].tolist() == [-2.5, -0.5, 1.0]
+    assert scored["gi_vas"].tolist() == [3.5, 0.0, 1.25]
+    if ext == ".xlsx":
+        import openpyxl
+
+        ws = openpyxl.load_workbook(out).active
+        assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)

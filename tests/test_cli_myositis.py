@@ -64,3 +64,31 @@ def test_criteria_and_tis_json(capsys):
     assert code == 0, err
     rows = json.loads(out)["rows"]
     assert set(rows[0]["points"]) == {"pga", "ptga", "mmt8", "haq", "enzyme", "extramuscular"}
+
+
+def test_derive_reads_every_file_with_the_given_format(capsys, tmp_path):
+    """``--sep/--decimal/--encoding`` apply to the readings files too, not only to the cohort: a
+    European export (``;``, decimal commas, Windows-1252) derives exactly what the plain files do."""
+    data = Path(__file__).parent / "data"
+    euro = {}
+    for name in ("cohort_study.csv", "pet_readings.csv", "mri_readings.csv", "emg_readings.csv"):
+        df = pd.read_csv(data / name, dtype=str, keep_default_na=False)
+        df = df.apply(lambda s: s.str.replace(".", ",", regex=False) if s.str.fullmatch(r"-?\d*\.\d+|").all() else s)
+        euro[name] = tmp_path / name
+        euro[name].write_bytes(df.to_csv(sep=";", index=False).encode("cp1252"))
+    plain, european = tmp_path / "plain.csv", tmp_path / "euro.csv"
+    assert _run(["derive", str(data / "cohort_study.csv"), "--pet", str(data / "pet_readings.csv"),
+                 "--mri", str(data / "mri_readings.csv"), "--emg", str(data / "emg_readings.csv"),
+                 "-o", str(plain)]) == 0
+    assert _run(["derive", str(euro["cohort_study.csv"]), "--pet", str(euro["pet_readings.csv"]),
+                 "--mri", str(euro["mri_readings.csv"]), "--emg", str(euro["emg_readings.csv"]),
+                 "--sep", ";", "--decimal", ",", "--encoding", "cp1252", "-o", str(european)]) == 0
+    a, b = pd.read_csv(plain), pd.read_csv(european)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["msuvmax"].notna().any()
+    # and the option reaches the readings file: a comma-separated readings file read with --sep ';'
+    # is one column, so its columns are not found
+    code = _run(["derive", str(euro["cohort_study.csv"]), "--pet", str(data / "pet_readings.csv"),
+                 "--sep", ";", "--decimal", ",", "-o", str(tmp_path / "x.csv")])
+    assert code == 2
+    assert "pet_readings.csv" in capsys.readouterr().err

@@ -102,3 +102,33 @@ def test_cli_validate_workers_same_json(capsys):
     b = json.loads(capsys.readouterr().out)
     _same(a, b)
     assert np.isfinite(a["indexes"]["Dxy"]["corrected"])
+
+
+@pytest.mark.cli
+@pytest.mark.slow
+def test_cli_validate_calibrate_impute_workers_same_json(capsys):
+    """validate/calibrate --impute (and --ci): threads, one Dask worker and two give the same JSON."""
+    data = str(RESULTS / "data" / "birthwt_miss.csv")
+    x = "age,lwt,race,smoke,ht,ui"
+    for command, extra in (("validate", ["--ci"]), ("calibrate", [])):
+        args = [command, data, "-y", "low", "-x", x, "--impute", "3", "--seed", "3", "--maxit", "3",
+                "-B", "30", "--json", *extra]
+        runs = []
+        for more in ([], ["--workers", "1"], ["--workers", "2"]):
+            assert _run(args + more) == 0
+            runs.append(json.loads(capsys.readouterr().out))
+        for other in runs[1:]:
+            _same(runs[0], other)
+        assert runs[0]["imputation"]["m"] == 3
+        if command == "validate":
+            dxy = runs[0]["indexes"]["Dxy"]
+            assert dxy["corrected"] < dxy["apparent"] and dxy["corrected_low"] < dxy["corrected_high"]
+        else:
+            assert len(runs[0]["curve"]) == 50 and np.isfinite(runs[0]["mean_abs_error"])
+    # --ci without --impute goes through the executor too
+    args = ["validate", str(RESULTS / "data" / "birthwt.csv"), "-y", "low", "-x", "age,lwt,smoke",
+            "-B", "40", "--seed", "9", "--ci", "--json"]
+    assert _run(args) == 0
+    a = json.loads(capsys.readouterr().out)
+    assert _run(args + ["--workers", "2"]) == 0
+    _same(a, json.loads(capsys.readouterr().out))

@@ -100,6 +100,12 @@ def test_small_cells_are_never_stored():
             tn = (s.n - s.events) - row["fp"]
             assert min(row["tp"], row["fp"], fn, tn) == 0 or min(row["tp"], row["fp"], fn, tn) >= 5
     assert any(r["tp"] is None for r in d["net_benefit"])  # 0.59: few positives
+    # the net benefit goes with its counts: n·NB = TP − FP·t/(1 − t) would reveal them
+    for row in d["net_benefit"]:
+        assert (row["net_benefit"] is None) == (row["tp"] is None)
+        if row["tp"] is not None:
+            w = row["threshold"] / (1 - row["threshold"])
+            assert row["net_benefit"] == pytest.approx((row["tp"] - row["fp"] * w) / s.n, rel=1e-12)
     for b in d["calibration"]:
         assert b["n"] is None or b["n"] == 0 or b["n"] >= 5
     with pytest.raises(InputError, match="fewer than 5 events"):

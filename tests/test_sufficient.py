@@ -10,7 +10,7 @@ from myorisk.errors import InputError
 from myorisk.modeling.executor import DaskExecutor, ThreadExecutor
 from myorisk.modeling.logistic import fit_logistic
 from myorisk.modeling.sufficient import fit_partitioned
-from myorisk.partitions import parquet_partitions
+from myorisk.partitions import parquet_partitions, scan_partitions
 
 from conftest import load_data
 
@@ -51,18 +51,22 @@ def test_partitioned_fit_on_dask_workers(parts):
 
 
 @pytest.mark.unit
-def test_bad_partition_named(parts, tmp_path):
+def test_missing_rows_excluded_and_bad_partition_named(parts, tmp_path):
     folder, d = parts
     bad = d.iloc[:10].copy()
     bad.loc[bad.index[3], "lwt"] = np.nan
     bad.to_parquet(folder / "part-9.parquet", index=False)
-    with pytest.raises(InputError, match=r"part-9.parquet: row 4, column 'lwt'"):
-        fit_partitioned(parquet_partitions(folder, "low", PRED))
+    fit = fit_partitioned(parquet_partitions(folder, "low", PRED))
+    assert fit.n == 189 + 9  # the incomplete row of part-9 is excluded, the other nine count
+    scan = scan_partitions(parquet_partitions(folder, "low", PRED))
+    assert (scan.n_rows, scan.n_dropped, scan.by_column["lwt"]) == (199, 1, 1)
+    assert scan.rows == ("part-9.parquet:4",)
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no \\*.parquet"):
         parquet_partitions(tmp_path / "empty", "low", PRED)
+    (tmp_path / "empty").rmdir()
     y2 = d.iloc[:5].assign(low=2.0)
     y2.to_parquet(folder / "part-9.parquet", index=False)
-    with pytest.raises(InputError, match="outcome must be 0 or 1"):
+    with pytest.raises(InputError, match="part-9.parquet: row 1, column 'low': outcome must be 0 or 1, not 2"):
         fit_partitioned(parquet_partitions(folder, "low", PRED))
     assert isinstance(pd.read_parquet(folder / "part-0.parquet"), pd.DataFrame)

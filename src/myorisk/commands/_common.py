@@ -271,7 +271,13 @@ def release_notes(show: bool = True) -> None:
     """Print the held notes (after a success) or drop them (after an error), and stop holding."""
     global _held
     held, _held = _held or [], None
-    if show:
+    if show and held:
+        # the output first: piped, stdout is block-buffered while stderr is not, so unflushed
+        # output would land after (or around) the notes in `cmd > out 2>&1`
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):  # a closed pipe: the notes still go to stderr
+            pass
         for msg in held:
             note(msg)
 
@@ -491,8 +497,9 @@ def outcome01(df: pd.DataFrame, outcome: str, event: str | None, source: str) ->
 
 # ----------------------------------------------------------------------------- where the work runs
 WorkersOpt = Annotated[int | None, typer.Option(
-    "--workers", min=1, help="Run the resamples/simulations on a local Dask cluster of N worker processes "
-    "(default: threads in this process). Results are the same either way.")]
+    "--workers", min=1, help="Run the resamples (of every imputed data set with --impute, and with --ci "
+    "too) or the simulations on a local Dask cluster of N worker processes (default: threads in this "
+    "process). Results are the same either way.")]
 SchedulerOpt = Annotated[str | None, typer.Option(
     "--scheduler", help="Run on an existing Dask cluster: its scheduler address (tcp://host:8786).")]
 

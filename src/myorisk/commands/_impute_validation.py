@@ -70,18 +70,20 @@ def _how(imp, seed) -> str:
 
 def _run_imputed(engine, data, outcome, predictors, *, bootstrap, seed, select, alpha, screen_alpha, resamples,
                  failure_policy, categorical, reference, event, impute, ci, level, maxit, auxiliary,
-                 read=(None, None, None)):  # noqa: ANN001, ANN202
-    """Check the options, impute (or take the complete data) and run ``engine`` over the designs."""
+                 workers=None, scheduler=None, read=(None, None, None)):  # noqa: ANN001, ANN202
+    """Check the options, impute (or take the complete data) and run ``engine`` over the designs
+    (the resamples on ``--workers``/``--scheduler``'s Dask cluster when given, else on threads)."""
     _check(impute, ci, resamples, auxiliary, level)
     seed = _impute.drawn_seed(seed)
     selection = _selection(select, alpha, screen_alpha)
     designs, imp = _designs(data, outcome, predictors, categorical, reference, event, impute=impute, seed=seed,
                             maxit=maxit, auxiliary=auxiliary, read=read)
-    with warnings.catch_warnings():
+    dask = workers is not None or scheduler is not None
+    with common.executor_for(workers, scheduler) as ex, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = engine(designs, B=bootstrap or _default_b(), seed=seed, selection=selection,
                      failure_policy=failure_policy, ci=ci, level=level,
-                     imputation=imp.info() if imp is not None else None)
+                     imputation=imp.info() if imp is not None else None, executor=ex if dask else None)
     return res, imp, seed
 
 

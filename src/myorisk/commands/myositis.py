@@ -96,7 +96,7 @@ def check(
     from myorisk.myositis import cohort, io
 
     if redcap_dictionary is not None:
-        df = io.read_redcap(data, redcap_dictionary)
+        df = io.read_redcap(data, redcap_dictionary, encoding=encoding, sep=sep, decimal=decimal)
     else:
         df = io.read_table(data, sheet=_sheet(sheet), encoding=encoding, sep=sep, decimal=decimal)
         common.note_read(df, data.name)
@@ -132,9 +132,10 @@ def derive(
         raise InputError(f"--output {output} would overwrite the input file; choose another name")
     c = cohort.load(data, mapping=_mapping(mapping), encoding=encoding, sep=sep, decimal=decimal)
     common.note_read(c.data, data.name)
-    res = cohort.derive(c.data, pet=cohort.read_readings(pet) if pet else None,
-                        mri=cohort.read_readings(mri) if mri else None,
-                        emg=cohort.read_readings(emg) if emg else None, source=c.source)
+    how = {"encoding": encoding, "sep": sep, "decimal": decimal}
+    res = cohort.derive(c.data, pet=cohort.read_readings(pet, **how) if pet else None,
+                        mri=cohort.read_readings(mri, **how) if mri else None,
+                        emg=cohort.read_readings(emg, **how) if emg else None, source=c.source)
     io.write_table(res, output)
     info = res.attrs.get("derived", {})
     out.print(f"wrote {output} ({len(res)} rows); added: {', '.join(info.get('added', [])) or 'nothing'}")

@@ -30,6 +30,9 @@ from myorisk.commands._common import (
 )
 from myorisk.errors import InputError
 
+PartWorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="Parquet data: read and sum the partitions on a local Dask cluster of N worker "
+    "processes (default: threads in this process). Results are the same either way.")]
 PerOpt = Annotated[
     list[str] | None,
     typer.Option("--per", help="Odds ratio of a continuous predictor per UNIT instead of per 1, as VAR=UNIT "
@@ -90,14 +93,35 @@ def fit(
     auxiliary: _impute.AuxiliaryOpt = None,
     maxit: _impute.MaxitOpt = 10,
     per: PerOpt = None,
+    workers: PartWorkersOpt = None,
+    scheduler: common.SchedulerOpt = None,
     as_json: JsonOpt = False,
     encoding: EncodingOpt = None, sep: SepOpt = None, decimal: DecimalOpt = None,
 ) -> None:
     """Fit a logistic regression (maximum likelihood, Firth or penalised) and show ORs with CIs and model statistics.
 
     Predictors in R's notation: -x "age, rcs(msuvmax, 4), sex*msuvmax" (restricted cubic splines with
-    Harrell's knots, interactions as rms names them).
+    Harrell's knots, interactions as rms names them). DATA may also be Parquet — a folder of .parquet
+    files, a quoted glob 'dir/*.parquet' or one file — fitted partition by partition from summed
+    statistics (numeric, true/false and categorical columns and their interactions; --workers/--scheduler run the
+    partitions on Dask; docs/scale-out.md).
     """
+    from myorisk.commands import partitioned
+
+    if partitioned.is_parquet(data):
+        partitioned.fit_parquet(data, outcome, predictors, level=level, workers=workers, scheduler=scheduler,
+                                as_json=as_json, categorical=categorical, reference=reference, save=save,
+                                name=name, unsupported={
+                                    "--firth": firth, "--ci profile": ci.value != "wald",
+                                    "--event": event is not None,
+                                    "--penalty": bool(penalty), "--shrink": shrink is not None,
+                                    "--impute/--imputations": impute is not None or imputations is not None,
+                                    "--per": per is not None,
+                                    "--encoding/--sep/--decimal": any(v is not None for v in (encoding, sep, decimal))})
+        return
+    if workers is not None or scheduler is not None:
+        raise InputError("--workers/--scheduler apply to Parquet data (a partitioned fit); a CSV or Excel file "
+                         "is fitted in this process")
     from myorisk.modeling.logistic import fit_logistic
     from myorisk.modeling.per_unit import odds_ratios_per
 

@@ -219,8 +219,6 @@ def validate(
     """Bootstrap optimism-corrected indexes (rms validate): Dxy, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp;
     with --by CENTRE, internal–external cross-validation by centre pooled by random-effects meta-analysis."""
     if impute is not None or ci:
-        if workers is not None or scheduler is not None:
-            raise InputError("--workers/--scheduler do not apply to --impute or --ci yet (they run in this process)")
         from myorisk.commands._impute_validation import run_validate
 
         if auc:
@@ -233,7 +231,8 @@ def validate(
         run_validate(data, outcome, predictors, bootstrap=bootstrap, seed=seed, select=select, alpha=alpha,
                  screen_alpha=screen_alpha, resamples=resamples, failure_policy=failure_policy,
                  categorical=categorical, reference=reference, event=event, impute=impute, ci=ci, level=level,
-                 maxit=maxit, auxiliary=auxiliary, as_json=as_json, read=(encoding, sep, decimal))
+                 maxit=maxit, auxiliary=auxiliary, workers=workers, scheduler=scheduler, as_json=as_json,
+                 read=(encoding, sep, decimal))
         return
     from myorisk.modeling.validation import validate as run
 
@@ -328,8 +327,6 @@ def calibrate(
 ) -> None:
     """Bootstrap bias-corrected calibration curve (rms calibrate): apparent and corrected curves, MAE, MSE, E90."""
     if impute is not None or ci:
-        if workers is not None or scheduler is not None:
-            raise InputError("--workers/--scheduler do not apply to --impute or --ci yet (they run in this process)")
         from myorisk.commands._impute_validation import run_calibrate
 
         if plot is not None:
@@ -338,7 +335,8 @@ def calibrate(
         run_calibrate(data, outcome, predictors, bootstrap=bootstrap, seed=seed, select=select, alpha=alpha,
                  screen_alpha=screen_alpha, resamples=resamples, failure_policy=failure_policy,
                  categorical=categorical, reference=reference, event=event, impute=impute, ci=ci, level=level,
-                 maxit=maxit, auxiliary=auxiliary, as_json=as_json, read=(encoding, sep, decimal))
+                 maxit=maxit, auxiliary=auxiliary, workers=workers, scheduler=scheduler, as_json=as_json,
+                 read=(encoding, sep, decimal))
         return
     from myorisk.modeling.calibration import calibrate as run
 

@@ -31,9 +31,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, log_expit
 
 from myorisk.modeling._compiled import kernels as _kernels
+from myorisk.modeling._special import expit, log_expit
 
 __all__ = [
     "Gram",

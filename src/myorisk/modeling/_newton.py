@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, log_expit
+
+from myorisk.modeling._special import expit, log_expit
 
 __all__ = ["CoreFit", "newton_logistic", "loglik_logistic"]
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from myorisk.errors import InputError
 from myorisk.modeling._compiled import kernels as _kernels
+from myorisk.modeling._special import expit
 from myorisk.modeling.design import Design
 from myorisk.modeling.smoothing import approx
 from myorisk.modeling.validation import (

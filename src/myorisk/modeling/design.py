@@ -76,9 +76,22 @@ class Term:
             return self.encode(data[self.name], source)
         a = self.parents[0].encode(data[self.parents[0].name], source)
         b = self.parents[1].encode(data[self.parents[1].name], source)
+        return self._products(a, b, data.shape[0])
+
+    def encode_clean(self, data: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+        """Design columns from clean values: per variable, floats for a numeric term, level labels
+        (text) for a categorical one — as :meth:`encode` reads them from a column, and as a
+        validated web request gives them (no pandas)."""
+        if self.kind != "interaction":
+            return self._encode_values(np.asarray(data[self.name]))
+        a = self.parents[0]._encode_values(np.asarray(data[self.parents[0].name]))
+        b = self.parents[1]._encode_values(np.asarray(data[self.parents[1].name]))
+        return self._products(a, b, n)
+
+    def _products(self, a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
         idx = _pair_index(self.parents[0].nonlinear, self.parents[1].nonlinear, self.restricted)
         if not idx:
-            return np.zeros((data.shape[0], 0))
+            return np.zeros((n, 0))
         return np.column_stack([a[:, i] * b[:, j] for i, j in idx])
 
     @property
@@ -88,15 +101,15 @@ class Term:
 
     def encode(self, values: pd.Series, source: str = "data") -> np.ndarray:
         """Design columns of this term for ``values`` (no missing values allowed)."""
-        if self.kind == "numeric":
-            num = _as_numeric(values, self.name, source)
-            return num.to_numpy(dtype=float)[:, None]
-        if self.kind == "rcs":
-            from myorisk.modeling.terms import rcs_basis
-
-            return rcs_basis(_as_numeric(values, self.name, source).to_numpy(dtype=float), self.knots)
         if self.kind == "interaction":
             raise TypeError("an interaction term is encoded from the data frame: use encode_frame")
+        return self._encode_values(self.clean_values(values, source))
+
+    def clean_values(self, values: pd.Series, source: str = "data") -> np.ndarray:
+        """A column as this (non-interaction) term reads it: floats for a numeric or spline term,
+        level labels for a categorical one (an unknown level is refused, naming its row)."""
+        if self.kind in ("numeric", "rcs"):
+            return _as_numeric(values, self.name, source).to_numpy(dtype=float)
         labels = _labels(values)
         unknown = sorted(set(labels) - set(self.levels))
         if unknown:
@@ -105,7 +118,22 @@ class Term:
                 f"{source}: row {first}, column '{self.name}': level '{unknown[0]}' is not one of the "
                 f"model's levels ({', '.join(self.levels)})"
             )
-        return np.column_stack([(labels == lev).to_numpy(dtype=float) for lev in self.levels[1:]]) \
+        return labels.to_numpy(dtype=object)
+
+    def _encode_values(self, values: np.ndarray) -> np.ndarray:
+        if self.kind == "numeric":
+            return values.astype(float)[:, None]
+        if self.kind == "rcs":
+            from myorisk.modeling.terms import rcs_basis
+
+            return rcs_basis(values.astype(float), self.knots)
+        if self.kind == "interaction":
+            raise TypeError("an interaction term is encoded from its parents: use encode_clean")
+        unknown = sorted(set(values.tolist()) - set(self.levels))
+        if unknown:
+            raise InputError(f"column '{self.name}': level '{unknown[0]}' is not one of the model's "
+                             f"levels ({', '.join(self.levels)})")
+        return np.column_stack([(values == lev).astype(float) for lev in self.levels[1:]]) \
             if len(self.levels) > 1 else np.zeros((len(values), 0))
 
     def to_dict(self) -> dict:
@@ -538,18 +566,31 @@ def penalty_matrix(design: Design) -> np.ndarray:
     return pen
 
 
-def encode_new(terms: Sequence[Term], data: pd.DataFrame, source: str = "data") -> np.ndarray:
-    """Design matrix (intercept first) of new data under fitted ``terms``; no missing values allowed."""
+def clean_columns(terms: Sequence[Term], data: pd.DataFrame, source: str = "data") -> dict[str, np.ndarray]:
+    """Each variable the ``terms`` read, as they read it (:meth:`Term.clean_values`); a missing
+    column or value is refused, naming the row."""
     missing_cols = [v for t in terms for v in t.variables if v not in data.columns]
     if missing_cols:
         raise InputError(f"{source}: column '{missing_cols[0]}' needed by the model is not in the data")
-    blocks = [np.ones((data.shape[0], 1))]
+    out: dict[str, np.ndarray] = {}
     for t in terms:
-        for v in t.variables:
-            miss = _is_missing(data[v])
+        for base in (t.parents if t.kind == "interaction" else (t,)):
+            if base.name in out:
+                continue
+            miss = _is_missing(data[base.name])
             if miss.any():
                 raise InputError(
-                    f"{source}: row {data.index[miss.to_numpy()][0]}, column '{v}': value is missing"
+                    f"{source}: row {data.index[miss.to_numpy()][0]}, column '{base.name}': value is missing"
                 )
-        blocks.append(t.encode_frame(data, source))
-    return np.hstack(blocks)
+            out[base.name] = base.clean_values(data[base.name], source)
+    return out
+
+
+def encode_clean(terms: Sequence[Term], data: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    """Design matrix (intercept first) from clean values (see :meth:`Term.encode_clean`)."""
+    return np.hstack([np.ones((n, 1))] + [t.encode_clean(data, n) for t in terms])
+
+
+def encode_new(terms: Sequence[Term], data: pd.DataFrame, source: str = "data") -> np.ndarray:
+    """Design matrix (intercept first) of new data under fitted ``terms``; no missing values allowed."""
+    return encode_clean(terms, clean_columns(terms, data, source), data.shape[0])

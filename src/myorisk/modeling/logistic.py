@@ -19,11 +19,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy.special import chdtrc, chdtri, expit, ndtr, ndtri
 
 from myorisk._json import clean as _clean
 from myorisk.errors import ConvergenceWarning, InputError, ModelError, SmallSampleWarning
 from myorisk.modeling._newton import CoreFit, loglik_logistic, newton_logistic
+from myorisk.modeling._special import chdtrc, chi2_ppf, expit, ndtr, ndtri
 from myorisk.modeling.concordance import concordance, concordance_rms65
 from myorisk.modeling.design import Design, Term, build_design, encode_new
 
@@ -114,10 +114,8 @@ def check_design(
     # collinearity: in column order, a column whose residual after projection on the previous
     # columns is (relative to its norm) below 1e-7 is a linear combination of them (R's lm/glm
     # QR tolerance). One QR decomposition serves every column.
-    from scipy.linalg import qr
-
     norms = np.linalg.norm(X, axis=0)
-    r = qr(X / np.where(norms > 0, norms, 1.0), mode="r", check_finite=False)[0]
+    r = np.linalg.qr(X / np.where(norms > 0, norms, 1.0), mode="r")
     for j in range(1, X.shape[1]):
         if abs(r[j, j]) < 1e-7:
             prev = list(range(j))
@@ -442,7 +440,7 @@ def _profile_ci(
     level: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Profile-likelihood confidence limits for every coefficient (root of the LR statistic)."""
-    crit = chdtri(1, 1.0 - level)  # = scipy.stats.chi2.ppf(level, 1)
+    crit = chi2_ppf(level)  # = scipy.stats.chi2.ppf(level, 1)
     top = core.penalized_loglik if firth else core.loglik
     se = np.sqrt(np.diag(core.cov))
     k = X.shape[1]

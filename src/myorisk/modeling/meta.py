@@ -388,7 +388,8 @@ class SitePerformance:
     thresholds : tuple of float
         Risk thresholds of the net-benefit rows.
     net_benefit : tuple of float
-        TP/n − FP/n · t/(1 − t) at each threshold (positives: p ≥ t).
+        TP/n − FP/n · t/(1 − t) at each threshold (positives: p ≥ t); None where the counts are
+        suppressed (with n and the events known, it would reveal them).
     tp, fp : tuple of int or None
         True and false positives at each threshold; None where any of the four cells is below
         ``min_cell``.
@@ -417,7 +418,7 @@ class SitePerformance:
     lp_mean: float
     lp_sd: float
     thresholds: tuple[float, ...]
-    net_benefit: tuple[float, ...]
+    net_benefit: tuple[float | None, ...]
     tp: tuple[int | None, ...]
     fp: tuple[int | None, ...]
     calibration: tuple[dict[str, Any], ...]
@@ -562,7 +563,7 @@ def site_performance(
         if not 0.0 < t < 1.0:
             raise InputError(f"net-benefit threshold {t} is not between 0 and 1")
     dc = decision_curve(yv, {"model": pv}, np.asarray(thr))
-    nbs = [float(v) for v in dc.net_benefit["model"]]
+    nbs: list[float | None] = [float(v) for v in dc.net_benefit["model"]]
     tps, fps = [], []
     for i in range(len(thr)):
         tp = int(round(float(dc.tp_rate["model"][i]) * n))
@@ -571,6 +572,8 @@ def site_performance(
         hide = any(_small(c, min_cell) for c in (tp, fp, fn, tn))
         tps.append(None if hide else tp)
         fps.append(None if hide else fp)
+        if hide:  # with n and the events known, the net benefit would give the counts back
+            nbs[i] = None
     edges = np.asarray(grid, dtype=float)
     if edges.size < 2 or np.any(np.diff(edges) <= 0):
         raise InputError("the calibration grid must be increasing with at least two edges")
@@ -594,6 +597,6 @@ def site_performance(
         c=theta, c_se=c_se, c_logit=c_logit, c_se_logit=c_se_logit,
         brier=float(np.mean((pv - yv) ** 2)),
         lp_mean=float(lpv.mean()), lp_sd=float(lpv.std(ddof=1)) if n > 1 else math.nan,
-        thresholds=thr, net_benefit=tuple(float(x) for x in nbs), tp=tuple(tps), fp=tuple(fps),
+        thresholds=thr, net_benefit=tuple(nbs), tp=tuple(tps), fp=tuple(fps),
         calibration=tuple(cal), min_cell=int(min_cell),
     )

@@ -47,7 +47,7 @@ def _seed_of(seed: int | None, i: int, m: int) -> int | None:
     return int(np.random.SeedSequence([int(seed), i]).generate_state(1)[0] % (2**31))
 
 
-def _run_all(designs, *, B, seed, selection, policy, want, predy, workers):
+def _run_all(designs, *, B, seed, selection, policy, want, predy, workers, executor=None):
     from myorisk.modeling.validation import _check_common, _problem, _run
 
     _check_common(B, policy, "6.5")
@@ -55,15 +55,21 @@ def _run_all(designs, *, B, seed, selection, policy, want, predy, workers):
     m = len(probs)
 
     def one(i: int):
+        # the chunks of imputation i depend on (n, p, B) and its seed only, so a result is the
+        # same on this process's threads, one Dask worker or many
         acc, info = _run(probs[i], B=B, seed=_seed_of(seed, i, m), resamples=None, selection=selection,
-                         policy=policy, chunk_size=None, progress=None, want=want, predy=predy)
+                         policy=policy, chunk_size=None, progress=None, want=want, predy=predy,
+                         executor=executor)
         info["y"] = probs[i].y
         return acc, info
 
-    if workers and workers > 1 and m > 1:
+    # with an executor, a few driver threads keep the chunks of several imputations on the
+    # workers at once (the apparent fits run here; the resamples run on the executor)
+    n_drivers = min(m, 4) if executor is not None else (workers or 1)
+    if n_drivers > 1 and m > 1:
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=workers) as ex:
+        with ThreadPoolExecutor(max_workers=n_drivers) as ex:
             runs = list(ex.map(one, range(m)))
     else:
         runs = [one(i) for i in range(m)]
@@ -248,6 +254,7 @@ def validate_imputed(
     workers: int | None = None,
     imputation: dict | None = None,
     combine: str = "rubin",
+    executor=None,  # noqa: ANN001 - myorisk.modeling.executor.Executor
 ) -> ImputedValidation:
     """Optimism bootstrap within each completed data set, combined across imputations.
 
@@ -265,6 +272,9 @@ def validate_imputed(
         Threads over imputations (results do not depend on it).
     imputation : dict, optional
         Recorded in the result.
+    executor : myorisk.modeling.executor.Executor, optional
+        Where the resamples run (threads by default, or a Dask cluster); the result does not
+        depend on it.
     combine : {"rubin", "pooled"}
         How intervals are combined across imputations: per-imputation location-shifted intervals
         combined by Rubin's rules (default), or one percentile interval of the m·B training values
@@ -284,7 +294,8 @@ def validate_imputed(
         raise InputError(f"--level must be between 0 and 1, not {level}")
     t0 = time.perf_counter()
     probs, runs = _run_all(designs, B=B, seed=seed, selection=selection, policy=failure_policy,
-                           want={"validate"}, predy=None, workers=workers or _default_workers(len(designs)))
+                           want={"validate"}, predy=None, workers=workers or _default_workers(len(designs)),
+                           executor=executor)
     seconds = time.perf_counter() - t0
     each = tuple(_validation_result(p, acc, info, seconds, selection, failure_policy, False)
                  for p, (acc, info) in zip(probs, runs, strict=True))
@@ -371,13 +382,15 @@ def calibrate_imputed(
     level: float = 0.95,
     workers: int | None = None,
     imputation: dict | None = None,
+    executor=None,  # noqa: ANN001 - myorisk.modeling.executor.Executor
 ) -> ImputedCalibration:
     """Bias-corrected calibration curve within each completed data set, averaged across imputations.
 
     The grid of predicted risks is common to all imputations: rms's default grid on the
     apparent predictions averaged over the imputations, unless ``predy`` is given. With ``ci``,
     pointwise location-shifted intervals: percentiles of the resamples' training curves (all
-    imputations) minus the pooled optimism.
+    imputations) minus the pooled optimism. ``executor`` (threads by default, or a Dask cluster)
+    runs the resamples; the result does not depend on it.
     """
     from scipy.special import expit
 
@@ -393,7 +406,8 @@ def calibrate_imputed(
         grid = np.asarray(predy, dtype=float).ravel()
     t0 = time.perf_counter()
     probs, runs = _run_all(designs, B=B, seed=seed, selection=selection, policy=failure_policy,
-                           want={"calibrate"}, predy=grid, workers=workers or _default_workers(len(designs)))
+                           want={"calibrate"}, predy=grid, workers=workers or _default_workers(len(designs)),
+                           executor=executor)
     seconds = time.perf_counter() - t0
     each = tuple(_calibration_result(acc, info, grid, seconds, failure_policy) for acc, info in runs)
     app = np.mean([c.apparent for c in each], axis=0)

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from myorisk.errors import InputError
+from myorisk.modeling._special import expit
 from myorisk.modeling.design import Term, _level_label
 
 __all__ = ["pretty", "NomogramAxis", "Nomogram", "NomogramSpan", "PROB_TAILS", "build_nomogram",
@@ -293,31 +293,47 @@ class Nomogram:
         """Partial linear predictor of each axis group for each row (a linear predictor's β·x; a
         categorical one's level coefficient, 0 for the reference; a spline's Σ β·basis; a predictor
         interacting with factors: its terms, theirs and the interaction's)."""
+        return pd.DataFrame(self.contributions_clean(self._clean(data, source), data.shape[0]),
+                            index=data.index)
+
+    def _clean(self, data: pd.DataFrame, source: str) -> dict[str, np.ndarray]:
+        from myorisk.modeling.design import clean_columns
+
+        for t in self.terms:
+            for v in t.variables:
+                if v not in data.columns:
+                    raise InputError(f"{source}: column '{v}' needed by the model is missing")
+        return clean_columns(self.terms, data, source)
+
+    def contributions_clean(self, data: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+        """:meth:`contributions` from clean values (floats, level labels; see
+        :meth:`myorisk.modeling.design.Term.encode_clean`), without pandas."""
         out = {}
         for var, _members, idx in self._groups():
-            total = np.zeros(data.shape[0])
+            total = np.zeros(n)
             for i in idx:
                 t = self.terms[i]
-                for v in t.variables:
-                    if v not in data.columns:
-                        raise InputError(f"{source}: column '{v}' needed by the model is missing")
-                cols = t.encode_frame(data, source)
+                cols = t.encode_clean(data, n)
                 beta = np.array([self.coefficients[c] for c in t.columns])
                 total = total + cols @ beta if len(idx) > 1 else cols @ beta
             out[var] = total
-        return pd.DataFrame(out, index=data.index)
+        return out
+
+    def points_clean(self, data: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+        """:meth:`points` from clean values, as a dict of arrays (no pandas)."""
+        contrib = self.contributions_clean(data, n)
+        pts = {v: (contrib[v] - self.term_minima[v]) * self.scale for v in self.point_variables}
+        total = np.zeros(n)
+        for v in self.point_variables:  # the order pandas' row sum adds them in
+            total = total + pts[v]
+        pts["total"] = total
+        pts["linear_predictor"] = self.intercept + total / self.scale
+        pts["probability"] = expit(pts["linear_predictor"])
+        return pts
 
     def points(self, data: pd.DataFrame, source: str = "data") -> pd.DataFrame:
         """Points per axis group and ``total`` for each row, with ``linear_predictor`` and ``probability``."""
-        contrib = self.contributions(data, source)
-        pts = pd.DataFrame(
-            {v: (contrib[v] - self.term_minima[v]) * self.scale for v in self.point_variables},
-            index=data.index,
-        )
-        pts["total"] = pts.sum(axis=1)
-        pts["linear_predictor"] = self.intercept + pts["total"] / self.scale
-        pts["probability"] = expit(pts["linear_predictor"])
-        return pts
+        return pd.DataFrame(self.points_clean(self._clean(data, source), data.shape[0]), index=data.index)
 
     def span(self) -> NomogramSpan:
         """The total-points, linear-predictor and probability axes over every possible total

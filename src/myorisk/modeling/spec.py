@@ -41,19 +41,21 @@ unknown levels and missing values, naming the row and column.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from myorisk._json import clean as _clean
 from myorisk.codes import DEFAULT as DEFAULT_CODES
 from myorisk.codes import FALSE_WORDS, TRUE_WORDS, Vocabulary
 from myorisk.errors import InputError, ModelError, Problem, did_you_mean, word_problems
 from myorisk.modeling._newton import newton_logistic
+from myorisk.modeling._special import expit
 from myorisk.modeling.design import Term, _is_missing, _level_label, code_outcome
 
 __all__ = [
@@ -64,6 +66,7 @@ __all__ = [
     "validate_inputs",
     "extrapolation_note",
     "predict",
+    "score_clean",
     "predict_one",
     "linear_predictor",
     "recalibrate",
@@ -281,7 +284,14 @@ class ModelSpec:
 
     def nomogram(self):  # noqa: ANN201 - returns myorisk.modeling.nomogram.Nomogram
         """The model's nomogram, scaled as rms would: each numeric axis runs from the
-        variable's lowest allowed value to its highest, with rms's pretty values between."""
+        variable's lowest allowed value to its highest, with rms's pretty values between.
+
+        Built once per spec (a spec is frozen, and so is its nomogram): every prediction's
+        points read it."""
+        return self._nomogram
+
+    @functools.cached_property
+    def _nomogram(self):  # noqa: ANN202
         from myorisk.modeling.nomogram import axis_values_in_range, build_nomogram
 
         axis = {}
@@ -767,6 +777,32 @@ def linear_predictor(spec: ModelSpec, data: pd.DataFrame, source: str = "data", 
     return encode_new(spec.terms(), clean, source) @ spec.beta()
 
 
+def score_clean(spec: ModelSpec, data: Mapping[str, np.ndarray], n: int, *,
+                points: bool = True) -> dict[str, Any]:
+    """Linear predictor, probability and nomogram points of ``n`` patients given as clean values
+    (floats for numeric and 0/1 variables, level labels for categorical ones), without pandas.
+
+    :func:`predict` calls it after validating a data frame; the web API calls it with the values
+    of requests its input models have validated.
+
+    Returns
+    -------
+    dict
+        ``linear_predictor`` and ``probability`` (arrays of length ``n``) and, with ``points``,
+        ``points`` (axis group → array) and ``points_total``.
+    """
+    from myorisk.modeling.design import encode_clean
+
+    lp = encode_clean(spec.terms(), data, n) @ spec.beta()
+    out: dict[str, Any] = {"linear_predictor": lp, "probability": expit(lp)}
+    if points:
+        nomo = spec.nomogram()
+        pts = nomo.points_clean(data, n)
+        out["points"] = {name: pts[name] for name in nomo.point_variables}
+        out["points_total"] = pts["total"]
+    return out
+
+
 def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
             points: bool = True, extrapolate: bool | None = None, missing: str = "error",
             codes: Vocabulary | None = None) -> pd.DataFrame:
@@ -808,20 +844,21 @@ def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
     ok = ~clean.index.isin(incomplete) if incomplete else np.ones(len(clean), dtype=bool)
     part = clean.loc[ok]
     part.attrs = {"extrapolated": {}, "incomplete": []}
+    from myorisk.modeling.design import clean_columns
+
+    scored = score_clean(spec, clean_columns(spec.terms(), part, source), len(part), points=points)
     lp = np.full(len(clean), np.nan)
-    lp[ok] = linear_predictor(spec, part, source, extrapolate=True)
+    lp[ok] = scored["linear_predictor"]
     out = pd.DataFrame({"probability": expit(lp), "linear_predictor": lp}, index=data.index)
     if points:
-        nomo = spec.nomogram()
-        pts = nomo.points(part, source)
         # one column per axis group: a factor interacting with a predictor is read on that
         # predictor's axes (rms) and has no points of its own
-        for name in nomo.point_variables:
+        for name, pts in scored["points"].items():
             col = np.full(len(clean), np.nan)
-            col[ok] = pts[name].to_numpy()
+            col[ok] = pts
             out[f"points_{name}"] = col
         tot = np.full(len(clean), np.nan)
-        tot[ok] = pts["total"].to_numpy()
+        tot[ok] = scored["points_total"]
         out["points_total"] = tot
     out.attrs["extrapolated"] = clean.attrs["extrapolated"]
     out.attrs["incomplete"] = incomplete

@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import chdtrc, expit
 
 from myorisk._json import clean as _clean
 from myorisk.errors import InputError, ModelError, Problem
 from myorisk.modeling import _batch
 from myorisk.modeling._compiled import kernels as _kernels
+from myorisk.modeling._special import chdtrc, expit
 from myorisk.modeling.design import Design
 
 __all__ = [

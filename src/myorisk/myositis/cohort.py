@@ -624,13 +624,17 @@ def derive(
     return out
 
 
-def read_readings(path: str | os.PathLike[str] | None) -> pd.DataFrame | None:
+def read_readings(path: str | os.PathLike[str] | None, *, encoding: str | None = None,
+                  sep: str | None = None, decimal: str | None = None) -> pd.DataFrame | None:
     """Read a long-format readings file (PET, MRI or EMG) with the cohort reader.
 
     Parameters
     ----------
     path : str, path-like or None
         The file, or None.
+    encoding, sep, decimal : str, optional
+        As :func:`myorisk.myositis.io.read_table` (the command's ``--encoding/--sep/--decimal``,
+        which apply to every file it reads).
 
     Returns
     -------
@@ -642,7 +646,7 @@ def read_readings(path: str | os.PathLike[str] | None) -> pd.DataFrame | None:
         return None
     from myorisk.myositis.schema import normalise_name
 
-    tab = read_table(Path(path))
+    tab = read_table(Path(path), encoding=encoding, sep=sep, decimal=decimal)
     tab = tab.rename(columns={c: normalise_name(c) for c in tab.columns})
     tab.attrs["source"] = str(path)
     return tab

@@ -813,7 +813,8 @@ def parse_choices(text: str) -> dict[str, str]:
 
 
 def read_redcap(data_csv: str | os.PathLike[str],
-                dictionary_csv: str | os.PathLike[str]) -> pd.DataFrame:
+                dictionary_csv: str | os.PathLike[str], *, encoding: str | None = None,
+                sep: str | None = None, decimal: str | None = None) -> pd.DataFrame:
     """Read a REDCap raw data export together with its data dictionary.
 
     Parameters
@@ -823,6 +824,10 @@ def read_redcap(data_csv: str | os.PathLike[str],
     dictionary_csv : str or path-like
         The project's data dictionary (export or API form: ``Variable / Field Name`` or
         ``field_name``, ``Field Type``, ``Choices, Calculations, OR Slider Labels``, ...).
+    encoding, sep, decimal : str, optional
+        How to read the data export (as :func:`read_table`), e.g. after it was re-saved by a
+        spreadsheet with ``;`` and decimal commas; the dictionary, which REDCap writes as UTF-8
+        CSV, is always detected.
 
     Returns
     -------
@@ -838,7 +843,7 @@ def read_redcap(data_csv: str | os.PathLike[str],
     myorisk.errors.InputError
         Either file unreadable, or the dictionary lacks the field-name/field-type columns.
     """
-    data = read_table(data_csv)
+    data = read_table(data_csv, encoding=encoding, sep=sep, decimal=decimal)
     dd = read_table(dictionary_csv)
     name_col = _dict_column(dd, "variable", "field_name")
     type_col = _dict_column(dd, "field_type")
@@ -1122,7 +1127,9 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool =
     Parameters
     ----------
     df : pandas.DataFrame
-        Table to write.
+        Table to write. Text cells (and column names) that a spreadsheet would run as a formula
+        (``=``, ``+``, ``-``, ``@``, tab, CR first, and not a plain number) are written with a
+        leading ``'`` (:func:`myorisk.spreadsheet.neutralise_formulas`); numbers never change.
     path : str or path-like
         ``.csv``, ``.tsv`` (UTF-8 with a byte-order mark, so Excel shows non-ASCII text) or
         ``.xlsx``. An existing file is replaced only once the new one is complete
@@ -1136,11 +1143,14 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool =
         Unsupported extension or a folder that does not exist.
     """
     from myorisk.atomic import write_atomic, write_csv_atomic
+    from myorisk.spreadsheet import neutralise_formulas
 
     p = Path(path)
     ext = p.suffix.lower()
     if ext not in (".csv", ".tsv", ".xlsx"):
         raise InputError(f"{p}: can only write .csv, .tsv or .xlsx")
+    # a text cell such as '=HYPERLINK(…)' from an input file must not run when the table is opened
+    df = neutralise_formulas(df)
     if ext == ".xlsx":
         write_atomic(p, lambda tmp: df.to_excel(tmp, index=index, engine="openpyxl"))
     else:

@@ -224,7 +224,8 @@ def describe_site(doc: Mapping[str, Any]) -> list[str]:
         "on the logit scale too; Brier score",
         "case mix: mean and SD of the linear predictor",
         f"net benefit at {len(nb)} threshold(s) ({thr_text}) with "
-        f"true/false-positive counts ({sup_nb} suppressed as small cells)",
+        f"true/false-positive counts ({sup_nb} threshold(s) suppressed as small cells, net benefit "
+        "included)",
         f"calibration table: {len(cal)} bins of predicted risk with n, observed proportion and mean "
         f"predicted risk ({sup_cal} bins suppressed as small cells)",
         f"small-cell rule: counts between 1 and {doc['min_cell'] - 1} are suppressed"

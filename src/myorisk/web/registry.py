@@ -43,6 +43,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from myorisk.codes import DEFAULT as DEFAULT_CODES
 from myorisk.errors import InputError
 from myorisk.modeling.spec import _FALSE, _TRUE, ModelSpec, VariableSpec, bundled_models, load_spec
 
@@ -216,8 +217,11 @@ def _field_for(v: VariableSpec) -> tuple[Any, Any]:
     else:
         desc += f". Allowed: {v.range_text()}."
     if v.kind == "categorical":
-        return Literal[tuple(v.levels)], Field(..., description=desc,  # type: ignore[valid-type]
-                                               title=v.label or v.name)
+        words = [w for lv in v.levels for w in DEFAULT_CODES.words_for(lv)[1:]]
+        if words:
+            desc += f" Also accepted (any case): {', '.join(words)}."
+        return (Annotated[Literal[tuple(v.levels)], BeforeValidator(_level_of(v.levels))],  # type: ignore[valid-type]
+                Field(..., description=desc, title=v.label or v.name))
     if v.kind == "binary":
         return (Annotated[int, Field(ge=0, le=1), BeforeValidator(_binary),
                           WithJsonSchema(_binary_schema())],
@@ -229,6 +233,21 @@ def _field_for(v: VariableSpec) -> tuple[Any, Any]:
         kw["le"] = v.max
     return (Annotated[float, Field(**kw), BeforeValidator(_number)],
             Field(..., description=desc, title=v.label or v.name))
+
+
+def _level_of(levels: Sequence[str]):  # noqa: ANN202 - a pydantic before-validator
+    """A level given in any case or as a synonym (``M``, ``男`` for male), as the batch upload and
+    the command line read it (:class:`myorisk.codes.Vocabulary`); anything else is left for the
+    ``Literal`` to refuse with the allowed levels."""
+
+    def level(x: object) -> object:
+        if isinstance(x, str):
+            found = DEFAULT_CODES.level(x.strip(_BLANKS), levels)
+            if found is not None:
+                return found
+        return x
+
+    return level
 
 
 def _binary(x: object) -> object:

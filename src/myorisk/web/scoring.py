@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -18,7 +17,8 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from myorisk.errors import InputError
-from myorisk.modeling.spec import ModelSpec, VariableSpec, predict, validate_inputs
+from myorisk.modeling.spec import ModelSpec, VariableSpec, predict, score_clean, validate_inputs
+from myorisk.spreadsheet import neutralise_formulas
 from myorisk.web.registry import ModelEntry, allowed_text, band_of
 
 __all__ = [
@@ -202,23 +202,32 @@ class RecordsInvalid(Exception):
 def predict_records(entry: ModelEntry, records: Sequence[BaseModel]) -> list[dict]:
     """Predictions for validated patients, as ``myorisk predict --json`` prints them.
 
+    The input models have checked every value (allowed levels, ranges, 0/1), so the values go
+    straight to the engine's scorer (:func:`myorisk.modeling.spec.score_clean`): no data frame
+    is built for a request.
+
     Returns
     -------
     list of dict
         ``{probability, linear_predictor, points: {variable: points}, points_total}`` per patient.
     """
-    frame = pd.DataFrame([r.model_dump() for r in records],
-                         columns=[v.name for v in entry.spec.variables])
-    res = predict(entry.spec, frame, source="request", extrapolate=False)
-    names = [v.name for v in entry.spec.variables]
+    import numpy as np
+
+    spec = entry.spec
+    rows = [r.model_dump() for r in records]
+    cols = {v.name: (np.array([row[v.name] for row in rows], dtype=object) if v.kind == "categorical"
+                     else np.array([row[v.name] for row in rows], dtype=float))
+            for v in spec.variables}
+    res = score_clean(spec, cols, len(rows))
+    names = [v.name for v in spec.variables]
     return [
         {
-            "probability": float(row["probability"]),
-            "linear_predictor": float(row["linear_predictor"]),
-            "points": {n: float(row[f"points_{n}"]) for n in names if f"points_{n}" in row},
-            "points_total": float(row["points_total"]),
+            "probability": float(res["probability"][i]),
+            "linear_predictor": float(res["linear_predictor"][i]),
+            "points": {n: float(res["points"][n][i]) for n in names if n in res["points"]},
+            "points_total": float(res["points_total"][i]),
         }
-        for _, row in res.iterrows()
+        for i in range(len(rows))
     ]
 
 
@@ -395,42 +404,6 @@ def score_frame(entry: ModelEntry, frame: pd.DataFrame, source: str) -> tuple[
     res["risk_band"] = [band_of(float(p), entry.bands_all).label for p in res["probability"]]
     out = pd.concat([out, res[added]], axis=1)
     return out, [], renamed
-
-
-#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-
-
-def _neutral(cell: object) -> object:
-    if isinstance(cell, str) and cell.startswith(FORMULA_START) and not _PLAIN_NUMBER.match(cell):
-        return "'" + cell
-    return cell
-
-
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` that a spreadsheet opens without running formulas.
-
-    Every *text* cell, and every column name, that begins with ``=``, ``+``, ``-``, ``@``, a tab
-    or a carriage return is prefixed with a single quote, as OWASP recommends against CSV
-    injection; numbers are never changed: numeric columns are left alone, and a text cell that
-    is a plain number (``-3.5``, ``+1e3``) is a number to the spreadsheet too, so it stays as
-    it is.
-    """
-    out = frame.rename(columns=lambda c: _neutral(str(c)))
-    text = [j for j, dt in enumerate(out.dtypes)
-            if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))]
-    if text:  # one pass over the text cells (cost proportional to cells, however many columns)
-        part = out.iloc[:, text].astype(object)
-        risky = part.map(lambda x: isinstance(x, str) and x.startswith(FORMULA_START)
-                         and not _PLAIN_NUMBER.match(x))
-        if risky.to_numpy().any():
-            out = out.copy()
-            for j, col in zip(text, part.columns, strict=True):
-                hit = risky[col].to_numpy()
-                if hit.any():
-                    out.isetitem(j, part[col].where(~hit, "'" + part[col].where(hit, "")))
-    return out
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
