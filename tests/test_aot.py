@@ -73,7 +73,7 @@ def _close(a, b, rtol=1e-13, atol=1e-13) -> None:
     """Equal arrays (or tuples of arrays), to rounding (fastmath reassoc may order sums otherwise)."""
     if isinstance(a, tuple):
         assert isinstance(b, tuple) and len(a) == len(b)
-        for x, z in zip(a, b):
+        for x, z in zip(a, b, strict=True):
             _close(x, z, rtol, atol)
         return
     if a is None:
@@ -174,7 +174,7 @@ def test_compiled_kernel_equals_numba(aot, name, ties):
         got = getattr(module, name)(*a_args)
         want = getattr(jit, name)(*j_args)
         _close(got, want)
-        for x, z in zip(a_args, j_args):  # written arguments (beta, status, sorted rows …)
+        for x, z in zip(a_args, j_args, strict=True):  # written arguments (beta, status, sorted rows …)
             if isinstance(x, np.ndarray):
                 _close(x, z)
         if name == "fit65_rows":
@@ -280,7 +280,7 @@ def test_validate_and_calibrate_reach_compiled_kernels(aot, monkeypatch):
 
     _jit_only(monkeypatch)
     want = run()
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         _same_numbers(g, w)
     np.testing.assert_allclose(lw, _batch.lowess_rows(xs, xs**2), rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(ip, _interp_rows(xs, lw, np.linspace(0.2, 0.8, 7)), rtol=1e-13)
@@ -492,6 +492,6 @@ def test_lasso_kernel_compiled_equal_numba(aot_build, monkeypatch):
     _jit_only(monkeypatch)
     want = run()
     assert set(_compiled.calls) == {("cd_path", "jit")}
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         _same_numbers(g.to_dict(), w.to_dict())
     _compiled.reset()

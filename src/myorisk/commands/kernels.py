@@ -24,8 +24,8 @@ def kernels(
     validate, calibrate, sample-size --simulate and the LASSO start without importing numba.
     Without them everything works the same through numba's JIT cache, only ~0.7 s slower to start.
     """
-    from myorisk.modeling import _aot
     from myorisk.errors import MyoriskError
+    from myorisk.modeling import _aot
 
     if force and not build:
         raise MyoriskError("--force goes with --build")

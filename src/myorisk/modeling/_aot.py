@@ -223,10 +223,9 @@ def _numba_signature(sig: str) -> str:
 def _compile(kernel: KernelModule, out: Path) -> None:
     """Compile ``kernel``'s exported functions into ``out`` with numba.pycc."""
     import importlib
+    import warnings
 
     from myorisk.modeling import _numba_cache  # noqa: F401 - numba's cache dir before numba loads
-
-    import warnings
 
     try:
         with warnings.catch_warnings():  # pycc is "pending deprecation": see the module notes

@@ -107,7 +107,7 @@ class _Kernel:
 
     def matches(self, args: tuple) -> bool:
         """Whether ``args`` fit the compiled signature exactly."""
-        return len(args) == len(self._checks) and all(c(a) for c, a in zip(self._checks, args))
+        return len(args) == len(self._checks) and all(c(a) for c, a in zip(self._checks, args, strict=True))
 
     def __call__(self, *args: Any) -> Any:
         aot = self._owner._aot()
