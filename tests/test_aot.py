@@ -184,6 +184,15 @@ def test_compiled_kernel_equals_numba(aot, name, ties):
                 np.take_along_axis(args[0], np.argsort(args[1], axis=1), axis=1), axis=1, kind="stable"))
 
 
+def test_compiled_wrappers_release_the_gil(aot):
+    """The build's Flags patch: the wrappers call PyEval_SaveThread (as nogil=True does), so the
+    bootstrap's threads run in parallel. pycc's own wrapper holds the GIL and never references it
+    (checked by hand on a plain pycc build; two threads ran 0.21 s vs 0.41 s serial with it)."""
+    kernel = _aot.KERNEL_MODULES["_kernels"]
+    data = _aot._ext_path(kernel, _aot.module_dir(kernel)).read_bytes()
+    assert b"PyEval_SaveThread" in data and b"PyEval_RestoreThread" in data
+
+
 # ----------------------------------------------------------------------------- argument checks
 def test_mismatched_arguments_go_to_numba(aot):
     """A dtype, layout, dimension or writeability the compiled signature does not take: numba."""
