@@ -391,7 +391,17 @@ def test_build_is_atomic_and_tolerates_a_concurrent_builder(aot, tmp_path, monke
     # already built: nothing to do, even with a failing compiler
     monkeypatch.setattr(_aot, "_compile", lambda k, out: (_ for _ in ()).throw(RuntimeError("no")))
     assert _aot.build(("_kernels",)) == paths
+    # a damaged module is rebuilt in place
+    so = _aot._ext_path(kernel, final)
+    cut = final / "cut"  # a new file, not the mapped one: truncating a loaded library kills us
+    cut.write_bytes(so.read_bytes()[:1000])
+    os.replace(cut, so)
+    monkeypatch.setattr(_aot, "_compile", lambda k, out: shutil.copy(built, _aot._ext_path(k, out)))
+    assert _aot.build(("_kernels",)) == paths
+    assert not (final / "winner").exists() and _aot.load(kernel)[0] is not None
+    assert [p.name for p in final.parent.iterdir()] == [final.name]
     # a failing compiler leaves nothing behind
+    monkeypatch.setattr(_aot, "_compile", lambda k, out: (_ for _ in ()).throw(RuntimeError("no")))
     shutil.rmtree(final)
     with pytest.raises(RuntimeError):
         _aot.build(("_kernels",))

@@ -175,6 +175,18 @@ def _checksum_path(ext: Path) -> Path:
     return ext.with_name(ext.name + ".sha256")
 
 
+def _damaged(ext: Path) -> str:
+    """Why the library at ``ext`` does not match its stored checksum ("" when it does)."""
+    try:
+        want = _checksum_path(ext).read_text().split()
+        data = ext.read_bytes()
+    except OSError as e:
+        return f"no checksum: {e}"
+    if want != [hashlib.sha256(data).hexdigest(), str(len(data))]:
+        return "checksum mismatch: damaged file"
+    return ""
+
+
 def _write_checksum(ext: Path) -> None:
     data = ext.read_bytes()
     _checksum_path(ext).write_text(f"{hashlib.sha256(data).hexdigest()} {len(data)}\n")
@@ -194,13 +206,9 @@ def load(kernel: KernelModule) -> tuple[Any | None, str]:
     if not path.is_file():
         return None, "not built"
     # a truncated library can crash the process in dlopen (SIGBUS), so check it first (~1 ms)
-    try:
-        want = _checksum_path(path).read_text().split()
-        data = path.read_bytes()
-    except OSError as e:
-        return None, f"unusable (no checksum: {e})"
-    if want != [hashlib.sha256(data).hexdigest(), str(len(data))]:
-        return None, "unusable (checksum mismatch: damaged file)"
+    bad = _damaged(path)
+    if bad:
+        return None, f"unusable ({bad})"
     try:
         spec = importlib.util.spec_from_file_location(kernel.extension, path)
         if spec is None or spec.loader is None:
@@ -273,7 +281,8 @@ def build(names: tuple[str, ...] | None = None, *, force: bool = False,
     names : tuple of str, optional
         Kernel modules (keys of :data:`KERNEL_MODULES`); default all.
     force : bool, default=False
-        Rebuild even when a module for the current key exists.
+        Rebuild even when a module for the current key exists (a damaged one, whose checksum
+        does not match, is always rebuilt).
     log : callable, optional
         Called with one line per module.
 
@@ -290,7 +299,7 @@ def build(names: tuple[str, ...] | None = None, *, force: bool = False,
         kernel = KERNEL_MODULES[name]
         final = module_dir(kernel)
         path = _ext_path(kernel, final)
-        if path.is_file() and not force:
+        if path.is_file() and not force and not _damaged(path):
             if log:
                 log(f"{name}: already built ({final})")
             out[name] = str(path)
@@ -304,9 +313,13 @@ def build(names: tuple[str, ...] | None = None, *, force: bool = False,
                 raise RuntimeError(f"pycc produced no {_ext_path(kernel, tmp).name}")
             _write_checksum(_ext_path(kernel, tmp))
             (tmp / "manifest.txt").write_text(_manifest(kernel, time.perf_counter() - t0))
-            if force and final.exists():
+            if final.exists() and (force or _damaged(path)):  # move the old one aside (a
+                # running process keeps its mapped copy), then put the new one in place
                 old = final.with_name(f".{final.name}.old-{os.getpid()}")
-                os.rename(final, old)
+                try:
+                    os.rename(final, old)
+                except OSError:  # another builder moved it first
+                    pass
                 shutil.rmtree(old, ignore_errors=True)
             try:
                 os.rename(tmp, final)
