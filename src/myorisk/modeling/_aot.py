@@ -242,7 +242,8 @@ def _compile(kernel: KernelModule, out: Path) -> None:
             from numba.core.cpu import CPUTargetOptions
             from numba.pycc import CC
     except ImportError as e:  # pragma: no cover - a numba without pycc
-        raise RuntimeError(f"numba.pycc is not available in this numba ({e})") from e
+        raise RuntimeError(f"numba.pycc cannot be imported ({e}); it needs setuptools and a C "
+                           "compiler, and a numba that still ships it") from e
 
     mod = importlib.import_module(f"myorisk.modeling.{kernel.name}")
     options = {}
