@@ -2,8 +2,9 @@
 
 Each task is a fresh process (``python -m myorisk …`` or ``Rscript --vanilla bench/process.R …``)
 timed by wall clock around ``subprocess.run``; the table gives the minimum of ``--reps`` runs
-(and the CPU seconds, user + system, of that run). The numba kernels are compiled into the
-user cache once before timing (a user's first command after installing pays that once).
+(and the CPU seconds, user + system, of that run). The kernels are compiled ahead of time
+(`make bench` runs `python -m myorisk.modeling._aot` first; the run prints whether they are
+built) and numba's JIT cache is filled once before timing.
 
 Tasks: ``--help``; ``fit``, ``validate -B 1000`` and ``validate`` + ``calibrate`` on a seed-sized
 cohort (n = 200, 6 predictors, synthetic); simulation-based sample size for samplesizedev's
@@ -145,6 +146,9 @@ def main() -> None:
     skip = set(args.skip.split(","))
     print(f"machine: {machine()}")
     print(f"load average before: {os.getloadavg()}")
+    # kernels compiled ahead of time (`make bench` builds them first; docs/engine.md)
+    st = subprocess.run(PY + ["kernels"], env=ENV, capture_output=True, text=True)
+    print("compiled kernels:", "; ".join(st.stdout.split("\n")).strip("; "))
     rows: list[tuple[str, str, str, str]] = []
 
     def row(task: str, py: dict | None, r: dict | None, note: str = "") -> None:

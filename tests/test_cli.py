@@ -169,6 +169,7 @@ HELP_PANELS = {
     "Studies and reports": ["study", "demo"],
     "Web": ["serve"],
     "Registry": ["registry"],
+    "Set-up": ["kernels"],
 }
 
 

@@ -87,6 +87,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("demo", "study:demo", "Run studies A and B on the bundled synthetic cohorts", _STUDIES),
     Command("serve", "web:serve", "Serve the bedside calculator and JSON API", _WEB),
     Command("registry", "registry:registry_app", "Prospective registry: patients, follow-up, monitoring", "Registry"),
+    Command("kernels", "kernels:kernels", "Build or show the compiled kernels (set-up, once)", "Set-up"),
 )
 _BY_NAME = {c.name: c for c in COMMANDS}
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from myorisk.modeling import _kernels
+from myorisk.modeling._compiled import kernels as _kernels
 from myorisk.modeling._special import expit, log_expit
 
 __all__ = [

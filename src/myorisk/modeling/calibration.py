@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from myorisk.errors import InputError
-from myorisk.modeling import _kernels
+from myorisk.modeling._compiled import kernels as _kernels
 from myorisk.modeling._special import expit
 from myorisk.modeling.design import Design
 from myorisk.modeling.smoothing import approx

@@ -33,9 +33,9 @@ from myorisk.errors import InputError
 __all__ = ["LassoPath", "LassoCV", "lasso_path", "lasso_cv", "lambda_path"]
 
 def _cd():
-    from myorisk.modeling._lasso_kernel import cd_path
+    from myorisk.modeling._compiled import lasso
 
-    return cd_path
+    return lasso.cd_path
 
 
 def _standardise(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

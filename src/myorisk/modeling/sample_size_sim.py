@@ -299,7 +299,7 @@ def _sim_chunk(dgm: DGM, n: int, start: int, count: int, seed: int, nval: int,
     Simulation i uses the streams ``default_rng([seed, i, k])``: k = 0 predictors (row by row,
     so the first n rows are the same at every n), 1 development outcomes, 2 validation outcomes.
     """
-    from myorisk.modeling import _simkernels
+    from myorisk.modeling._compiled import simkernels as _simkernels
 
     p = dgm.parameters
     b = np.asarray(dgm.beta)

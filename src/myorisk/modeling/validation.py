@@ -23,7 +23,8 @@ import numpy as np
 
 from myorisk._json import clean as _clean
 from myorisk.errors import InputError, ModelError, Problem
-from myorisk.modeling import _batch, _kernels
+from myorisk.modeling import _batch
+from myorisk.modeling._compiled import kernels as _kernels
 from myorisk.modeling._special import chdtrc, expit
 from myorisk.modeling.design import Design
 
@@ -588,7 +589,7 @@ def _chunk(
     # recalibration line enters the test gp, so it is fitted first
     if "validate" in want:
         ref = _batch.refit_rms65(lp, y) if policy == "rms65" else _batch.refit_full(lp, y)
-        a, b = ref.beta[:, 0], ref.beta[:, 1]
+        a, b = np.ascontiguousarray(ref.beta[:, 0]), np.ascontiguousarray(ref.beta[:, 1])
     else:
         a = b = np.zeros(m)
     meas = _kernels.measures_rows(vs, ys, ws, a, b)
