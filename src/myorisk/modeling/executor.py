@@ -140,7 +140,10 @@ class DaskExecutor(Executor):
         # scattered data with it ("lost dependencies"): scatter again and resubmit what is left.
         # Tasks are pure functions of their arguments, so a rerun gives the same result.
         for attempt in range(3):
-            shared_f = [self.client.scatter(s, broadcast=True) for s in shared]
+            # hash=False: a fresh key each time. With content-hashed keys, the same data scattered
+            # again right after an earlier run released them can be freed under the new futures
+            # (the release is still in flight): "lost dependencies" on a quick second run.
+            shared_f = [self.client.scatter(s, broadcast=True, hash=False) for s in shared]
             futs = {self.client.submit(fn, *shared_f, *tasks[i], pure=False): i for i in todo}
             lost = False
             try:
