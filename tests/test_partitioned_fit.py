@@ -47,6 +47,17 @@ def folder(tmp_path):
     return out
 
 
+def _csv_and_parts(d: pd.DataFrame, tmp_path, k: int):
+    """``d`` as one CSV (for ``fit``) and as ``k`` Parquet files of nearly equal size."""
+    csv = tmp_path / "bw.csv"
+    d.to_csv(csv, index=False)
+    folder = tmp_path / "bw"
+    folder.mkdir()
+    for i, idx in enumerate(np.array_split(np.arange(len(d)), k)):
+        d.iloc[idx].to_parquet(folder / f"p{i}.parquet", index=False)
+    return csv, folder
+
+
 def _close(a: dict, b: dict, keys=("coef", "se", "z")) -> None:
     for k in keys:
         np.testing.assert_allclose([t[k] for t in a["terms"]], [t[k] for t in b["terms"]], rtol=1e-10, atol=1e-13,
@@ -172,12 +183,7 @@ def test_parquet_categories_equal_fit_on_the_csv(capsys, tmp_path):
     d = pd.read_csv(RESULTS / "data" / "birthwt.csv")
     d.loc[3, "race"] = np.nan  # the only missing value, in a text column
     d.loc[[0, 100], "race"] = [" black ", ""]  # padded text is trimmed, blank text is missing
-    csv = tmp_path / "bw.csv"
-    d.to_csv(csv, index=False)
-    folder = tmp_path / "bw"
-    folder.mkdir()
-    for i, idx in enumerate(np.array_split(np.arange(len(d)), 3)):
-        d.iloc[idx].to_parquet(folder / f"p{i}.parquet", index=False)
+    csv, folder = _csv_and_parts(d, tmp_path, 3)
     args = ["-y", "low", "-x", "age,race,ht,ptl", "--categorical", "ht", "--reference", "race=white"]
     ref = run_json(capsys, "fit", csv, *args)
     got = run_json(capsys, "fit", folder, *args)
@@ -219,12 +225,7 @@ def test_parquet_categories_equal_fit_on_the_csv(capsys, tmp_path):
 def test_parquet_interactions_equal_fit_on_the_csv(capsys, tmp_path):
     """a*b and a %ia% b: products of the parents' columns (dummies too), named as fit names them."""
     d = pd.read_csv(RESULTS / "data" / "birthwt.csv")
-    csv = tmp_path / "bw.csv"
-    d.to_csv(csv, index=False)
-    folder = tmp_path / "bw"
-    folder.mkdir()
-    for i, idx in enumerate(np.array_split(np.arange(len(d)), 4)):
-        d.iloc[idx].to_parquet(folder / f"p{i}.parquet", index=False)
+    csv, folder = _csv_and_parts(d, tmp_path, 4)
     args = ["-y", "low", "-x", "age*lwt, race*smoke, ht %ia% age"]
     specs, fits = [], []
     for src in (csv, folder):
