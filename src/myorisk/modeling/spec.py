@@ -849,7 +849,9 @@ def predict(spec: ModelSpec, data: pd.DataFrame, source: str = "data", *,
     scored = score_clean(spec, clean_columns(spec.terms(), part, source), len(part), points=points)
     lp = np.full(len(clean), np.nan)
     lp[ok] = scored["linear_predictor"]
-    out = pd.DataFrame({"probability": expit(lp), "linear_predictor": lp}, index=data.index)
+    prob = np.full(len(clean), np.nan)
+    prob[ok] = scored["probability"]
+    out = pd.DataFrame({"probability": prob, "linear_predictor": lp}, index=data.index)
     if points:
         # one column per axis group: a factor interacting with a predictor is read on that
         # predictor's axes (rms) and has no points of its own
